@@ -1,0 +1,3 @@
+"""AURA benchmarks: latency, throughput, memory and scale."""
+
+__all__: list[str] = []

@@ -1,0 +1,49 @@
+"""AURA SDK: zero-shot activity recognition from a wrist or robot IMU, on the device.
+
+The device side: it never imports torch. See DESIGN.md for the contracts.
+"""
+
+from ._errors import (
+    AuraError,
+    BackendError,
+    BundleCompatibilityError,
+    BundleError,
+    BundleFormatError,
+    BundleIntegrityError,
+    BundleNotFoundError,
+    BundleSignatureError,
+    BundleVersionError,
+    ConfigError,
+    MissingExtraError,
+    NotBuiltError,
+    PreprocessingError,
+    SpecMismatchError,
+    TransportError,
+    UntrustedBundleError,
+)
+from ._live import LiveRecognizer
+from ._spec import CHANNELS, GRAVITY, ModelInputSpec, SensorSpec
+
+__all__ = [
+    "CHANNELS",
+    "GRAVITY",
+    "AuraError",
+    "BackendError",
+    "BundleCompatibilityError",
+    "BundleError",
+    "BundleFormatError",
+    "BundleIntegrityError",
+    "BundleNotFoundError",
+    "BundleSignatureError",
+    "BundleVersionError",
+    "ConfigError",
+    "LiveRecognizer",
+    "MissingExtraError",
+    "ModelInputSpec",
+    "NotBuiltError",
+    "PreprocessingError",
+    "SensorSpec",
+    "SpecMismatchError",
+    "TransportError",
+    "UntrustedBundleError",
+]
