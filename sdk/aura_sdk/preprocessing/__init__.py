@@ -1,0 +1,43 @@
+"""Preprocessing shared by the runtime and the training pipeline (numpy/scipy, no state).
+
+Raw device samples -> SI units -> anti-aliased resampling onto the model's uniform grid (gaps
+detected and never interpolated across) -> gravity convention -> windows -> normalisation.
+"""
+
+from ._gravity import GravityTracker
+from ._pipeline import (
+    PreprocessConfig,
+    Preprocessor,
+    PreprocessStats,
+    Windows,
+    concat_windows,
+    gravity_action,
+    preprocess,
+    timestamps_from_last,
+)
+from ._resample import Gap, KernelSpec, ResampledChunk, StreamResampler, kernel_weights
+from ._units import as_samples, as_timestamps, to_si
+from ._window import Windower, normalize, pad_segment
+
+__all__ = [
+    "Gap",
+    "GravityTracker",
+    "KernelSpec",
+    "PreprocessConfig",
+    "PreprocessStats",
+    "Preprocessor",
+    "ResampledChunk",
+    "StreamResampler",
+    "Windower",
+    "Windows",
+    "as_samples",
+    "as_timestamps",
+    "concat_windows",
+    "gravity_action",
+    "kernel_weights",
+    "normalize",
+    "pad_segment",
+    "preprocess",
+    "timestamps_from_last",
+    "to_si",
+]
