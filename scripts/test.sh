@@ -10,6 +10,16 @@ echo "== mypy"
 $PY -m mypy sdk/aura_sdk firmware_bridge/aura_bridge training/aura_training export/aura_export benchmarks/aura_bench || status=1
 echo "== device side stays torch-free"
 $PY -c "import sys, aura_sdk, aura_sdk.cli; sys.exit('torch' in sys.modules)" || { echo "aura_sdk imports torch"; status=1; }
+echo "== base install (no extras): importable, torch-free, CLI answers"
+# A device gets `pip install aura-sdk` and nothing else: check that this really works.
+if [ ! -x .venv-base/bin/python ]; then
+  "$($PY -c 'import sys; print(sys._base_executable)')" -m venv .venv-base
+fi
+.venv-base/bin/python -m pip install --quiet -e . \
+  && .venv-base/bin/python -c "import sys, aura_sdk; from aura_sdk import LiveRecognizer, load_bundle, SensorSpec; sys.exit('torch' in sys.modules)" \
+  && ! .venv-base/bin/python -c "import torch" 2>/dev/null \
+  && .venv-base/bin/aura --help >/dev/null \
+  || { echo "base install check failed"; status=1; }
 echo "== pytest"
 $PY -m pytest "$@"
 rc=$?

@@ -47,7 +47,10 @@ def _top_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the ``aura`` command line; returns the exit code instead of exiting."""
-    args = _top_parser().parse_args(list(sys.argv[1:] if argv is None else argv))
+    try:
+        args = _top_parser().parse_args(list(sys.argv[1:] if argv is None else argv))
+    except SystemExit as exc:  # --help, --version, usage errors
+        return int(exc.code or 0)
     level = (logging.WARNING, logging.INFO, logging.DEBUG)[min(args.verbose, 2)]
     logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
     name = args.command

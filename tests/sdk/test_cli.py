@@ -1,0 +1,54 @@
+"""The `aura` entry point: the fixed subcommand tree and its failure modes."""
+
+from importlib import metadata
+
+import pytest
+
+from aura_sdk import MissingExtraError, NotBuiltError
+from aura_sdk.cli import EXIT_MISSING_EXTRA, EXIT_NOT_BUILT, EXIT_USAGE, main
+from aura_sdk.cli import _registry
+
+FIXED = {"demo", "live", "devices", "simulate", "decode", "data", "train", "distill", "eval",
+         "export", "retrain", "bundle", "bench"}
+
+
+def test_every_fixed_subcommand_name_exists() -> None:
+    assert set(_registry.SLOTS) == FIXED
+
+
+def test_help_lists_every_command(capsys) -> None:
+    assert main(["--help"]) == 0
+    out = capsys.readouterr().out
+    for name in FIXED:
+        assert f"  {name} " in out
+
+
+def test_unknown_command_is_a_usage_error(capsys) -> None:
+    assert main(["frobnicate"]) == EXIT_USAGE
+    assert "invalid choice" in capsys.readouterr().err
+
+
+def test_unbuilt_command_names_the_missing_capability(capsys, monkeypatch) -> None:
+    monkeypatch.setattr(_registry, "_entry_point", lambda name: None)
+    assert main(["train"]) == EXIT_NOT_BUILT
+    err = capsys.readouterr().err
+    assert "aura train" in err and "not built yet" in err and "pretraining" in err
+    with pytest.raises(NotBuiltError):
+        _registry.resolve("eval")
+
+
+def test_missing_extra_names_the_extra(capsys, monkeypatch) -> None:
+    # a real entry point whose module cannot be imported, as when an extra is not installed
+    ep = metadata.EntryPoint(name="train", value="aura_no_such_module_xyz:COMMAND",
+                             group=_registry.ENTRY_POINT_GROUP)
+    monkeypatch.setattr(_registry, "_entry_point", lambda name: ep)
+    with pytest.raises(MissingExtraError) as info:
+        _registry.resolve("train")
+    assert info.value.extra == "train"
+    assert main(["train"]) == EXIT_MISSING_EXTRA
+    assert "pip install 'aura-sdk[train]'" in capsys.readouterr().err
+
+
+def test_version_flag(capsys) -> None:
+    assert main(["--version"]) == 0
+    assert capsys.readouterr().out.startswith("aura-sdk ")
