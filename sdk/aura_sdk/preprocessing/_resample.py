@@ -247,29 +247,33 @@ class StreamResampler:
         h = self.kernel.half_width_s
         t, x = self._t, self._x
         lo = np.searchsorted(t, tau - h, side="left")
-        hi = np.searchsorted(t, tau + h, side="right")
-        count = hi - lo
-        acc = np.zeros((ks.size, self.channels))
-        wsum = np.zeros(ks.size)
-        nearest = np.zeros((ks.size, self.channels))
-        # Accumulate tap by tap in input order: each output sees the same additions in the same
-        # order whatever block or chunk it is computed in, so results are bit-identical.
-        for j in range(int(count.max()) if count.size else 0):
-            valid = j < count
-            idx = np.minimum(lo + j, t.size - 1)
-            w = kernel_weights(tau - t[idx], self.kernel) * d[idx]
-            w = np.where(valid, w, 0.0)
-            acc += w[:, None] * x[idx]
-            wsum += w
-        # a degenerate weight sum can only happen with absurd timestamps: fall back to the
-        # nearest sample rather than divide by ~0
-        bad = ~(np.abs(wsum) > 1e-12)
-        if bad.any():
-            near = np.clip(np.searchsorted(t, tau[bad]), 0, t.size - 1)
-            nearest[bad] = x[near]
-        with np.errstate(invalid="ignore", divide="ignore"):
-            out = acc / wsum[:, None]
-        out[bad] = nearest[bad]
+        count = np.searchsorted(t, tau + h, side="right") - lo
+        out = np.empty((ks.size, self.channels))
+        # Each output's weighted sum runs over a zero-padded length that depends only on its own
+        # tap count (the next power of two), reduced along a contiguous axis: the additions and
+        # their order are then the same whatever block or chunk the output is computed in, so
+        # streaming and batch results are bit-identical.
+        width = np.where(count > 0, 1 << np.ceil(np.log2(np.maximum(count, 1))).astype(np.int64),
+                         1)
+        for w_len in np.unique(width):
+            rows = np.flatnonzero(width == w_len)
+            j = np.arange(int(w_len))
+            idx = lo[rows, None] + j[None, :]
+            valid = j[None, :] < count[rows, None]
+            idx = np.minimum(idx, t.size - 1)
+            u = tau[rows, None] - t[idx]
+            w = np.where(valid, kernel_weights(u, self.kernel) * d[idx], 0.0)
+            num = np.add.reduce(np.ascontiguousarray(
+                (w[:, :, None] * x[idx]).transpose(0, 2, 1)), axis=-1)
+            den = np.add.reduce(w, axis=-1)
+            good = np.abs(den) > 1e-12
+            with np.errstate(invalid="ignore", divide="ignore"):
+                out[rows] = num / den[:, None]
+            if not good.all():
+                # a degenerate weight sum needs absurd timestamps: take the nearest sample
+                bad = rows[~good]
+                near = np.clip(np.searchsorted(t, tau[bad]), 0, t.size - 1)
+                out[bad] = x[near]
         return out
 
     def _trim(self) -> None:
