@@ -69,7 +69,8 @@ SLOTS: dict[str, Slot] = {
              "export (issue #6)", extra="export"),
         Slot("retrain", "synth -> train -> distil -> export in one go",
              "retraining (issue #6)", extra="export"),
-        Slot("bundle", "verify, describe, sign model bundles", "model bundles (issue #2)"),
+        Slot("bundle", "verify, describe, sign model bundles", "model bundles (issue #2)",
+             module="aura_sdk.cli._bundle"),
         Slot("bench", "latency, throughput, memory and scale report",
              "benchmarks (issue #8)", extra="bench"),
     )
