@@ -22,12 +22,14 @@ from ._errors import (
     UntrustedBundleError,
 )
 from ._live import LiveRecognizer
+from ._model import AuraModel, load_bundle
 from ._spec import CHANNELS, GRAVITY, ModelInputSpec, SensorSpec
 
 __all__ = [
     "CHANNELS",
     "GRAVITY",
     "AuraError",
+    "AuraModel",
     "BackendError",
     "BundleCompatibilityError",
     "BundleError",
@@ -46,4 +48,5 @@ __all__ = [
     "SpecMismatchError",
     "TransportError",
     "UntrustedBundleError",
+    "load_bundle",
 ]

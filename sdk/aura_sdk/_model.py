@@ -1,0 +1,269 @@
+"""A loaded model: embed recordings, classify them against label prototypes, enroll labels.
+
+``load_bundle`` validates a bundle (see :mod:`aura_sdk.bundle`), opens its encoder with
+onnxruntime and returns an :class:`AuraModel`. Recordings go through exactly the preprocessing
+the model was trained with (:mod:`aura_sdk.preprocessing`), driven by the manifest's input spec.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Sequence
+from importlib import resources
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+import numpy.typing as npt
+
+from ._errors import BackendError, BundleNotFoundError, ConfigError, PreprocessingError
+from ._spec import ModelInputSpec, SensorSpec
+from .bundle import Bundle, TrustPolicy, read_bundle
+from .preprocessing import PreprocessConfig, Windows, preprocess
+
+__all__ = ["DEFAULT_BUNDLE_NAME", "AuraModel", "load_bundle"]
+
+logger = logging.getLogger(__name__)
+
+F32 = npt.NDArray[np.float32]
+Precision = Literal["auto", "fp32", "fp16", "int8"]
+
+#: File name of the default bundle embedded in the ``aura_sdk`` package (``aura_sdk/models/``).
+DEFAULT_BUNDLE_NAME = "default.aura"
+#: A recording shorter than this fraction of a window is refused rather than padded.
+_MIN_FRACTION = 0.2
+_BATCH = 64
+
+
+def _default_bundle_path() -> Path:
+    ref = resources.files("aura_sdk").joinpath("models", DEFAULT_BUNDLE_NAME)
+    path = Path(str(ref))
+    if not path.is_file():
+        raise BundleNotFoundError(
+            "this aura-sdk build embeds no default bundle yet (it ships with the export "
+            "capability, issue #6); pass a bundle: load_bundle('path/to/model.aura')",
+            path=path,
+        )
+    return path
+
+
+def load_bundle(
+    path: str | os.PathLike[str] | None = None,
+    *,
+    trust: TrustPolicy | None = None,
+    precision: Precision = "auto",
+    providers: Sequence[Any] = ("CPUExecutionProvider",),
+) -> AuraModel:
+    """Load a model bundle and return a ready :class:`AuraModel`.
+
+    Args:
+        path: a bundle directory or ``.aura`` file; ``None`` for the embedded default.
+        trust: signature policy (default: verify when signed, warn when unsigned).
+        precision: encoder precision; ``"auto"`` takes int8 when the bundle ships it, else
+            fp32 (fp16 is meant for GPU execution providers).
+        providers: onnxruntime execution providers in priority order.
+
+    Raises:
+        BundleError: the bundle is refused (its subclasses say why, naming the file).
+        BackendError: onnxruntime cannot open the encoder with these providers.
+    """
+    bundle = read_bundle(_default_bundle_path() if path is None else path, trust)
+    return AuraModel(bundle, precision=precision, providers=providers)
+
+
+class AuraModel:
+    """An IMU encoder with its label prototypes: ``embed``, ``classify``, ``enroll``.
+
+    Args:
+        bundle: a validated bundle from :func:`aura_sdk.bundle.read_bundle`.
+        precision: see :func:`load_bundle`.
+        providers: onnxruntime execution providers.
+    """
+
+    def __init__(
+        self, bundle: Bundle, *, precision: Precision = "auto",
+        providers: Sequence[Any] = ("CPUExecutionProvider",),
+    ) -> None:
+        self.bundle = bundle
+        self.manifest = bundle.manifest
+        if precision == "auto":
+            precision = "int8" if "int8" in bundle.precisions else "fp32"
+        self.precision = precision
+        self._session = bundle.create_session(precision, providers)
+        self._input = self._session.get_inputs()[0].name
+        self._output = self._session.get_outputs()[0].name
+        protos = bundle.prototypes
+        self._labels: list[str] = list(protos.labels)
+        self._protos: F32 = np.array(protos.embeddings, dtype=np.float32)
+        self._enrolled: set[str] = set()
+
+    # -- properties -------------------------------------------------------------------------
+    @property
+    def input_spec(self) -> ModelInputSpec:
+        """What the encoder consumes (rate, window, gravity convention, normalisation)."""
+        return self.manifest.input
+
+    @property
+    def labels(self) -> tuple[str, ...]:
+        """Every label with a prototype: the bundle's, then enrolled ones."""
+        return tuple(self._labels)
+
+    @property
+    def embedding_dim(self) -> int:
+        return int(self._protos.shape[1])
+
+    def __repr__(self) -> str:
+        return (f"AuraModel({self.manifest.name!r} v{self.manifest.version}, {self.precision}, "
+                f"{len(self._labels)} labels)")
+
+    # -- embedding --------------------------------------------------------------------------
+    def windows(
+        self, imu: npt.ArrayLike, spec: SensorSpec, t: npt.ArrayLike | None = None
+    ) -> Windows:
+        """Preprocess a recording into model windows (a short one is padded as in training).
+
+        Raises:
+            PreprocessingError: bad shapes, or a recording too short to embed.
+            SpecMismatchError: the device's gravity convention cannot feed this model.
+        """
+        config = PreprocessConfig(pad_min_fraction=_MIN_FRACTION)
+        w = preprocess(imu, spec, self.input_spec, t=t, config=config)
+        if len(w) == 0:
+            need = _MIN_FRACTION * self.input_spec.window_s
+            raise PreprocessingError(
+                f"the recording yields no window: it needs at least {need:.2f} s of contiguous "
+                f"samples (a fifth of the model's {self.input_spec.window_s:g} s window) "
+                "between gaps; pass a longer recording"
+            )
+        return w
+
+    def embed_windows(self, x: npt.ArrayLike) -> F32:
+        """Encode preprocessed windows ``(N, window, 6)`` into unit vectors ``(N, D)``.
+
+        Raises:
+            ConfigError: wrong window shape.
+            BackendError: onnxruntime failed.
+        """
+        arr = np.ascontiguousarray(x, dtype=np.float32)
+        spec = self.input_spec
+        if arr.ndim != 3 or arr.shape[1:] != (spec.window_samples, 6):
+            raise ConfigError(
+                f"windows must be (N, {spec.window_samples}, 6) float32, got {arr.shape}; "
+                "use AuraModel.windows() to preprocess a recording"
+            )
+        outs = []
+        for i in range(0, arr.shape[0], _BATCH):
+            try:
+                (y,) = self._session.run([self._output], {self._input: arr[i : i + _BATCH]})
+            except Exception as exc:  # onnxruntime raises its own non-AuraError types
+                raise BackendError(f"the encoder failed on a batch of windows: {exc}") from exc
+            outs.append(np.asarray(y, dtype=np.float32))
+        y = np.concatenate(outs, axis=0) if outs else np.empty((0, self.embedding_dim), np.float32)
+        return _unit(y)
+
+    def embed(self, imu: npt.ArrayLike, spec: SensorSpec, t: npt.ArrayLike | None = None) -> F32:
+        """Embed a whole recording: the renormalised mean of its window embeddings.
+
+        Args:
+            imu: ``(T, 6)`` samples ``[ax ay az gx gy gz]`` in ``spec``'s units.
+            spec: what the device sent.
+            t: optional ``(T,)`` timestamps in seconds (jitter and gaps are handled).
+
+        Returns:
+            ``(D,)`` float32 unit vector.
+
+        Raises:
+            PreprocessingError, SpecMismatchError, BackendError: see :meth:`windows`.
+        """
+        e = self.embed_windows(self.windows(imu, spec, t).x)
+        return _unit(e.mean(axis=0, keepdims=True))[0]
+
+    # -- scoring ----------------------------------------------------------------------------
+    def _prototype_matrix(self, labels: Sequence[str] | None) -> tuple[list[str], F32]:
+        if labels is None:
+            return list(self._labels), self._protos
+        labels = list(labels)
+        if not labels:
+            raise ConfigError("labels is empty: pass at least one label, or None for all")
+        if len(set(labels)) != len(labels):
+            raise ConfigError("labels must be unique")
+        missing = [x for x in labels if x not in self._labels]
+        if missing:
+            raise ConfigError(
+                f"no prototype for {missing}: this bundle knows {self._labels}. Enroll examples "
+                "with model.enroll(label, examples, spec); free-text labels through the "
+                "on-device text encoder arrive with LiveRecognizer (issue #7)"
+            )
+        idx = [self._labels.index(x) for x in labels]
+        return labels, self._protos[idx]
+
+    def probabilities(self, embeddings: npt.ArrayLike, labels: Sequence[str] | None = None) -> F32:
+        """Softmax over labels of cosine similarity / temperature, for ``(N, D)`` embeddings.
+
+        Returns:
+            ``(N, len(labels))`` float32 rows summing to 1.
+        """
+        _, protos = self._prototype_matrix(labels)
+        e = _unit(np.atleast_2d(np.asarray(embeddings, dtype=np.float32)))
+        logits = (e @ protos.T) / float(self.manifest.scoring.temperature)
+        logits = logits - logits.max(axis=1, keepdims=True)
+        p = np.exp(logits)
+        return (p / p.sum(axis=1, keepdims=True)).astype(np.float32)
+
+    def classify(
+        self, imu: npt.ArrayLike, spec: SensorSpec, labels: Sequence[str] | None = None,
+        t: npt.ArrayLike | None = None,
+    ) -> dict[str, float]:
+        """Zero-shot classification of a recording: ``{label: probability}``, most likely first.
+
+        A recording longer than one window is scored on the mean of its window embeddings.
+
+        Raises:
+            ConfigError: a label has no prototype (see :meth:`enroll`).
+            PreprocessingError, SpecMismatchError, BackendError: see :meth:`embed`.
+        """
+        names, _ = self._prototype_matrix(labels)
+        p = self.probabilities(self.embed(imu, spec, t)[None, :], names)[0]
+        order = np.argsort(-p, kind="stable")
+        return {names[i]: float(p[i]) for i in order}
+
+    def enroll(
+        self, label: str, examples: Sequence[npt.ArrayLike], spec: SensorSpec,
+        *, replace: bool = False,
+    ) -> F32:
+        """Add a few-shot label: its prototype is the renormalised mean of the examples' embeddings.
+
+        Args:
+            label: the new label's name.
+            examples: one or more recordings ``(T, 6)`` of the activity.
+            spec: what the device sent.
+            replace: allow replacing an existing label's prototype.
+
+        Returns:
+            the new ``(D,)`` prototype.
+
+        Raises:
+            ConfigError: no examples, empty label, or the label exists and ``replace`` is False.
+        """
+        if not isinstance(label, str) or not label.strip():
+            raise ConfigError("label must be a non-empty string")
+        if not examples:
+            raise ConfigError(f"enroll {label!r}: pass at least one example recording")
+        if label in self._labels and not replace:
+            raise ConfigError(f"label {label!r} already has a prototype; pass replace=True")
+        embs = np.stack([self.embed(x, spec) for x in examples])
+        proto = _unit(embs.mean(axis=0, keepdims=True))[0]
+        if label in self._labels:
+            self._protos[self._labels.index(label)] = proto
+        else:
+            self._labels.append(label)
+            self._protos = np.concatenate([self._protos, proto[None, :]], axis=0)
+        self._enrolled.add(label)
+        logger.info("enrolled %r from %d examples", label, len(examples))
+        return proto
+
+
+def _unit(x: F32) -> F32:
+    n = np.linalg.norm(x, axis=-1, keepdims=True)
+    return (x / np.maximum(n, 1e-12)).astype(np.float32)
