@@ -121,3 +121,8 @@ def cli(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str]:
     rc = main(list(argv))
     captured = capsys.readouterr()
     return rc, captured.out + captured.err
+
+
+def scratch(name: str) -> Path:
+    """A fresh directory that outlives one test (for hypothesis, which dislikes tmp_path)."""
+    return Path(tempfile.mkdtemp(prefix=f"{name}-", dir=_ROOT))
