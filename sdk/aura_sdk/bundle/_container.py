@@ -8,6 +8,7 @@ never yields more than a member's declared size, so the cap holds against zip bo
 
 from __future__ import annotations
 
+import abc
 import contextlib
 import os
 import shutil
@@ -54,7 +55,7 @@ def is_zip_path(path: str | os.PathLike[str]) -> bool:
     return Path(path).suffix.lower() in ZIP_SUFFIXES
 
 
-class Source:
+class Source(abc.ABC):
     """Read-only view of a bundle container; ``problems`` lists container-level refusals."""
 
     kind = "container"
@@ -65,16 +66,17 @@ class Source:
         self.problems: list[BundleError] = []
         self._read_total = 0
 
+    @abc.abstractmethod
     def names(self) -> list[str]:
         """Every regular file in the container, as a relative POSIX path."""
-        raise NotImplementedError
 
+    @abc.abstractmethod
     def size(self, name: str) -> int:
         """The stored (uncompressed) size of ``name``."""
-        raise NotImplementedError
 
+    @abc.abstractmethod
     def _read(self, name: str) -> bytes:
-        raise NotImplementedError
+        """The bytes of ``name``; translate container errors to BundleError."""
 
     def read(self, name: str) -> bytes:
         """Read one member, counting it against ``max_bytes``.
@@ -92,7 +94,7 @@ class Source:
             )
         return self._read(name)
 
-    def close(self) -> None:
+    def close(self) -> None:  # noqa: B027 - a directory holds nothing open; zips override
         """Release the underlying file, if any."""
 
     def __enter__(self) -> Source:
@@ -108,11 +110,21 @@ class _DirSource(Source):
     def __init__(self, path: Path, max_bytes: int) -> None:
         super().__init__(path, max_bytes)
         self._sizes: dict[str, int] = {}
+        seen = 0
         for dirpath, dirnames, filenames in os.walk(path, followlinks=False):
             for entry in sorted(dirnames + filenames):
+                seen += 1
+                if seen > MAX_MEMBERS:
+                    self.problems.append(BundleFormatError(
+                        f"holds more than {MAX_MEMBERS} entries; a bundle directory holds a "
+                        "handful of files: point at the bundle itself", path=path))
+                    return
                 full = Path(dirpath, entry)
                 rel = full.relative_to(path).as_posix()
-                st = full.lstat()
+                try:
+                    st = full.lstat()
+                except OSError:  # vanished while listing: the integrity check reports it
+                    continue
                 if stat.S_ISLNK(st.st_mode):
                     self.problems.append(BundleFormatError(
                         "is a symbolic link; bundles may not contain links: replace it with "
@@ -230,6 +242,9 @@ def open_source(path: str | os.PathLike[str], max_bytes: int = DEFAULT_MAX_BYTES
                                   path=p) from exc
     source: Source
     if stat.S_ISDIR(st.st_mode):
+        if not os.path.lexists(p / MANIFEST_NAME):  # before walking: "/" costs nothing
+            raise BundleNotFoundError(
+                f"is not an AURA bundle: it holds no {MANIFEST_NAME} file; {hint}", path=p)
         source = _DirSource(p, max_bytes)
     elif stat.S_ISREG(st.st_mode):
         try:
