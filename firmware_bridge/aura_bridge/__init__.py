@@ -3,4 +3,35 @@
 Parsers here never do I/O (STYLE.md): bytes in, frames and samples out. Imports numpy only.
 """
 
-__all__: list[str] = []
+from .aura import (
+    AURA_BLE_PROFILE,
+    AURA_PROFILES,
+    AURA_PROTOCOL_VERSION,
+    AURA_SERIAL_PROFILE,
+    AckStatus,
+    AuraAck,
+    AuraCommand,
+    AuraEncoder,
+    AuraFrameError,
+    AuraHello,
+    AuraPacketDecoder,
+    AuraStreamDecoder,
+    Opcode,
+)
+
+__all__: list[str] = [
+    # AURA stream protocol v1 (aura_bridge.aura has the rest: COBS, UUIDs, parse_frame, ...)
+    "AURA_BLE_PROFILE",
+    "AURA_PROFILES",
+    "AURA_PROTOCOL_VERSION",
+    "AURA_SERIAL_PROFILE",
+    "AckStatus",
+    "AuraAck",
+    "AuraCommand",
+    "AuraEncoder",
+    "AuraFrameError",
+    "AuraHello",
+    "AuraPacketDecoder",
+    "AuraStreamDecoder",
+    "Opcode",
+]
