@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 from aura_sdk._errors import AuraError
 
@@ -29,6 +30,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--sign", metavar="PRIVATE_KEY", help="sign with this Ed25519 PEM key")
     parser.add_argument("--overwrite", action="store_true", help="replace an existing bundle")
     args = parser.parse_args(argv)
+    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     try:
         manifest = write_example_bundle(
             args.out, window_samples=args.window, sample_rate_hz=args.rate,
