@@ -148,7 +148,7 @@ class PolarPmdDecoder:
         unix_time: report Unix seconds instead of Polar device seconds.
 
     Frames that do not parse exactly (short, unknown frame type, truncated or overlong delta
-    blocks, raw payload not a whole number of samples) are dropped and counted in
+    blocks, raw payload not a whole number of samples, NaN / inf floats) are dropped and counted in
     ``stats.frames_corrupt``; other measurement types in ``stats.extra["other_measurements"]``.
     """
 
@@ -208,8 +208,10 @@ class PolarPmdDecoder:
         if decoded is None:
             return None
         if float_bits:
-            packed = np.array(decoded, dtype=np.int64).astype(np.int32)
-            raw = packed.view(np.float32).astype(np.float64)
+            packed = np.array(decoded, dtype=np.int64)
+            if ((packed & 0x7F80_0000) == 0x7F80_0000).any():
+                return None  # NaN / inf bit patterns (exponent all ones): not a measurement
+            raw = packed.astype(np.int32).view(np.float32).astype(np.float64)
             return raw * self.gyro_factor * DEG
         raw = np.array(decoded, dtype=np.float64)
         if measurement == GYRO:
