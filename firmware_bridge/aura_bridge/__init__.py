@@ -3,6 +3,15 @@
 Parsers here never do I/O (STYLE.md): bytes in, frames and samples out. Imports numpy only.
 """
 
+from ._types import (
+    Decoder,
+    DecoderStats,
+    DeviceProfile,
+    Encoder,
+    Framing,
+    ImuSamples,
+    Transport,
+)
 from .aura import (
     AURA_BLE_PROFILE,
     AURA_PROFILES,
@@ -33,5 +42,13 @@ __all__: list[str] = [
     "AuraHello",
     "AuraPacketDecoder",
     "AuraStreamDecoder",
+    # shared types
+    "Decoder",
+    "DecoderStats",
+    "DeviceProfile",
+    "Encoder",
+    "Framing",
+    "ImuSamples",
     "Opcode",
+    "Transport",
 ]
