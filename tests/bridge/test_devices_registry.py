@@ -139,3 +139,21 @@ def test_register_device_refuses_silent_replacement(monkeypatch):
         devices.register_device(other)
     devices.register_device(other, replace=True)
     assert _registry.get_spec("text") is other
+
+
+def test_aura_protocol_profiles_are_registered():
+    from aura_bridge.aura import AURA_BLE_PROFILE, AURA_SERIAL_PROFILE, AuraHello
+
+    assert get_profile("aura") is AURA_SERIAL_PROFILE
+    assert get_profile("aura-ble") is AURA_BLE_PROFILE
+    hello = AuraHello.for_ranges(7, 100.0, 8, 1000)
+    x = ImuSamples(acc=np.array([[0.0, 0.0, 9.80665]] * 20), gyro=np.zeros((20, 3)))
+    for name in ("aura", "aura-ble"):
+        enc = make_encoder(name, hello=hello)
+        dec = make_decoder(name)
+        out = [s for c in [enc.hello_bytes(), *enc.encode(x)]  # type: ignore[attr-defined]
+               for s in dec.feed(c)]
+        acc = np.concatenate([s.acc for s in out])
+        assert acc.shape == (20, 3) and np.abs(acc[:, 2] - 9.80665).max() < 8 * 9.80665 / 32768
+    with pytest.raises(DeviceOptionError, match=r"needs option.*hello"):
+        make_encoder("aura")

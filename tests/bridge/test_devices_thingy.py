@@ -77,6 +77,24 @@ def test_fuzz():
     assert fed >= 1_000_000 and dec.stats.frames_ok > 0 and dec.stats.frames_corrupt > 0
 
 
+def test_valid_notifications_between_garbage_decode_exactly():
+    # Any 18 bytes are a valid raw notification (no header, no checksum), so garbage here is
+    # of other lengths; every valid one decodes, in order, and nothing else does.
+    rng = np.random.default_rng(17)
+    acc, gyro = random_imu(rng, 200)
+    notes = ThingyRawEncoder().encode(ImuSamples(acc=acc, gyro=gyro))
+    dec = ThingyRawDecoder()
+    got = []
+    for note in notes:
+        for _ in range(int(rng.integers(0, 3))):
+            n = int(rng.choice([k for k in range(40) if k != 18]))
+            got += dec.feed(rng.integers(0, 256, n, dtype=np.uint8).tobytes())
+        got += dec.feed(note)
+    want = stack(decode_all(ThingyRawDecoder(), notes))
+    np.testing.assert_array_equal(stack(got)[0], want[0])
+    np.testing.assert_array_equal(stack(got)[1], want[1])
+
+
 def test_profile_and_config():
     p = get_profile("thingy52")
     # ble_tms.c: base EF68xxxx-9B35-4933-9B10-52FFA9740042, service 0x0400, raw 0x0406,

@@ -214,6 +214,10 @@ def test_ble_round_trip_and_fuzz():
     x = ImuSamples(acc=acc, gyro=gyro)
     notes = make_encoder("witmotion-ble", packets_per_notification=3).encode(x)
     got = stack(decode_all(make_decoder("witmotion-ble"), notes))
+    single = stack(decode_all(make_decoder("witmotion-ble"), make_encoder("witmotion-ble")
+                              .encode(x)))
+    np.testing.assert_array_equal(single[0], got[0])  # packing does not change the samples
+    np.testing.assert_array_equal(single[1], got[1])
     assert np.abs(got[0] - acc).max() <= 16 * G / 65536 + 1e-12
     assert np.abs(got[1] - gyro).max() <= 2000 * DPS / 65536 + 1e-12
     # Fully random notifications must not raise (BLE packets have no checksum, so random

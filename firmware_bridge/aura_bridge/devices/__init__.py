@@ -17,11 +17,14 @@ Unknown names raise :class:`UnknownDeviceError`, unknown options
 :class:`UnknownOptionError`, bad option values :class:`DeviceOptionError`; all are
 ``ValueError`` subclasses whose message lists what is valid.
 
-Adding profiles from elsewhere (e.g. the AURA protocol's ``"aura"`` / ``"aura-ble"``): create
-``aura_bridge/_aura_profiles.py`` defining ``DEVICE_SPECS``, an iterable of
-:class:`DeviceSpec` (profile + decoder factory + encoder factory, factories taking keyword-only
-options). The registry imports that module lazily, on its first use, so there is no import
-cycle; or call :func:`register_device` directly.
+The AURA protocol's own profiles ``"aura"`` (serial) and ``"aura-ble"`` are registered too,
+lazily, from :mod:`aura_bridge.aura` (``make_encoder("aura", hello=AuraHello(...))``).
+
+Adding profiles from elsewhere: create ``aura_bridge/_aura_profiles.py`` defining
+``DEVICE_SPECS``, an iterable of :class:`DeviceSpec` (profile + decoder factory + encoder
+factory, factories taking keyword-only options). The registry imports the modules in
+:data:`EXTERNAL_PROFILE_MODULES` lazily, on its first use, so there is no import cycle; or
+call :func:`register_device` directly.
 """
 
 from __future__ import annotations

@@ -1,10 +1,11 @@
 """Device registry: profiles, decoders and encoders selected by name.
 
 The built-in vendor devices register themselves from their modules. Profiles defined
-elsewhere in aura_bridge (the AURA protocol's own ``"aura"`` / ``"aura-ble"``) join in one
-of two ways, both documented in :mod:`aura_bridge.devices`:
+elsewhere in aura_bridge join in one of two ways, both documented in
+:mod:`aura_bridge.devices`:
 
-* a module at :data:`EXTERNAL_PROFILE_MODULES` (``aura_bridge._aura_profiles``) that defines
+* a module named in :data:`EXTERNAL_PROFILE_MODULES` (``aura_bridge._aura_profiles``, or the
+  adapter ``aura_bridge.devices._aura_adapter`` that maps :mod:`aura_bridge.aura`) that defines
   ``DEVICE_SPECS``, an iterable of :class:`DeviceSpec`; it is imported lazily, the first time
   the registry is asked for anything, and silently skipped when it does not exist;
 * a call to :func:`register_device` from anywhere.
@@ -36,8 +37,14 @@ __all__ = [
     "register_device",
 ]
 
-#: Modules imported on first use of the registry; each may define ``DEVICE_SPECS``.
-EXTERNAL_PROFILE_MODULES: tuple[str, ...] = ("aura_bridge._aura_profiles",)
+#: Modules imported on first use of the registry, in order; each may define ``DEVICE_SPECS``
+#: (a later module's spec replaces an earlier one of the same name). The adapter registers
+#: the AURA protocol's "aura" / "aura-ble" from :mod:`aura_bridge.aura`; ``_aura_profiles``
+#: is the documented slot for profiles defined outside this package.
+EXTERNAL_PROFILE_MODULES: tuple[str, ...] = (
+    "aura_bridge.devices._aura_adapter",
+    "aura_bridge._aura_profiles",
+)
 
 
 class UnknownDeviceError(ValueError):
@@ -166,22 +173,29 @@ def get_profile(name: str) -> DeviceProfile:
     return get_spec(name).profile
 
 
-def _accepted_options(factory: Callable[..., Any]) -> tuple[set[str], bool]:
+def _signature(factory: Callable[..., Any]) -> tuple[set[str], set[str], bool]:
+    """(accepted option names, required option names, accepts any keyword)."""
     params = inspect.signature(factory).parameters.values()
-    names = {p.name for p in params if p.kind in (p.KEYWORD_ONLY, p.POSITIONAL_OR_KEYWORD)}
+    named = [p for p in params if p.kind in (p.KEYWORD_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    required = {p.name for p in named if p.default is p.empty}
     takes_any = any(p.kind is p.VAR_KEYWORD for p in params)
-    return names, takes_any
+    return {p.name for p in named}, required, takes_any
 
 
 def _build(name: str, role: str, options: Mapping[str, Any]) -> Any:
     spec = get_spec(name)
     factory = spec.decoder if role == "decoder" else spec.encoder
-    defaults = (spec.decoder_defaults if role == "decoder" else spec.encoder_defaults) or {}
-    accepted, takes_any = _accepted_options(factory)
+    merged = {**((spec.decoder_defaults if role == "decoder" else spec.encoder_defaults) or {}),
+              **options}
+    accepted, required, takes_any = _signature(factory)
     unknown = set(options) - accepted
     if unknown and not takes_any:
         raise UnknownOptionError(name, role, unknown, accepted)
-    return factory(**{**defaults, **options})
+    missing = sorted(required - set(merged))
+    if missing:
+        raise DeviceOptionError(f"{name!r} {role} needs option(s) {', '.join(missing)}; "
+                                f"valid options: {', '.join(sorted(accepted))}.")
+    return factory(**merged)
 
 
 def make_decoder(name: str, **options: Any) -> Decoder:
@@ -194,7 +208,8 @@ def make_decoder(name: str, **options: Any) -> Decoder:
     Raises:
         UnknownDeviceError: no such profile.
         UnknownOptionError: an option the decoder does not have.
-        DeviceOptionError: an option value the device does not support.
+        DeviceOptionError: an option value the device does not support, or a required
+            option is missing.
     """
     decoder: Decoder = _build(name, "decoder", options)
     return decoder
@@ -210,7 +225,8 @@ def make_encoder(name: str, **options: Any) -> Encoder:
     Raises:
         UnknownDeviceError: no such profile.
         UnknownOptionError: an option the encoder does not have.
-        DeviceOptionError: an option value the device does not support.
+        DeviceOptionError: an option value the device does not support, or a required
+            option is missing (the AURA encoder needs ``hello``).
     """
     encoder: Encoder = _build(name, "encoder", options)
     return encoder
