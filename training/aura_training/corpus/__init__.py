@@ -20,7 +20,7 @@ from ._manifest import (
 )
 from ._reader import CorpusReader, assign_shards
 from ._sample import MOCAP_FPS, VIDEO_FPS, Caption, ImuStream, Sample, TimelineEntry
-from ._windows import Window, iter_windows
+from ._windows import Window, crop, iter_windows
 from ._writer import CorpusWriter, build_manifest, clip_info, shard_name
 
 __all__ = [
@@ -45,6 +45,7 @@ __all__ = [
     "assign_shards",
     "build_manifest",
     "clip_info",
+    "crop",
     "iter_windows",
     "load_manifest",
     "read_shard",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -11,9 +12,9 @@ from numpy.typing import NDArray
 
 from aura_sdk import ConfigError
 
-from ._sample import ImuStream, Sample
+from ._sample import Caption, ImuStream, Sample, TimelineEntry
 
-__all__ = ["Window", "iter_windows"]
+__all__ = ["Window", "crop", "iter_windows"]
 
 
 @dataclass(frozen=True, eq=False)
@@ -30,6 +31,7 @@ class Window:
         imu: streams cut to the window; timestamps relative to ``start_s``.
         mocap: (round(duration * fps), 17, 3) frames, or ``None``.
         video: (round(duration * fps), H, W) frames, or ``None``.
+        captions: time-stamped texts inside the window (times relative to ``start_s``).
         params: the stretch's parameters.
     """
 
@@ -41,6 +43,7 @@ class Window:
     imu: Mapping[str, ImuStream]
     mocap: NDArray[np.float32] | None
     video: NDArray[np.uint8] | None
+    captions: tuple[Caption, ...] = ()
     params: Mapping[str, Any] = field(default_factory=dict)
 
 
@@ -103,5 +106,43 @@ def iter_windows(
             activity=None if entry is None else entry.activity,
             texts=entry.texts if entry is not None and entry.texts else sample.texts,
             imu=imu, mocap=mocap, video=video,
+            captions=tuple(dataclasses.replace(c, t_s=c.t_s - t0) for c in sample.captions
+                           if t0 <= c.t_s < t1),
             params={} if entry is None else entry.params,
         )
+
+
+def crop(sample: Sample, start_s: float, end_s: float, clip_id: str | None = None) -> Sample:
+    """A new clip holding ``[start_s, end_s)`` of ``sample``, times shifted to start at 0.
+
+    Frames are cut at ``round(t * fps)``; timeline stretches are clipped to the range (and
+    dropped if they fall outside it); captions outside it are dropped.
+
+    Raises:
+        ConfigError: the range is empty or outside the clip.
+    """
+    end_s = min(end_s, sample.duration_s)
+    if not 0.0 <= start_s < end_s:
+        raise ConfigError(f"cannot crop [{start_s}, {end_s}) from a {sample.duration_s} s clip")
+
+    def frames(x: NDArray[Any] | None, fps: float) -> NDArray[Any] | None:
+        if x is None:
+            return None
+        return x[round(start_s * fps) : round(end_s * fps)]
+
+    imu = {}
+    for loc, st in sample.imu.items():
+        a, b = np.searchsorted(st.t, [start_s, end_s], side="left")
+        imu[loc] = ImuStream(t=st.t[a:b] - start_s, data=st.data[a:b], spec=st.spec,
+                             location=loc)
+    timeline = tuple(
+        TimelineEntry(max(e.start_s, start_s) - start_s, min(e.end_s, end_s) - start_s,
+                      e.activity, e.texts, e.params)
+        for e in sample.timeline if e.end_s > start_s and e.start_s < end_s)
+    return dataclasses.replace(
+        sample, clip_id=clip_id or f"{sample.clip_id}@{start_s:g}", duration_s=end_s - start_s,
+        imu=imu, mocap=frames(sample.mocap, sample.mocap_fps),
+        video=frames(sample.video, sample.video_fps), timeline=timeline,
+        captions=tuple(dataclasses.replace(c, t_s=c.t_s - start_s) for c in sample.captions
+                       if start_s <= c.t_s < end_s),
+        features={})
