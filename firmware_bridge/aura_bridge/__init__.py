@@ -27,6 +27,15 @@ from .aura import (
     AuraStreamDecoder,
     Opcode,
 )
+from .devices import (
+    DeviceOptionError,
+    UnknownDeviceError,
+    UnknownOptionError,
+    get_profile,
+    make_decoder,
+    make_encoder,
+    profile_names,
+)
 
 __all__: list[str] = [
     # AURA stream protocol v1 (aura_bridge.aura has the rest: COBS, UUIDs, parse_frame, ...)
@@ -45,10 +54,18 @@ __all__: list[str] = [
     # shared types
     "Decoder",
     "DecoderStats",
+    "DeviceOptionError",
     "DeviceProfile",
     "Encoder",
     "Framing",
     "ImuSamples",
     "Opcode",
     "Transport",
+    # real devices by name (aura_bridge.devices has the rest: DeviceSpec, VendorProfile, ...)
+    "UnknownDeviceError",
+    "UnknownOptionError",
+    "get_profile",
+    "make_decoder",
+    "make_encoder",
+    "profile_names",
 ]

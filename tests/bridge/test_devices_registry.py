@@ -155,5 +155,37 @@ def test_aura_protocol_profiles_are_registered():
                for s in dec.feed(c)]
         acc = np.concatenate([s.acc for s in out])
         assert acc.shape == (20, 3) and np.abs(acc[:, 2] - 9.80665).max() < 8 * 9.80665 / 32768
-    with pytest.raises(DeviceOptionError, match=r"needs option.*hello"):
-        make_encoder("aura")
+    from aura_bridge.devices._aura_adapter import DEFAULT_HELLO
+
+    enc = make_encoder("aura")  # a virtual AURA device announces DEFAULT_HELLO
+    assert enc.hello == DEFAULT_HELLO and DEFAULT_HELLO.accel_range_g == 16  # type: ignore
+
+
+def test_missing_required_option_is_reported(monkeypatch):
+    class NeedsGain:
+        def __init__(self, gain: float, *, offset: float = 0.0) -> None:
+            self.stats = DecoderStats()
+
+        def feed(self, data: bytes) -> list[ImuSamples]:
+            return []
+
+        def encode(self, samples: ImuSamples) -> list[bytes]:
+            return []
+
+    base = get_profile("text")
+    profile = DeviceProfile(name="needs-gain", transport="serial", framing="stream",
+                            sample_rate_hz=1.0, gravity_removed=False, has_timestamps=False,
+                            description=base.description)
+    monkeypatch.setattr(_registry, "_SPECS", dict(_registry._SPECS))
+    devices.register_device(DeviceSpec(profile, NeedsGain, NeedsGain))
+    with pytest.raises(DeviceOptionError, match=r"'needs-gain' decoder needs option\(s\) gain"):
+        make_decoder("needs-gain")
+    assert isinstance(make_decoder("needs-gain", gain=2.0), NeedsGain)
+
+
+def test_top_level_exports():
+    import aura_bridge
+
+    for name in ("get_profile", "make_decoder", "make_encoder", "profile_names",
+                 "UnknownDeviceError", "UnknownOptionError", "DeviceOptionError"):
+        assert name in aura_bridge.__all__ and getattr(aura_bridge, name) is getattr(devices, name)

@@ -226,7 +226,7 @@ def make_encoder(name: str, **options: Any) -> Encoder:
         UnknownDeviceError: no such profile.
         UnknownOptionError: an option the encoder does not have.
         DeviceOptionError: an option value the device does not support, or a required
-            option is missing (the AURA encoder needs ``hello``).
+            option is missing.
     """
     encoder: Encoder = _build(name, "encoder", options)
     return encoder
