@@ -151,7 +151,7 @@ def test_encoder_without_times_continues_the_clock_and_unix_time():
     np.testing.assert_allclose(t, 946_684_800 + 100 + np.arange(20) / 50, rtol=0, atol=1e-6)
 
 
-@settings(max_examples=80, derandomize=True, deadline=None)
+@settings(max_examples=80, derandomize=True, deadline=None, database=None)
 @given(values=st.lists(st.tuples(*[st.integers(-32768, 32767)] * 3), min_size=1, max_size=120),
        block=st.integers(1, 255), budget=st.one_of(st.none(), st.integers(10, 300)))
 def test_delta_codec_round_trip(values, block, budget):

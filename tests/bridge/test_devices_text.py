@@ -108,7 +108,7 @@ def test_round_trip(options):
         np.testing.assert_allclose(t, x.t, rtol=0, atol=1e-9)
 
 
-@settings(max_examples=60, derandomize=True, deadline=None)
+@settings(max_examples=60, derandomize=True, deadline=None, database=None)
 @given(cuts=st.lists(st.integers(0, 20_000), max_size=80))
 def test_any_chunking_gives_identical_samples(cuts):
     data, _ = _text(60, 19, timestamp="ms", newline="\r\n")

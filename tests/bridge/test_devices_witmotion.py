@@ -95,7 +95,7 @@ def test_serial_round_trip_within_half_lsb():
     assert np.abs(gyro - x.gyro).max() <= 2000 * DPS / 32768 / 2 + 1e-12
 
 
-@settings(max_examples=60, derandomize=True, deadline=None)
+@settings(max_examples=60, derandomize=True, deadline=None, database=None)
 @given(cuts=st.lists(st.integers(0, 11 * 3 * 40), max_size=60))
 def test_serial_any_chunking_gives_identical_samples(cuts):
     data, _ = _stream(np.random.default_rng(2), 40)

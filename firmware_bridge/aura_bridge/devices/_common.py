@@ -55,7 +55,8 @@ class VendorProfile(DeviceProfile):
 
     Attributes:
         baud_rate: serial line rate (None for BLE).
-        scale: human-readable wire scale factors, e.g. ``{"acc": "int16 * 16 g / 32768"}``.
+        scale: human-readable wire scale factors as ``(sensor, description)`` pairs, e.g.
+            ``(("acc", "int16 / 32768 * 16 g"),)``.
         timestamps: what a timestamp on the wire means, or how samples are timed without one.
         sources: where each fact comes from (repository + file, or documentation URL).
     """

@@ -107,6 +107,7 @@ class DeviceSpec:
 
     @property
     def name(self) -> str:
+        """The registry key: ``profile.name``."""
         return self.profile.name
 
 

@@ -35,6 +35,7 @@ IGNORE = "-"
 ACCEL_UNITS = {"m/s^2": 1.0, "g": G}
 GYRO_UNITS = {"rad/s": 1.0, "deg/s": DEG}
 TIME_UNITS = {"ms": 1e-3, "s": 1.0}
+_LINE_END = re.compile(rb"([\r\n])")
 _SPLIT = re.compile(r"\s*[,\t]\s*| +")
 _NUMBER = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?|[+-]?nan", re.IGNORECASE)
 
@@ -95,7 +96,7 @@ class TextLineDecoder:
         """Consume any number of bytes; return the samples of the lines they complete."""
         rows: list[list[float]] = []
         times: list[float] = []
-        for piece in re.split(rb"([\r\n])", bytes(data)):
+        for piece in _LINE_END.split(bytes(data)):
             if piece in (b"\r", b"\n"):
                 if self._skipping:
                     self._skipping = False
