@@ -1,3 +1,5 @@
 """AURA benchmarks: latency, throughput, memory and scale."""
 
-__all__: list[str] = []
+from ._decode import run_decode_bench
+
+__all__: list[str] = ["run_decode_bench"]

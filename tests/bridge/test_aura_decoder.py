@@ -228,3 +228,22 @@ def test_stats_type_and_dict() -> None:
     assert d["frames_ok"] == 0 and d["frames_held"] == 0 and "extra" not in d
     with pytest.raises(ValueError):
         AuraStreamDecoder(max_held_frames=-1)
+
+
+def test_feed_packets_equals_feeding_one_by_one() -> None:
+    enc = AuraEncoder(HELLO, framing="packet", samples_per_frame=5, start_seq=65533)
+    raw = np.random.default_rng(8).integers(-2000, 2000, (33, 6)).astype(np.int16)
+    packets = [enc.hello_bytes(), *enc.encode_counts(raw)]
+    packets.insert(3, b"\x00garbage")
+    packets.insert(5, packets[4])  # a duplicate
+    packets[6] = packets[6][:9] + packets[6][10:] if len(packets[6]) > 10 else packets[6]
+    one = AuraPacketDecoder()
+    singles = [s for p in packets for s in one.feed(p)]
+    many = AuraPacketDecoder()
+    batched = many.feed_packets(packets[:4]) + many.feed_packets(packets[4:])
+    assert [s.seq for s in batched] == [s.seq for s in singles]
+    np.testing.assert_array_equal(np.concatenate([s.as_array() for s in batched]),
+                                  np.concatenate([s.as_array() for s in singles]))
+    assert many.stats.as_dict() == one.stats.as_dict()
+    assert one.stats.frames_duplicate == 1 and one.stats.frames_corrupt == 2
+    assert [type(m) for m in many.pop_control()] == [AuraHello]
