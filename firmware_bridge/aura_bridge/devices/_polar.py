@@ -80,6 +80,16 @@ def start_command(
 
     ``[0x02][measurement type][setting type, count = 1, little-endian value]...``, settings
     in the order sample rate, resolution, range, channels (PmdSetting.serializeSelected).
+
+    Args:
+        measurement: 2 (ACC) or 5 (GYRO).
+        sample_rate: Hz.
+        resolution: bits per value.
+        range_: +- full scale (g for ACC, deg/s for GYRO).
+        channels: number of channels, or None to leave the setting out.
+
+    Returns:
+        The bytes to write to the control point ``...5C81``.
     """
     body = bytearray((OP_START, measurement))
     settings = [(SETTING_SAMPLE_RATE, sample_rate), (SETTING_RESOLUTION, resolution),
@@ -114,7 +124,17 @@ class PolarStartResponse:
 
 
 def parse_start_response(data: bytes) -> PolarStartResponse | None:
-    """Parse ``F0 02 <type> <status> <more> [settings TLV]``; None if it is not one."""
+    """Parse the control point's reply to a start command (never raises).
+
+    Layout: ``F0 02 <measurement type> <status> <more> [settings TLV]``; the FACTOR setting
+    (type 5) is a little-endian IEEE-754 float32 (BlePMDClient.getFactor).
+
+    Args:
+        data: one control-point notification.
+
+    Returns:
+        The parsed reply, or None if ``data`` is not a well-formed start reply.
+    """
     if len(data) < 5 or data[0] != RESPONSE_CODE or data[1] != OP_START:
         return None
     settings: dict[int, list[int]] = {}
