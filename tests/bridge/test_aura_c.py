@@ -145,7 +145,7 @@ def python_reference(data: bytes) -> tuple[list[str], tuple[int, int, int, int]]
                 raise ValueError("overlong")
             msg = parse_frame(cobs_decode(chunk))
         except AuraFrameError as exc:
-            if exc.reason.startswith(("unknown message type", "HELLO announces")):
+            if exc.code in ("type", "version"):
                 ignored += 1
                 continue
             corrupt, dropped = corrupt + 1, dropped + len(chunk)

@@ -17,6 +17,8 @@ from aura_bridge.aura import (
     AURA_PROFILES,
     AURA_SERIAL_PROFILE,
     AURA_SERVICE_UUID,
+    AckStatus,
+    AuraAck,
     AuraCommand,
     AuraEncoder,
     AuraHello,
@@ -138,3 +140,14 @@ def test_public_api_is_exactly_all() -> None:
     for name in ("AuraStreamDecoder", "AuraPacketDecoder", "AuraEncoder", "AuraHello",
                  "AURA_SERIAL_PROFILE", "AURA_BLE_PROFILE"):
         assert name in aura_bridge.__all__ and getattr(aura_bridge, name) is getattr(aura, name)
+
+
+def test_message_bytes_in_each_framing() -> None:
+    nak = AuraAck(Opcode.SET_RATE, 3, AckStatus.BAD_VALUE)
+    stream = AuraEncoder(HELLO).message_bytes(nak)
+    packet = AuraEncoder(HELLO, framing="packet").message_bytes(nak)
+    assert packet.hex() == "040303036bf4441e"  # the vector nak_set_rate_bad_value
+    assert stream.hex() == "09040303036bf4441e00"
+    dec = AuraStreamDecoder()
+    assert dec.feed_messages(AuraEncoder(HELLO).message_bytes(AuraCommand.stop(9))) == [
+        AuraCommand(Opcode.STOP, 9)]

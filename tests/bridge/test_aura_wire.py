@@ -55,12 +55,10 @@ def test_worked_example_of_the_protocol_doc() -> None:
 
 @pytest.mark.parametrize("r", VECTORS["reject"], ids=lambda r: r["name"])
 def test_rejected_frames_raise_with_a_reason(r: dict) -> None:
-    reasons = {"crc": "CRC", "short": "too short", "length": "frame of", "type": "unknown",
-               "version": "version", "value": "HELLO"}
     with pytest.raises(AuraFrameError) as err:
         parse_frame(bytes.fromhex(r["frame"]))
-    assert reasons[r["error"]] in err.value.reason
-    assert isinstance(err.value, ValueError)
+    assert err.value.code == r["error"]
+    assert isinstance(err.value, ValueError) and err.value.reason in str(err.value)
 
 
 def test_crc32_check_value_and_residue() -> None:

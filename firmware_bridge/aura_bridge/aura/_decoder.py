@@ -198,7 +198,7 @@ class _AuraDecoderCore:
         try:
             msg = parse_frame(bytes(frame))
         except AuraFrameError as exc:
-            if exc.reason.startswith("unknown message type"):
+            if exc.code == "type":
                 self.stats.extra["frames_unknown_type"] += 1  # a later version's message
             else:
                 self._corrupt(wire_len)

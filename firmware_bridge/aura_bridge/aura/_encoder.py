@@ -11,7 +11,7 @@ import numpy.typing as npt
 
 from .._types import Framing, ImuSamples
 from ._cobs import cobs_encode
-from ._wire import AURA_MAX_SAMPLES_PER_FRAME, AuraHello, samples_frame
+from ._wire import AURA_MAX_SAMPLES_PER_FRAME, AuraAck, AuraCommand, AuraHello, samples_frame
 
 __all__ = ["AuraEncoder", "quantize", "wrap_frame"]
 
@@ -83,6 +83,14 @@ class AuraEncoder:
     def hello_bytes(self) -> bytes:
         """The HELLO, ready for the wire."""
         return wrap_frame(self.hello.to_frame(), self.framing)
+
+    def message_bytes(self, msg: AuraHello | AuraCommand | AuraAck) -> bytes:
+        """Any control message ready for the wire in this encoder's framing.
+
+        A virtual device answers commands with ``message_bytes(AuraAck(...))``; a host sends
+        ``message_bytes(AuraCommand.start(token))``.
+        """
+        return wrap_frame(msg.to_frame(), self.framing)
 
     def encode(self, samples: ImuSamples) -> list[bytes]:
         """Quantise and frame samples; one wire chunk per SAMPLES frame.

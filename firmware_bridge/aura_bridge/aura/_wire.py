@@ -93,9 +93,18 @@ class AckStatus(IntEnum):
 
 
 class AuraFrameError(ValueError):
-    """A frame is malformed: bad CRC, length, type or field. ``reason`` says which."""
+    """A frame is refused.
 
-    def __init__(self, reason: str) -> None:
+    Attributes:
+        code: ``"short"``, ``"crc"``, ``"length"``, ``"type"`` (unknown message type),
+            ``"version"`` (HELLO of another protocol version) or ``"value"`` (a HELLO field out
+            of range), as in the test vectors and the C ``AURA_ERR_*`` codes. ``"type"`` and
+            ``"version"`` frames are valid frames of a newer protocol: receivers ignore them.
+        reason: a readable description.
+    """
+
+    def __init__(self, code: str, reason: str) -> None:
+        self.code = code
         self.reason = reason
         super().__init__(f"not a valid AURA v1 frame: {reason}; drop it and wait for the next")
 
@@ -318,12 +327,12 @@ def parse_hello_body(frame: bytes) -> AuraHello:
     (_, version, flags, _reserved, device_id, rate_mhz, acc_range, gyr_range, acc_scale,
      gyr_scale) = _HELLO.unpack_from(frame)
     if version != AURA_PROTOCOL_VERSION:
-        raise AuraFrameError(f"HELLO announces protocol version {version}, this is v1")
+        raise AuraFrameError("version", f"HELLO announces protocol version {version}, this is v1")
     if rate_mhz == 0:
-        raise AuraFrameError("HELLO sample rate is zero")
+        raise AuraFrameError("value", "HELLO sample rate is zero")
     if not (acc_scale > 0 and gyr_scale > 0 and math.isfinite(acc_scale)
             and math.isfinite(gyr_scale)):
-        raise AuraFrameError("HELLO scale factors must be finite and positive")
+        raise AuraFrameError("value", "HELLO scale factors must be finite and positive")
     return AuraHello(device_id, rate_mhz / 1000.0, acc_range, gyr_range, acc_scale, gyr_scale,
                      bool(flags & GRAVITY_REMOVED), version)
 
@@ -336,27 +345,27 @@ def parse_frame(frame: bytes) -> AuraHello | AuraSampleFrame | AuraCommand | Aur
     """
     n = len(frame)
     if n < MIN_FRAME_LEN:
-        raise AuraFrameError(f"too short ({n} bytes)")
+        raise AuraFrameError("short", f"too short ({n} bytes)")
     if zlib.crc32(frame) != CRC_RESIDUE:
-        raise AuraFrameError("CRC mismatch")
+        raise AuraFrameError("crc", "CRC mismatch")
     kind = frame[0]
     if kind == MessageType.SAMPLES:
         count, rem = divmod(n - SAMPLES_HEADER_LEN - CRC_LEN, SAMPLE_LEN)
         if rem or not 1 <= count <= AURA_MAX_SAMPLES_PER_FRAME:
-            raise AuraFrameError(f"SAMPLES frame of {n} bytes")
+            raise AuraFrameError("length", f"SAMPLES frame of {n} bytes")
         _, seq, t_us = _SAMPLES_HEAD.unpack_from(frame)
         raw = np.frombuffer(frame, "<i2", count * 6, SAMPLES_HEADER_LEN).reshape(count, 6)
         return AuraSampleFrame(seq, t_us, raw.astype(np.int16))
     if kind == MessageType.HELLO:
         if n != HELLO_LEN:
-            raise AuraFrameError(f"HELLO frame of {n} bytes")
+            raise AuraFrameError("length", f"HELLO frame of {n} bytes")
         return parse_hello_body(frame)
     if kind == MessageType.COMMAND:
         if n > 7 + MAX_COMMAND_ARGS:
-            raise AuraFrameError(f"COMMAND frame of {n} bytes")
+            raise AuraFrameError("length", f"COMMAND frame of {n} bytes")
         return AuraCommand(frame[1], frame[2], bytes(frame[3:-4]))
     if kind == MessageType.ACK:
         if n != ACK_LEN:
-            raise AuraFrameError(f"ACK frame of {n} bytes")
+            raise AuraFrameError("length", f"ACK frame of {n} bytes")
         return AuraAck(frame[1], frame[2], frame[3])
-    raise AuraFrameError(f"unknown message type 0x{kind:02x}")
+    raise AuraFrameError("type", f"unknown message type 0x{kind:02x}")
