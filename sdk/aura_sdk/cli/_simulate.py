@@ -1,0 +1,119 @@
+"""``aura simulate``: a virtual device playing a recording (or a synthetic wrist) as a profile."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from pathlib import Path
+
+from .._errors import ConfigError
+from .._recording import Recording, read_recording
+from ._options import parse_options
+
+__all__ = ["COMMAND"]
+
+
+class _Simulate:
+    help = ("a virtual device: plays a recording (CSV/NPZ) or a synthetic wrist as a device "
+            "profile over a pty serial port, TCP on loopback, BLE (bumble) or into a file")
+
+    def configure(self, parser: argparse.ArgumentParser) -> None:
+        parser.add_argument("--device", required=True, help="device profile to impersonate")
+        src = parser.add_mutually_exclusive_group()
+        src.add_argument("--recording", type=Path, help="a .csv (aura decode) or .npz recording")
+        src.add_argument("--synthetic", type=float, metavar="SECONDS", default=None,
+                         help="a synthetic still / swinging / turning wrist (default 10 s)")
+        parser.add_argument("--rate", type=float, default=None,
+                            help="rate of the synthetic wrist (default: the profile's)")
+        parser.add_argument("--option", action="append", metavar="KEY=VALUE",
+                            help="encoder option of the profile (repeatable)")
+        out = parser.add_mutually_exclusive_group(required=True)
+        out.add_argument("--to", type=Path, metavar="FILE",
+                         help="write the raw byte stream (BLE profiles: hex lines) to FILE")
+        out.add_argument("--pty", action="store_true",
+                         help="serve a pseudo-terminal serial port; prints its path")
+        out.add_argument("--tcp", type=int, metavar="PORT",
+                         help="serve on 127.0.0.1:PORT (0 picks one); prints the port")
+        out.add_argument("--ble", metavar="NAME",
+                         help="advertise as a BLE peripheral in bumble (needs the sim extra)")
+        parser.add_argument("--hex", action="store_true", help="with --to: hex text")
+        parser.add_argument("--link", type=Path, help="with --pty: also expose it at this path")
+        parser.add_argument("--fast", action="store_true", help="no real-time pacing")
+        parser.add_argument("--speed", type=float, default=1.0, help="real-time speed factor")
+        parser.add_argument("--loop", action="store_true", help="repeat the recording")
+        parser.add_argument("--duration", type=float, default=None,
+                            help="stop after this many seconds of stream time")
+        parser.add_argument("--packet-ms", type=float, default=40.0,
+                            help="time covered by one write / notification (default 40 ms)")
+
+    def run(self, args: argparse.Namespace) -> int:
+        from aura_bridge.devices import get_profile
+
+        from ..sim import (
+            PtyLink,
+            VirtualDevice,
+            hex_lines,
+            play,
+            serve_tcp,
+            stream_bytes,
+            synthetic_wrist,
+        )
+
+        try:
+            profile = get_profile(args.device)
+        except ValueError as exc:
+            raise ConfigError(str(exc)) from exc
+        rec: Recording
+        if args.recording is not None:
+            rec = read_recording(args.recording)
+        else:
+            rec = synthetic_wrist(args.synthetic or 10.0, args.rate or profile.sample_rate_hz)
+        if args.loop and args.to is not None and args.duration is None:
+            raise ConfigError("--loop into a file never ends: add --duration SECONDS")
+        try:
+            dev = VirtualDevice(args.device, rec, options=parse_options(args.option),
+                                packet_s=args.packet_ms / 1000.0, loop=args.loop)
+        except ValueError as exc:
+            if isinstance(exc, ConfigError):
+                raise
+            raise ConfigError(str(exc)) from exc
+
+        def packets():  # type: ignore[no-untyped-def]
+            for p in dev.packets():
+                if args.duration is not None and p.due_s > args.duration:
+                    return
+                yield p
+
+        if args.to is not None:
+            args.to.parent.mkdir(parents=True, exist_ok=True)
+            if profile.framing == "packet" or args.hex:
+                text = (hex_lines(packets()) if profile.framing == "packet"
+                        else stream_bytes(packets()).hex() + "\n")
+                args.to.write_text(text)
+            else:
+                args.to.write_bytes(stream_bytes(packets()))
+            print(f"wrote {args.to} ({args.device}, {len(rec)} samples)", file=sys.stderr)
+            return 0
+        realtime = not args.fast
+        if args.pty:
+            with PtyLink(args.link) as link:
+                print(f"port: {link.port}", flush=True)
+                sent = asyncio.run(play(packets(), link.send, realtime=realtime,
+                                        speed=args.speed))
+                print(f"sent {sent} packets; {link.dropped_packets} dropped (no reader)",
+                      file=sys.stderr)
+            return 0
+        if args.tcp is not None:
+            def ready(port: int) -> None:
+                print(f"tcp: 127.0.0.1:{port}", flush=True)
+
+            asyncio.run(serve_tcp(packets, port=args.tcp, realtime=realtime, ready=ready))
+            return 0
+        from ..sim._ble import serve_ble
+
+        asyncio.run(serve_ble(args.ble, dev, packets, realtime=realtime))
+        return 0
+
+
+COMMAND = _Simulate()
