@@ -23,6 +23,7 @@ from aura_bridge.aura import (
     AuraSampleFrame,
     AuraStreamDecoder,
     cobs_decode,
+    cobs_encode,
     parse_frame,
     wrap_frame,
 )
@@ -32,29 +33,41 @@ VECTORS = load_vectors()
 C_ERRORS = {"short": -1, "crc": -2, "length": -3, "type": -4, "value": -5, "version": -6}
 
 
-def _compile(out_dir: Path, name: str, *defines: str) -> Path:
+SANITIZE = ("-fsanitize=address,undefined", "-fno-sanitize-recover=all", "-g")
+VARIANTS = {
+    "table": ("-O2",),
+    "bitwise": ("-O2", "-DAURA_CRC32_BITWISE"),
+    # memory and UB errors abort the harness, so every test below doubles as a sanitizer run
+    "sanitized": ("-O1", *SANITIZE),
+}
+
+
+def _compile(out_dir: Path, variant: str) -> Path:
     names = [os.environ.get("CC", ""), "cc", "gcc", "clang"]
     cc = next((path for n in names if n and (path := shutil.which(n))), None)
     if cc is None:
         pytest.skip("no C compiler ($CC, cc, gcc or clang) on PATH: the C code is not tested")
-    exe = out_dir / name
+    exe = out_dir / f"aura_cli_{variant}"
     cmd = [cc, "-std=c99", "-Wall", "-Wextra", "-Wpedantic", "-Wconversion", "-Wshadow",
-           "-Werror", "-O2", *defines, "-o", str(exe), str(C_DIR / "test" / "aura_cli.c"),
+           "-Werror", *VARIANTS[variant], "-o", str(exe), str(C_DIR / "test" / "aura_cli.c"),
            str(C_DIR / "aura_proto.c")]
     res = subprocess.run(cmd, capture_output=True, text=True, check=False)
+    if res.returncode != 0 and variant == "sanitized":
+        pytest.skip(f"{cc} cannot build with ASan/UBSan here: {res.stderr.strip()[:200]}")
     assert res.returncode == 0, f"C build failed:\n{' '.join(cmd)}\n{res.stderr}"
     return exe
 
 
-@pytest.fixture(scope="module", params=["table", "bitwise"])
+@pytest.fixture(scope="module", params=list(VARIANTS))
 def cli(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    defines = ("-DAURA_CRC32_BITWISE",) if request.param == "bitwise" else ()
-    return _compile(tmp_path_factory.mktemp("aura_c"), f"aura_cli_{request.param}", *defines)
+    return _compile(tmp_path_factory.mktemp("aura_c"), request.param)
 
 
 def run_c(exe: Path, lines: list[str]) -> list[str]:
+    env = {**os.environ, "ASAN_OPTIONS": "detect_leaks=0:abort_on_error=0"}
     res = subprocess.run([str(exe)], input="\n".join(lines) + "\n", capture_output=True,
-                         text=True, check=True, timeout=60)
+                         text=True, check=False, timeout=120, env=env)
+    assert res.returncode == 0, f"{exe.name} failed ({res.returncode}):\n{res.stderr[-2000:]}"
     return res.stdout.splitlines()
 
 
@@ -193,3 +206,9 @@ def test_c_and_python_agree_on_mutated_streams(cli: Path) -> None:
         assert block[:-1] == msgs
         assert block[-1] == "STATS " + " ".join(map(str, stats))
     assert sum(r[1][1] for r in refs) > 100  # the streams really were damaged
+
+
+def test_c_cobs_never_writes_past_the_callers_buffer(cli: Path) -> None:
+    frames = [v["frame"] for v in VECTORS["vectors"]]
+    out = run_c(cli, [f"bounds {f}" for f in frames])
+    assert out == [f"BOUNDS ok {len(cobs_encode(bytes.fromhex(f)))}" for f in frames]

@@ -11,6 +11,8 @@
  *                   "STATS ok corrupt dropped ignored"
  *   packet HEX   -> aura_parse_frame on the whole buffer: one message line or "ERR <code>"
  *   cobs HEX / uncobs HEX / crc HEX -> "HEX <hex>" / "HEX <hex>" or "ERR <code>" / "CRC <8 hex>"
+ *   bounds HEX   -> COBS encode / wrap / decode into every buffer size: "BOUNDS ok <len>" when
+ *                   results are exact and nothing is written at or past the buffer's end
  * Message lines: "HELLO ver flags devid rate arange grange abits gbits",
  * "SAMPLES seq t_us n v...", "COMMAND op token args|-", "ACK op token status" (numbers decimal,
  * devid 16 hex digits, float bits 8 hex digits).
@@ -187,6 +189,38 @@ static void run(char *line) {
             print_hex("HEX", bytes_in, len);
         } else {
             printf("ERR %d\n", rc);
+        }
+    } else if (strcmp(cmd, "bounds") == 0) {
+        /* every cap from 0 to need + 2: results exact, nothing written at or past cap */
+        size_t n = from_hex(strtok(NULL, " \r\n"), bytes_in, sizeof bytes_in), cap, k;
+        size_t need = aura_cobs_encode(bytes_in, n, scratch, sizeof scratch), got, dlen = 0;
+        static uint8_t enc[AURA_MAX_WIRE_LEN + 64];
+        const char *fail = NULL;
+        memcpy(enc, scratch, need);
+        for (cap = 0; cap <= need + 2 && fail == NULL; cap++) {
+            memset(scratch, 0xA5, cap + 16);
+            got = aura_cobs_encode(bytes_in, n, scratch, cap);
+            if (got != (cap < need ? 0u : need)) fail = "cobs_encode result";
+            for (k = cap; k < cap + 16 && fail == NULL; k++) {
+                if (scratch[k] != 0xA5) fail = "cobs_encode wrote past cap";
+            }
+            memset(scratch, 0xA5, cap + 16);
+            got = aura_stream_wrap(bytes_in, n, scratch, cap);
+            if (got != (cap < need + 1 ? 0u : need + 1)) fail = "stream_wrap result";
+            for (k = cap; k < cap + 16 && fail == NULL; k++) {
+                if (scratch[k] != 0xA5) fail = "stream_wrap wrote past cap";
+            }
+            memset(scratch, 0xA5, cap + 16);
+            got = (size_t)aura_cobs_decode(enc, need, scratch, cap, &dlen);
+            if ((int)got != (cap < n ? AURA_ERR_NOSPACE : AURA_OK)) fail = "cobs_decode result";
+            for (k = cap; k < cap + 16 && fail == NULL; k++) {
+                if (scratch[k] != 0xA5) fail = "cobs_decode wrote past cap";
+            }
+        }
+        if (fail != NULL) {
+            printf("BOUNDS fail %s cap %lu\n", fail, (unsigned long)(cap - 1));
+        } else {
+            printf("BOUNDS ok %lu\n", (unsigned long)need);
         }
     } else if (strcmp(cmd, "crc") == 0) {
         size_t n = from_hex(strtok(NULL, " \r\n"), bytes_in, sizeof bytes_in);
