@@ -145,6 +145,9 @@ def test_c_crc_and_cobs_known_answers(cli: Path) -> None:
     assert out[:3] == ["CRC cbf43926", "HEX 0311220233", "HEX 11220033"]
     assert out[3] == "HEX ff" + bytes(range(1, 255)).hex()
     assert out[4:] == ["ERR -7", "ERR -7"]
+    block = bytes(range(1, 255)).hex()
+    assert run_c(cli, [f"uncobs ff{block}01", f"uncobs ff{block}010207"]) == [
+        f"HEX {block}", f"HEX {block}0007"]
 
 
 def python_reference(data: bytes) -> tuple[list[str], tuple[int, int, int, int]]:

@@ -100,6 +100,13 @@ def test_cobs_round_trip_random_and_bounds() -> None:
             assert cobs_decode(enc) == data.tobytes()
 
 
+def test_cobs_decode_accepts_a_trailing_empty_block_after_a_full_one() -> None:
+    # not what cobs_encode writes, but valid COBS: both decoders must take it
+    block = bytes(range(1, 255))
+    assert cobs_decode(b"\xff" + block + b"\x01") == block
+    assert cobs_decode(b"\xff" + block + b"\x01\x02\x07") == block + b"\x00\x07"
+
+
 @pytest.mark.parametrize("bad", ["", "00", "0311", "05112233", "02110001", "ff11"])
 def test_cobs_decode_rejects_malformed(bad: str) -> None:
     with pytest.raises(ValueError, match="malformed COBS"):

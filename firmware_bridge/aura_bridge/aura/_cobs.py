@@ -49,40 +49,40 @@ def cobs_decode(chunk: bytes) -> bytes:
 
 
 def decode_or_none(chunk: bytes) -> bytearray | None:
-    """The decoder's hot path: decode a zero-free chunk, or None if it is malformed.
+    """The decoder's hot path: decode a chunk that holds no 0x00, or None if it is malformed.
 
-    Frames shorter than 254 bytes never contain a 0xFF code, so COBS decoding is "drop the
-    first byte and zero every code position". Walking the code chain touches one byte per
-    zero in the frame, not every byte; the general path handles 0xFF blocks.
+    COBS decoding is "drop the first byte, and at every later code position write 0x00 (or,
+    after a 0xFF block, delete the code byte)". Walking the code chain touches one byte per
+    zero in the frame, not every byte, and leaves the copying to ``bytearray``.
     """
     n = len(chunk)
-    if n == 0 or n > 254:
-        return _decode_general(chunk) if n else None
-    # Up to 254 bytes a 0xFF code would overrun the chunk, so this loop needs no 0xFF case;
-    # a 0x00 cannot occur either (chunks come from splitting on it).
+    if n == 0:
+        return None
     buf = bytearray(chunk)
     j = buf[0]
-    while j < n:
-        code = buf[j]
-        buf[j] = 0
-        j += code
+    if n <= 254:
+        # Up to 254 bytes a 0xFF code would overrun the chunk, so this loop needs no 0xFF case
+        # (and no 0x00 case: the caller guarantees there is none).
+        while j < n:
+            code = buf[j]
+            buf[j] = 0
+            j += code
+    else:
+        prev = buf[0]
+        deleted: list[int] = []
+        while j < n:
+            code = buf[j]
+            if code == 0:
+                return None
+            if prev == 0xFF:
+                deleted.append(j)  # a full block implies no zero
+            else:
+                buf[j] = 0
+            prev = code
+            j += code
+        for pos in reversed(deleted):
+            del buf[pos]
     if j != n:
         return None
     del buf[0]  # O(1): bytearray deletes from the front by moving its start
     return buf
-
-
-def _decode_general(chunk: bytes) -> bytearray | None:
-    n = len(chunk)
-    out = bytearray()
-    i = 0
-    while i < n:
-        code = chunk[i]
-        end = i + code
-        if code == 0 or end > n:
-            return None
-        out += chunk[i + 1:end]
-        i = end
-        if code != 0xFF and i < n:
-            out.append(0)
-    return out
