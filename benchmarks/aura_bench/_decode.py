@@ -137,7 +137,7 @@ def bench_one(samples: ImuSamples, per_frame: int, framing: str, read_size: int,
 
 def run_decode_bench(
     per_frame: Sequence[int] = (1, 4, 10, 16, 19, 64), read_size: int = 4096,
-    n_samples: int = 200_000, warmup: int = 2, reps: int = 9,
+    n_samples: int = 100_000, warmup: int = 2, reps: int = 9,
 ) -> dict[str, Any]:
     """Measure AURA decoder throughput for serial (COBS) and BLE (packet, single or batched).
 
