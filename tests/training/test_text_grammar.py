@@ -10,12 +10,15 @@ import pytest
 from aura_training.synth import ActivityInfo, GenParams, Segment
 from aura_training.text import (
     ACTIVITY_PHRASES,
+    SETTING_PHRASES,
     TEMPLATES,
     THIRD_PERSON,
     TextContext,
     activity_phrases,
+    as_gerund,
     describe,
     describe_sequence,
+    normalise,
 )
 
 _FAST = ("quickly", "briskly", "fast pace", "quick pace")
@@ -131,10 +134,39 @@ def test_every_lexicon_verb_conjugates() -> None:
 
 def test_unknown_activity_is_said_by_its_name() -> None:
     assert activity_phrases("rope_skipping")[0] == "skipping rope"
-    assert activity_phrases("underwater_basket_weaving") == ("underwater basket weaving",)
+    assert activity_phrases("underwater_basket_weaving") == ("doing underwater basket weaving",)
+    assert activity_phrases("juggling_clubs") == ("juggling clubs",)
     texts = describe(TextContext("underwater_basket_weaving"), np.random.default_rng(0), 5)
     assert all("underwater basket weaving" in t.lower() for t in texts)
     assert not any("{" in t for t in texts)
+
+
+@pytest.mark.parametrize("phrase,gerund", [
+    ("ambling", "ambling"), ("power walking", "doing power walking"),
+    ("easy run", "going for an easy run"), ("walk", "going for a walk"),
+    ("push-ups", "doing push-ups"), ("yoga", "doing yoga"), ("seated", "being seated"),
+])
+def test_registry_synonyms_become_gerund_phrases(phrase: str, gerund: str) -> None:
+    assert as_gerund(phrase) == gerund
+
+
+def test_every_generated_activity_reads_well() -> None:
+    synth = pytest.importorskip("aura_training.synth")
+    if not hasattr(synth, "activity_names"):
+        pytest.skip("the motion generator's registry is not exported yet")
+    conjugated = total = 0
+    for name in synth.activity_names():
+        info = synth.activity_info(name)
+        assert activity_phrases(name, info.synonyms)[0].split()[0] in THIRD_PERSON, name
+        for phrase in activity_phrases(name, info.synonyms):
+            first = phrase.split()[0]
+            # A gerund without a known verb ("toothbrushing") only fills gerund frames.
+            assert first in THIRD_PERSON or first.endswith("ing"), (name, phrase)
+            conjugated += first in THIRD_PERSON
+            total += 1
+        for setting in info.settings:
+            assert normalise(setting) in SETTING_PHRASES, (name, setting)
+    assert conjugated / total > 0.9
 
 
 def test_context_from_a_generated_segment() -> None:

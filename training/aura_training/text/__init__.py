@@ -15,7 +15,14 @@ from ._grammar import (
     describe,
     describe_sequence,
 )
-from ._lexicon import ACTIVITY_PHRASES, SETTING_PHRASES, THIRD_PERSON, VARIANT_PHRASES
+from ._lexicon import (
+    ACTIVITY_PHRASES,
+    SETTING_PHRASES,
+    THIRD_PERSON,
+    VARIANT_PHRASES,
+    as_gerund,
+    normalise,
+)
 from ._prompts import PROMPT_TEMPLATES, label_phrase, label_prompts
 
 __all__ = [
@@ -30,8 +37,10 @@ __all__ = [
     "Split",
     "TextContext",
     "activity_phrases",
+    "as_gerund",
     "describe",
     "describe_sequence",
     "label_phrase",
     "label_prompts",
+    "normalise",
 ]

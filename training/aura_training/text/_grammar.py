@@ -23,6 +23,7 @@ from ._lexicon import (
     SETTING_PHRASES,
     THIRD_PERSON,
     VARIANT_PHRASES,
+    as_gerund,
     normalise,
 )
 
@@ -113,6 +114,9 @@ _INTENSITY_WORDS = {
     "high": ("vigorously", "energetically", "with a lot of effort", "intensely"),
 }
 _POSTURE_ACTIVITIES = ("standing", "sitting", "lying", "kneeling", "squatting")
+# Activities whose speed is worth saying (others may drift about, but that is not the point).
+_TRAVEL_WORDS = ("walk", "run", "jog", "sprint", "stairs", "hik", "cycl", "bik", "carry",
+                 "push", "swim", "skat", "rid")
 
 
 @dataclass(frozen=True)
@@ -177,7 +181,7 @@ def activity_phrases(activity: str, synonyms: Sequence[str] = ()) -> tuple[str, 
     out = list(ACTIVITY_PHRASES.get(key, ()))
     for syn in (key, *synonyms):
         s = normalise(syn)
-        for phrase in ACTIVITY_PHRASES.get(s, (s,)):
+        for phrase in ACTIVITY_PHRASES.get(s, (as_gerund(s),)):
             if phrase not in out:
                 out.append(phrase)
     return tuple(out)
@@ -207,7 +211,8 @@ def _modifiers(ctx: TextContext, rng: np.random.Generator) -> dict[str, str]:
     pick = lambda options: str(options[int(rng.integers(len(options)))])  # noqa: E731
     mods: dict[str, str] = {}
     name = normalise(ctx.activity)
-    if ctx.speed_mps is not None and ctx.speed_mps > 0.3:
+    travels = ctx.category == "locomotion" or any(w in name for w in _TRAVEL_WORDS)
+    if ctx.speed_mps is not None and ctx.speed_mps > 0.3 and travels:
         words = _GAIT_WORDS[_speed_class(ctx, ctx.speed_mps)]
         if rng.random() < 0.3:
             kmh = round(ctx.speed_mps * 3.6 * 2) / 2

@@ -12,11 +12,16 @@ __all__ = [
     "SETTING_PHRASES",
     "THIRD_PERSON",
     "VARIANT_PHRASES",
+    "as_gerund",
     "normalise",
 ]
 
 #: Gerund -> third person singular, for every verb the activity phrases start with.
 THIRD_PERSON: dict[str, str] = {
+    "ambling": "ambles", "applauding": "applauds", "being": "is", "bicycling": "bicycles",
+    "bowing": "bows", "browsing": "browses", "dining": "dines", "golfing": "golfs",
+    "greeting": "greets", "having": "has", "hoovering": "hoovers", "punching": "punches",
+    "reclining": "reclines", "scrolling": "scrolls", "sparring": "spars", "hurrying": "hurries",
     "ascending": "ascends", "bending": "bends", "biking": "bikes", "bouldering": "boulders",
     "bowling": "bowls", "boxing": "boxes", "brushing": "brushes", "carrying": "carries",
     "chopping": "chops", "clapping": "claps", "cleaning": "cleans", "climbing": "climbs",
@@ -27,7 +32,7 @@ THIRD_PERSON: dict[str, str] = {
     "giving": "gives", "going": "goes", "hiking": "hikes", "hopping": "hops",
     "ironing": "irons", "jogging": "jogs", "juggling": "juggles", "jumping": "jumps",
     "kicking": "kicks", "kneeling": "kneels", "knitting": "knits", "lifting": "lifts",
-    "lounging": "lounges", "lying": "lies", "making": "makes", "mopping": "mops",
+    "lounging": "lounges", "lying": "lies", "making": "makes", "mopping": "mops", "moving": "moves",
     "performing": "performs", "pedalling": "pedals", "pitching": "pitches", "playing": "plays",
     "preparing": "prepares", "pressing": "presses", "pushing": "pushes", "reading": "reads",
     "relaxing": "relaxes", "repairing": "repairs", "resting": "rests", "riding": "rides",
@@ -56,6 +61,20 @@ ACTIVITY_PHRASES: dict[str, tuple[str, ...]] = {
     "lying": ("lying down", "lying still", "resting lying down"),
     "lying down": ("lying down", "lying still", "resting lying down"),
     "walking": ("walking", "going for a walk", "strolling"),
+    "walking slowly": ("walking slowly", "strolling", "ambling along"),
+    "walking fast": ("walking fast", "walking briskly", "hurrying along"),
+    "carrying a box": ("carrying a box", "carrying a load", "moving boxes"),
+    "pushing a cart": ("pushing a cart", "pushing a trolley"),
+    "sweeping the floor": ("sweeping the floor", "sweeping with a broom"),
+    "wiping a table": ("wiping a table", "cleaning a table"),
+    "using a smartphone": ("using a smartphone", "texting on a phone", "scrolling on a phone"),
+    "doing push-ups": ("doing push-ups", "performing push-ups", "doing press-ups"),
+    "doing squats": ("doing squats", "performing squats"),
+    "doing sit-ups": ("doing sit-ups", "doing crunches"),
+    "lifting weights": ("lifting weights", "doing weight training"),
+    "doing yoga": ("doing yoga", "practising yoga"),
+    "driving a car": ("driving a car", "driving", "steering a car"),
+    "skipping rope": ("skipping rope", "jumping rope"),
     "nordic walking": ("doing nordic walking", "walking with poles",
                        "hiking with trekking poles"),
     "running": ("running", "jogging", "going for a run"),
@@ -195,6 +214,50 @@ SETTING_PHRASES: dict[str, tuple[str, ...]] = {
     "outdoors": ("outdoors", "outside"),
     "indoors": ("indoors", "inside"),
     "laundry room": ("in the laundry room",),
+    "bar": ("at a bar", "in a bar"),
+    "baseball field": ("on a baseball field",),
+    "bike shop": ("in a bike shop", "at a bike shop"),
+    "boathouse": ("in a boathouse",),
+    "bouldering wall": ("on a bouldering wall", "at a bouldering wall"),
+    "boxing ring": ("in a boxing ring", "in the ring"),
+    "bus": ("on a bus",),
+    "cafeteria": ("in a cafeteria",),
+    "campus": ("on campus", "around campus"),
+    "city street": ("on a city street", "along a city street"),
+    "club": ("at a club", "in a club"),
+    "concert": ("at a concert",),
+    "concert hall": ("in a concert hall", "on a concert stage"),
+    "construction site": ("on a construction site", "at a building site"),
+    "corridor": ("in a corridor", "along a hallway"),
+    "dance studio": ("in a dance studio",),
+    "driving range": ("at a driving range", "on a driving range"),
+    "first aid class": ("in a first aid class", "at a first aid course"),
+    "football pitch": ("on a football pitch", "on the pitch"),
+    "games room": ("in a games room",),
+    "golf course": ("on a golf course", "out on the course"),
+    "highway": ("on the highway", "on a motorway"),
+    "indoor court": ("on an indoor court",),
+    "lake": ("on a lake", "out on the lake"),
+    "library": ("in a library",),
+    "mall": ("in a shopping mall", "at the mall"),
+    "music school": ("at a music school",),
+    "music studio": ("in a music studio", "in a recording studio"),
+    "party": ("at a party",),
+    "playground": ("on a playground", "at the playground"),
+    "porch": ("on the porch",),
+    "queue": ("in a queue", "waiting in line"),
+    "sea": ("in the sea", "in open water"),
+    "sofa": ("on the sofa", "on a couch"),
+    "sports hall": ("in a sports hall",),
+    "stadium": ("in a stadium", "at the stadium"),
+    "staircase": ("on a staircase", "on the stairs"),
+    "station": ("at a station", "on a platform"),
+    "supermarket": ("in a supermarket", "at the grocery store"),
+    "swimming pool": ("in a swimming pool", "at the pool"),
+    "theatre": ("in a theatre", "on a stage"),
+    "treadmill": ("on a treadmill",),
+    "waiting room": ("in a waiting room",),
+    "warehouse": ("in a warehouse",),
     "bowling alley": ("at a bowling alley",),
 }
 
@@ -220,6 +283,31 @@ VARIANT_PHRASES: dict[str, tuple[str, ...]] = {
     "floor": ("on the floor",),
     "cross-legged": ("cross-legged",),
 }
+
+
+_OUTING_NOUNS = ("walk", "run", "jog", "swim", "ride", "hike", "stroll")
+
+
+def as_gerund(phrase: str) -> str:
+    """A registry name or synonym as a gerund phrase that fits "a person is ___".
+
+    ``"ambling"`` stays; ``"power walking"`` -> ``"doing power walking"``; ``"easy run"`` ->
+    ``"going for an easy run"``; ``"push-ups"`` -> ``"doing push-ups"``; ``"seated"`` ->
+    ``"being seated"``.
+    """
+    words = phrase.split()
+    if not words:
+        return phrase
+    if words[0].endswith("ing") and len(words[0]) > 4:
+        return phrase
+    if words[-1].endswith("ing") and len(words[-1]) > 4:
+        return f"doing {phrase}"
+    if words[-1] in _OUTING_NOUNS:
+        article = "an" if phrase[0] in "aeiou" else "a"
+        return f"going for {article} {phrase}"
+    if words[0].endswith("ed") and len(words) == 1:
+        return f"being {phrase}"
+    return f"doing {phrase}"
 
 
 def normalise(name: str) -> str:
