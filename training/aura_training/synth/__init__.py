@@ -1,8 +1,14 @@
 """Procedural human motion and virtual IMU generation (numpy/scipy only, no torch).
 
-The data structures live in :mod:`aura_training.synth._schema` and are re-exported here.
+Motion: :func:`generate_session` joins activities from the registry (:func:`activity_names`,
+:func:`activity_info`) into a continuous :class:`MotionClip` of COCO keypoints and segment
+orientations. IMU: :func:`simulate_imu` records a clip with a virtual watch the way a real
+device would stream it; :func:`ideal_imu` and :func:`sensor_track` give the error-free
+kinematics. Data structures live in :mod:`aura_training.synth._schema`.
 """
 
+from aura_training.synth._imu import COMMON_RATES, draw_mount, ideal_imu, simulate_imu
+from aura_training.synth._kinematics import SensorTrack, mirror_clip, sensor_track
 from aura_training.synth._schema import (
     COCO_KEYPOINTS,
     GRAVITY,
@@ -19,9 +25,17 @@ from aura_training.synth._schema import (
     SubjectParams,
     VirtualSensorSpec,
 )
+from aura_training.synth._session import (
+    activity_info,
+    activity_names,
+    generate_clip,
+    generate_session,
+)
+from aura_training.synth._skeleton import sample_subject
 
 __all__ = [
     "COCO_KEYPOINTS",
+    "COMMON_RATES",
     "GRAVITY",
     "KEYPOINT_INDEX",
     "SEGMENTS",
@@ -33,6 +47,17 @@ __all__ = [
     "ImuRecording",
     "MotionClip",
     "Segment",
+    "SensorTrack",
     "SubjectParams",
     "VirtualSensorSpec",
+    "activity_info",
+    "activity_names",
+    "draw_mount",
+    "generate_clip",
+    "generate_session",
+    "ideal_imu",
+    "mirror_clip",
+    "sample_subject",
+    "sensor_track",
+    "simulate_imu",
 ]

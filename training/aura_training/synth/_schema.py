@@ -78,10 +78,12 @@ KEYPOINT_INDEX: dict[str, int] = {name: i for i, name in enumerate(COCO_KEYPOINT
 
 #: Bones for drawing a stick figure, as index pairs into :data:`COCO_KEYPOINTS` (COCO's own
 #: skeleton, 0-based).
+# fmt: off
 SKELETON_EDGES: tuple[tuple[int, int], ...] = (
     (15, 13), (13, 11), (16, 14), (14, 12), (11, 12), (5, 11), (6, 12), (5, 6), (5, 7),
     (6, 8), (7, 9), (8, 10), (1, 2), (0, 1), (0, 2), (1, 3), (2, 4), (3, 5), (4, 6),
-)  # fmt: skip
+)
+# fmt: on
 
 #: Segments whose orientation track a :class:`MotionClip` stores (keys of ``segment_rot``).
 SEGMENTS: tuple[str, ...] = (
@@ -120,8 +122,8 @@ class ActivityInfo:
     Attributes:
         name: canonical label, lower case, e.g. ``"walking"``, ``"playing tennis"``.
         category: coarse group: ``"posture"``, ``"locomotion"``, ``"exercise"``,
-            ``"household"``, ``"self-care"``, ``"eating"``, ``"office"``, ``"sport"``,
-            ``"music"``, ``"work"`` or ``"health"``.
+            ``"household"``, ``"self-care"``, ``"eating"``, ``"office"``, ``"gesture"``,
+            ``"transport"``, ``"sport"``, ``"music"``, ``"work"`` or ``"health"``.
         pattern: ``"static"`` (postural hold), ``"periodic"`` or ``"sporadic"`` (bursts).
         intensity: typical intensity class (MET bands: sedentary < 1.5 <= light < 3 <=
             moderate < 6 <= vigorous).
