@@ -183,3 +183,22 @@ def test_video_noise_is_applied_at_read_time_deterministically(tmp_path: Path) -
     diff = a.video.astype(float) - clean.video
     inner = (clean.video > 10) & (clean.video < 245)
     assert 1.5 < diff[inner].std() < 2.5  # sigma 2 as drawn at synthesis
+
+
+def test_precomputed_features_are_added_in_place(tmp_path: Path) -> None:
+    from aura_training.corpus import add_features, member_sizes
+
+    with CorpusWriter(tmp_path, source="test", shard_seconds=12.0) as w:
+        for i in range(4):
+            w.add(make_sample(i, video=False))
+    add_features(tmp_path, "dur", lambda s: np.full((1, 2), s.duration_s, dtype=np.float32))
+    m = load_manifest(tmp_path)
+    assert m.features == ["dur", "emb"]
+    back = list(CorpusReader(tmp_path, features=["dur", "emb"], verify=True))
+    assert [b.features["dur"].tolist() for b in back] == [[[6.0, 6.0]]] * 4
+    assert [("emb" in b.features) for b in back] == [False, True, False, True]  # kept
+    sizes = member_sizes(tmp_path / m.shards[0].path)
+    assert set(sizes) == {"meta", "imu", "mocap", "video", "feat.dur", "feat.emb"}
+    assert sizes["imu"] > sizes["feat.dur"]
+    with pytest.raises(ConfigError, match="letters"):
+        add_features(tmp_path, "bad/name", lambda s: np.zeros(1))

@@ -8,7 +8,8 @@ torch; :mod:`aura_training.corpus.torch_dataset` wraps the reader as a torch
 """
 
 from ._errors import CorpusError, CorpusNotFoundError
-from ._format import SHARD_FORMAT_VERSION, ShardStats, read_shard, write_shard
+from ._features import add_features
+from ._format import SHARD_FORMAT_VERSION, ShardStats, member_sizes, read_shard, write_shard
 from ._manifest import (
     MANIFEST_NAME,
     ClipInfo,
@@ -42,12 +43,14 @@ __all__ = [
     "SplitInfo",
     "TimelineEntry",
     "Window",
+    "add_features",
     "assign_shards",
     "build_manifest",
     "clip_info",
     "crop",
     "iter_windows",
     "load_manifest",
+    "member_sizes",
     "read_shard",
     "save_manifest",
     "shard_name",

@@ -40,7 +40,14 @@ from aura_sdk import SensorSpec
 from ._errors import CorpusError
 from ._sample import Caption, ImuStream, Sample, TimelineEntry
 
-__all__ = ["SHARD_FORMAT_VERSION", "ShardStats", "jsonable", "read_shard", "write_shard"]
+__all__ = [
+    "SHARD_FORMAT_VERSION",
+    "ShardStats",
+    "jsonable",
+    "member_sizes",
+    "read_shard",
+    "write_shard",
+]
 
 SHARD_FORMAT_VERSION = 1
 _EPOCH = (1980, 1, 1, 0, 0, 0)
@@ -221,7 +228,8 @@ def read_shard(
             imu_x = z["imu_x"] if "imu" in want else None
             mocap = z["mocap"] if "mocap" in want else None
             video = z["video"] if "video" in want else None
-            feats = {k: z[f"feat.{k}"] for k in feature_names}
+            # A feature no clip of this shard has is simply absent.
+            feats = {k: z[f"feat.{k}"] for k in feature_names if f"feat.{k}" in z.files}
     except (OSError, ValueError, KeyError, zipfile.BadZipFile) as exc:
         if isinstance(exc, CorpusError):
             raise
@@ -230,7 +238,7 @@ def read_shard(
     imu_off = _offsets(st["n"] for c in clips for st in c["imu"])
     mocap_off = _offsets(c["mocap_n"] for c in clips)
     video_off = _offsets(c["video_n"] for c in clips)
-    feat_off = {k: _offsets(c["features"].get(k, 0) for c in clips) for k in feature_names}
+    feat_off = {k: _offsets(c["features"].get(k, 0) for c in clips) for k in feats}
     out: list[Sample] = []
     stream = 0
     for i, c in enumerate(clips):
@@ -259,7 +267,19 @@ def read_shard(
             if text else (),
             params=c["params"],
             features={k: feats[k][feat_off[k][i]:feat_off[k][i + 1]]
-                      for k in feature_names if c["features"].get(k, 0)},
+                      for k in feats if c["features"].get(k, 0)},
             mocap_fps=c["mocap_fps"], video_fps=c["video_fps"],
         ))
+    return out
+
+
+def member_sizes(path: str | os.PathLike[str]) -> dict[str, int]:
+    """Compressed bytes of each member of a shard (``imu``, ``mocap``, ``video``, ``meta``,
+    ``feat.K``), read from the zip directory without decompressing anything."""
+    out: dict[str, int] = {}
+    with zipfile.ZipFile(path) as zf:
+        for info in zf.infolist():
+            name = info.filename.removesuffix(".npy")
+            key = "imu" if name in ("imu_t", "imu_x") else name
+            out[key] = out.get(key, 0) + info.compress_size
     return out

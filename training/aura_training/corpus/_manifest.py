@@ -74,6 +74,7 @@ class CorpusManifest(_Frozen):
         held_out_activities: activities present only in the test split (zero-shot).
         text_templates: which template set the texts of each split were drawn from.
         splits: totals per split.
+        features: names of precomputed features stored in the shards.
         shards: every shard file.
         clips: every clip.
     """
@@ -86,6 +87,7 @@ class CorpusManifest(_Frozen):
     held_out_activities: list[str] = Field(default_factory=list)
     text_templates: dict[str, str] = Field(default_factory=dict)
     splits: dict[str, SplitInfo]
+    features: list[str] = Field(default_factory=list)
     shards: list[ShardInfo]
     clips: list[ClipInfo]
 

@@ -49,6 +49,7 @@ def build_manifest(
     modalities: Iterable[str],
     held_out_activities: Iterable[str] = (),
     text_templates: Mapping[str, str] | None = None,
+    features: Iterable[str] = (),
 ) -> CorpusManifest:
     """Index written shards.
 
@@ -56,7 +57,8 @@ def build_manifest(
         shards: ``(split, stats, clips)`` per shard, in manifest order; each clip's
             ``shard`` field must be that shard's position in this sequence.
         root: the corpus root (shard paths are stored relative to it).
-        source, generator, modalities, held_out_activities, text_templates: recorded as is.
+        source, generator, modalities, held_out_activities, text_templates, features:
+            recorded as is.
 
     Returns:
         The manifest (not yet saved).
@@ -84,7 +86,7 @@ def build_manifest(
     return CorpusManifest(source=source, generator=dict(generator), modalities=list(modalities),
                           held_out_activities=sorted(held_out_activities),
                           text_templates=dict(text_templates or {}), splits=splits,
-                          shards=infos, clips=clips)
+                          features=sorted(set(features)), shards=infos, clips=clips)
 
 
 class CorpusWriter:
@@ -131,6 +133,7 @@ class CorpusWriter:
         self._count: dict[str, int] = {}
         self._written: list[tuple[str, ShardStats, list[ClipInfo]]] = []
         self._modalities: set[str] = set()
+        self._features: set[str] = set()
         self.manifest: CorpusManifest | None = None
 
     def add(self, sample: Sample) -> None:
@@ -138,6 +141,7 @@ class CorpusWriter:
         pending = self._pending.setdefault(sample.split, [])
         pending.append(sample)
         self._modalities.update(sample.modalities)
+        self._features.update(sample.features)
         if sum(s.duration_s for s in pending) >= self.shard_seconds:
             self._flush(sample.split)
 
@@ -179,7 +183,8 @@ class CorpusWriter:
         self.manifest = build_manifest(entries, self.root, source=self.source,
                                        generator=self.generator, modalities=mods,
                                        held_out_activities=self.held_out,
-                                       text_templates=self.text_templates)
+                                       text_templates=self.text_templates,
+                                       features=self._features)
         save_manifest(self.root, self.manifest)
         return self.manifest
 

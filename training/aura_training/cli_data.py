@@ -1,0 +1,180 @@
+"""``aura data``: write the synthetic corpus (``synth``) and describe a corpus (``info``).
+
+Registered in the ``aura.commands`` entry-point group as ``data``; also runnable as
+``python -m aura_training.cli_data ...``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, TextIO
+
+from aura_sdk import AuraError, ConfigError
+
+__all__ = ["DATA_COMMAND", "DataCommand", "format_info", "main"]
+
+
+def _split_list(text: str) -> tuple[str, ...]:
+    return tuple(x.strip() for x in text.split(",") if x.strip())
+
+
+class DataCommand:
+    """The ``aura data`` command object (``help``, ``configure``, ``run``)."""
+
+    help = "write the synthetic corpus (synth) / describe a corpus (info)"
+
+    def configure(self, parser: argparse.ArgumentParser) -> None:
+        """Add the ``synth`` and ``info`` sub-subcommands."""
+        sub = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
+        s = sub.add_parser("synth", help="generate the four-modality synthetic corpus",
+                           description="Generate IMU, mocap, exo video and text clips from "
+                           "procedural motion, sharded on disk with a manifest. The output "
+                           "depends only on --seed (not on --workers).")
+        s.add_argument("--minutes", type=float, required=True, help="minutes of clips to write")
+        s.add_argument("--out", type=Path, required=True, help="output corpus directory")
+        s.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+        s.add_argument("--workers", type=int, default=1, help="parallel processes (default 1)")
+        s.add_argument("--overwrite", action="store_true", help="replace a corpus at --out")
+        s.add_argument("--shard-minutes", type=float, default=3.0,
+                       help="clip minutes per shard (default 3)")
+        s.add_argument("--holdout", type=_split_list, default=None, metavar="A,B,...",
+                       help="activities kept for the zero-shot test split only")
+        s.add_argument("--no-video", action="store_true", help="skip the exo video")
+        s.add_argument("--quiet", action="store_true", help="no progress bar")
+        i = sub.add_parser("info", help="describe a corpus on disk")
+        i.add_argument("dir", type=Path, help="corpus directory")
+        i.add_argument("--json", action="store_true", help="machine-readable summary")
+
+    def run(self, args: argparse.Namespace) -> int:
+        """Run ``synth`` or ``info``; returns the exit code."""
+        if args.action == "synth":
+            return _synth(args)
+        return _info(args)
+
+
+def _synth(args: argparse.Namespace) -> int:
+    from pydantic import ValidationError
+
+    from .corpus._synth import SynthConfig, synthesize_corpus
+
+    extra: dict[str, Any] = {}
+    if args.holdout is not None:
+        extra["held_out_activities"] = args.holdout
+    try:
+        cfg = SynthConfig(minutes=args.minutes, seed=args.seed, video=not args.no_video,
+                          shard_seconds=args.shard_minutes * 60.0, **extra)
+    except ValidationError as exc:
+        raise ConfigError(f"bad synth options: {exc}") from exc
+    total = cfg.minutes * 60.0
+    if args.quiet:
+        manifest = synthesize_corpus(args.out, cfg, workers=args.workers,
+                                     overwrite=args.overwrite)
+    else:
+        from rich.progress import (
+            BarColumn,
+            Progress,
+            TextColumn,
+            TimeElapsedColumn,
+            TimeRemainingColumn,
+        )
+
+        columns = (TextColumn("[bold]synth"), BarColumn(),
+                   TextColumn("{task.completed:.0f}/{task.total:.0f} s of clips"),
+                   TimeElapsedColumn(), TimeRemainingColumn())
+        with Progress(*columns, transient=False) as bar:
+            task = bar.add_task("synth", total=total)
+            manifest = synthesize_corpus(
+                args.out, cfg, workers=args.workers, overwrite=args.overwrite,
+                progress=lambda seconds: bar.advance(task, seconds))
+    print(f"wrote {len(manifest.clips)} clips, {manifest.duration_s / 3600:.3f} h, "
+          f"{manifest.bytes / 1e6:.1f} MB in {len(manifest.shards)} shards to {args.out}")
+    return 0
+
+
+def format_info(root: Path, out: TextIO) -> None:
+    """Print a human-readable description of the corpus at ``root``.
+
+    Raises:
+        CorpusNotFoundError: no corpus there.
+        CorpusError: an invalid manifest.
+    """
+    from .corpus import load_manifest, member_sizes
+
+    m = load_manifest(root)
+    hours = m.duration_s / 3600.0
+    gen = m.generator
+    print(f"corpus      {root}", file=out)
+    print(f"source      {m.source}  ({gen.get('name', '?')} {gen.get('version', '?')}, "
+          f"seed {gen.get('seed', '?')})", file=out)
+    print(f"clips       {len(m.clips)} in {len(m.shards)} shards", file=out)
+    print(f"duration    {hours:.3f} h", file=out)
+    mb = m.bytes / 1e6
+    per_hour = f", {mb / hours:.1f} MB/h" if hours > 0 else ""
+    print(f"size        {mb:.1f} MB{per_hour}", file=out)
+    print(f"modalities  {', '.join(m.modalities)}", file=out)
+    by_member: dict[str, int] = {}
+    for shard in m.shards:
+        for k, v in member_sizes(root / shard.path).items():
+            by_member[k] = by_member.get(k, 0) + v
+    parts = ", ".join(f"{k} {v / 1e6:.1f}" for k, v in sorted(by_member.items(),
+                                                            key=lambda kv: -kv[1]))
+    print(f"bytes by    {parts} (MB, compressed)", file=out)
+    if m.features:
+        print(f"features    {', '.join(m.features)}", file=out)
+    print("splits", file=out)
+    for name, s in m.splits.items():
+        print(f"  {name:<6} {s.clips:>6} clips {s.duration_s / 3600:>8.3f} h "
+              f"{s.bytes / 1e6:>9.1f} MB {len(s.subjects):>5} subjects "
+              f"{len(s.activities):>4} activities", file=out)
+    if m.held_out_activities:
+        print(f"held out    {', '.join(m.held_out_activities)} (test only: zero-shot)",
+              file=out)
+    acts = m.activities
+    print(f"activities  {len(acts)}", file=out)
+    for name, seconds in sorted(acts.items(), key=lambda kv: -kv[1]):
+        print(f"  {name:<28} {seconds / 60:>8.1f} min", file=out)
+
+
+def _info(args: argparse.Namespace) -> int:
+    if args.json:
+        from .corpus import load_manifest
+
+        m = load_manifest(args.dir)
+        summary = {
+            "clips": len(m.clips), "shards": len(m.shards), "hours": m.duration_s / 3600.0,
+            "bytes": m.bytes, "modalities": m.modalities, "source": m.source,
+            "generator": m.generator, "held_out_activities": m.held_out_activities,
+            "features": m.features,
+            "splits": {k: v.model_dump() for k, v in m.splits.items()},
+            "activities": m.activities,
+        }
+        print(json.dumps(summary, indent=1, sort_keys=True))
+        return 0
+    format_info(args.dir, sys.stdout)
+    return 0
+
+
+DATA_COMMAND = DataCommand()
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """``aura data`` as a standalone program; returns the exit code."""
+    parser = argparse.ArgumentParser(prog="aura data", description=DATA_COMMAND.help)
+    DATA_COMMAND.configure(parser)
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # --help and usage errors
+        return int(exc.code or 0)
+    try:
+        return DATA_COMMAND.run(args)
+    except AuraError as exc:
+        print(f"aura data: error: {exc}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
