@@ -86,7 +86,8 @@ def generate_session(
 
     Raises:
         KeyError: an activity name is unknown.
-        ValueError: ``rate_hz`` or a duration is not positive.
+        ValueError: ``rate_hz`` or ``duration_s`` is not positive, or a planned segment is
+            shorter than 0.5 s.
     """
     if rate_hz <= 0 or (plan is None and duration_s <= 0):
         raise ValueError(f"rate_hz ({rate_hz}) and duration_s ({duration_s}) must be positive")
@@ -97,8 +98,8 @@ def generate_session(
     steps = list(plan) if plan is not None else _plan(rng, duration_s, pool, segment_s)
     for name, dur in steps:
         activity_info(name)
-        if dur <= 0:
-            raise ValueError(f"segment {name!r} has non-positive duration {dur}")
+        if not dur >= 0.5:
+            raise ValueError(f"segment {name!r} lasts {dur} s; segments need at least 0.5 s")
     fs = float(rate_hz)
 
     # Timeline: pure segments separated by blends.
