@@ -56,7 +56,7 @@ SPORT: tuple[Activity, ...] = (
     # -- exercise -----------------------------------------------------------------------------
     Activity(I("cycling", "exercise", "periodic", "vigorous", 7.5, "sitting", "both",
                ("road", "park", "gym", "city street"), ("riding a bike", "biking", "bicycling")),
-             base={"pelvis_pitch": (25, 45), "spine_flex": (5, 20), "b_hip_flex": (55, 65),
+             base={"pelvis_pitch": (25, 45), "spine_flex": (5, 20), "b_hip_flex": (85, 100),
                    "b_knee": (60, 80), "b_sh_flex": (50, 75), "b_elbow": (15, 35),
                    "b_pron": (75, 95), "b_sh_abd": (5, 15), "fwd_speed": (3.5, 8.0)},
              support="seat", seat=2.0, freq=(1.0, 1.6), vibration=1.5, turn=0.05,
