@@ -145,3 +145,15 @@ def test_cli_synth_then_info(tmp_path: Path, capsys: pytest.CaptureFixture[str])
     assert summary["hours"] == pytest.approx(30 / 3600)
     assert summary["held_out_activities"] == ["jumping jacks", "rowing"]
     assert summary["generator"]["seed"] == 2
+
+
+def test_throughput_benchmark_runs_and_reports() -> None:
+    from aura_bench._corpus import markdown, run_corpus_bench
+
+    res = run_corpus_bench(minutes_per_rep=0.4, warmup=0, reps=1, seed=77)
+    assert res["rows"][0]["hours"] == pytest.approx(0.4 / 60)
+    assert res["hours_per_cpu_minute"]["p50"] > 0 and res["mb_per_hour"]["p50"] > 0
+    shares = res["stage_share_of_wall"]
+    assert set(shares) == {"motion", "imu", "mocap", "video", "text", "write"}
+    assert 0.5 < sum(shares.values()) <= 1.01
+    assert "hours of data per CPU-minute" in markdown(res)

@@ -80,6 +80,16 @@ def test_random_viewpoints_keep_the_whole_body_in_frame(speed: float) -> None:
         assert (uv > -2).all() and (uv < 65).all(), seed
 
 
+def test_a_climber_who_rises_stays_in_frame() -> None:
+    joints = standing(80)
+    joints[..., 2] += np.linspace(0.0, 3.0, 80)[:, None]  # up a wall or a staircase
+    for seed in range(15):
+        cam = sample_camera(joints, np.random.default_rng(seed))
+        assert cam.meta["tracking"] == 1.0
+        uv, _ = cam.project(joints)
+        assert (uv > -2).all() and (uv < 65).all(), seed
+
+
 def test_tracking_camera_follows_a_walker_and_a_still_one_stands() -> None:
     walker = sample_camera(standing(50, speed=1.4), np.random.default_rng(1))
     still = sample_camera(standing(50), np.random.default_rng(1))

@@ -72,7 +72,8 @@ def build_manifest(
                                activities=dict(sorted(st.activities.items()))))
         clips.extend(shard_clips)
     splits: dict[str, SplitInfo] = {}
-    for split in sorted({i.split for i in infos}):
+    rank = {s: i for i, s in enumerate(SPLITS)}
+    for split in sorted({i.split for i in infos}, key=lambda s: (rank.get(s, 99), s)):
         sh = [i for i in infos if i.split == split]
         acts: dict[str, float] = {}
         for i in sh:

@@ -105,7 +105,8 @@ class CameraRanges:
         fov_deg: full field of view of the square image.
         fill: fraction of the image the subject's largest extent should span.
         max_shake_px: largest amplitude of the (smoothed, integer) shake in pixels.
-        follow_threshold_m: root travel beyond which the camera tracks the subject.
+        follow_threshold_m: horizontal root travel beyond which the camera tracks the
+            subject (it also tracks one who rises or sinks by more than 0.5 m).
     """
 
     height_m: tuple[float, float] = (0.4, 2.8)
@@ -140,8 +141,9 @@ def sample_camera(
 
     Azimuth is uniform around the subject; height, field of view and framing are drawn from
     ``ranges``; the distance follows from the field of view and the subject's extent so the
-    figure spans ``fill`` of the image. If the subject travels (walking, running) the camera
-    translates with the smoothed pelvis, as a tracking shot; otherwise it stands still.
+    figure spans ``fill`` of the image. If the subject travels (walking, running, climbing)
+    the camera translates with the smoothed pelvis, as a tracking shot; otherwise it stands
+    still.
 
     Args:
         joints: (N, 17, 3) COCO joints, metres, z up.
@@ -174,21 +176,23 @@ def sample_camera(
     focal = 0.5 * size / np.tan(0.5 * fov)
     distance = float(np.clip(focal * extent / (fill * size), 1.2, 15.0))
 
-    if travel > r.follow_threshold_m:
+    rise = float(np.ptp(pelvis[:, 2]))
+    tracking = travel > r.follow_threshold_m or rise > 0.5
+    if tracking:
         k = max(1, min(n, 9))  # ~1 s moving average at 10 fps: a smooth operator
         kernel = np.ones(k) / k
+        pad = ((k // 2, k - 1 - k // 2), (0, 0))
         # Odd reflection extrapolates linearly, so a steady walker stays centred at the ends.
-        padded = np.pad(pelvis[:, :2], ((k // 2, k - 1 - k // 2), (0, 0)), mode="reflect",
-                        reflect_type="odd") if n > k // 2 else np.pad(
-            pelvis[:, :2], ((k // 2, k - 1 - k // 2), (0, 0)), mode="edge")
-        xy = np.stack([np.convolve(padded[:, i], kernel, mode="valid") for i in range(2)], 1)
+        padded = (np.pad(pelvis, pad, mode="reflect", reflect_type="odd") if n > k // 2
+                  else np.pad(pelvis, pad, mode="edge"))
+        smooth = np.stack([np.convolve(padded[:, i], kernel, mode="valid") for i in range(3)], 1)
+        targets = smooth + (j.mean(axis=1) - pelvis).mean(axis=0)
     else:
-        xy = np.repeat(pelvis[:, :2].mean(axis=0, keepdims=True), n, axis=0)
-    target_z = float(j[..., 2].mean())
-    dz = height - target_z
+        targets = np.repeat(j.mean(axis=(0, 1))[None, :], n, axis=0)
+    # Height is above the floor the subject starts on; a tracking camera rises with them.
+    dz = height - float(targets[0, 2])
     horizontal = np.sqrt(max(distance**2 - dz**2, (0.3 * distance) ** 2))
     offset = np.array([horizontal * np.cos(azimuth), horizontal * np.sin(azimuth), dz])
-    targets = np.column_stack([xy, np.full(n, target_z)])
     centers = targets + offset
     rotation = look_at_rotation(-offset)
     principal = np.full((n, 2), (size - 1) / 2.0) + _shake(n, shake_amp, rng)
@@ -198,7 +202,7 @@ def sample_camera(
         "distance_m": distance,
         "fov_deg": float(np.rad2deg(fov)),
         "shake_px": float(shake_amp),
-        "tracking": float(travel > r.follow_threshold_m),
+        "tracking": float(tracking),
     }
     return Camera(rotation=rotation, centers=centers, focal_px=float(focal),
                   principal=principal, size=size, meta=meta)
