@@ -40,6 +40,9 @@ def test_plan_is_seeded_and_splits_hold_out_subjects_and_activities() -> None:
         if p.split != "test":
             assert not held & set(p.activities)
     assert any(set(p.activities) == held for p in plan if p.split == "test")
+    for split, share in (("train", 0.75), ("val", 0.1), ("test", 0.15)):
+        seconds = sum(p.duration_s for p in plan if p.split == split)
+        assert abs(seconds - share * 1800.0) <= cfg.session_s[1], split
     shards = [p.shard for p in plan]
     assert shards == sorted(shards) and sorted(set(shards)) == list(range(max(shards) + 1))
     for shard in set(shards):

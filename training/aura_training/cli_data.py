@@ -174,6 +174,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except AuraError as exc:
         print(f"aura data: error: {exc}", file=sys.stderr)
         return 1
+    except BrokenPipeError:  # `aura data info DIR | head`
+        return 0
 
 
 if __name__ == "__main__":

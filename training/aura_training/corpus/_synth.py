@@ -153,10 +153,20 @@ def plan_sessions(cfg: SynthConfig) -> list[SessionPlan]:
     split_of = {int(s): "test" for s in order[:n_test]}
     split_of.update({int(s): "val" for s in order[n_test : n_test + n_val]})
     split_of.update({int(s): "train" for s in order[n_test + n_val :]})
+    pool_of = {sp: sorted(sid for sid, v in split_of.items() if v == sp)
+               for sp in ("train", "val", "test")}
+    share = {"train": 1.0 - cfg.val_subjects - cfg.test_subjects, "val": cfg.val_subjects,
+             "test": cfg.test_subjects}
+    given = dict.fromkeys(share, 0.0)
     sessions = []
     for k, dur in enumerate(lengths):
-        sid = int(rng.integers(pool))
-        split = split_of[sid]
+        # Each split gets its share of the time: the session goes to the split furthest
+        # behind, then to one of that split's subjects.
+        done = sum(given.values()) + dur
+        split = max((sp for sp in share if pool_of[sp]),
+                    key=lambda sp: share[sp] * done - given[sp])
+        given[split] += dur
+        sid = int(pool_of[split][int(rng.integers(len(pool_of[split])))])
         if split == "test" and held and rng.random() < 0.5:
             acts = tuple(sorted(held))
         elif split == "test":
