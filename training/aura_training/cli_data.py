@@ -126,7 +126,8 @@ def format_info(root: Path, out: TextIO) -> None:
     if m.features:
         print(f"features    {', '.join(m.features)}", file=out)
     print("splits", file=out)
-    for name, s in m.splits.items():
+    order = {"train": 0, "val": 1, "test": 2}
+    for name, s in sorted(m.splits.items(), key=lambda kv: (order.get(kv[0], 9), kv[0])):
         print(f"  {name:<6} {s.clips:>6} clips {s.duration_s / 3600:>8.3f} h "
               f"{s.bytes / 1e6:>9.1f} MB {len(s.subjects):>5} subjects "
               f"{len(s.activities):>4} activities", file=out)
