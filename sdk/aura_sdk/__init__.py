@@ -21,9 +21,9 @@ from ._errors import (
     TransportError,
     UntrustedBundleError,
 )
-from ._live import LiveRecognizer
 from ._model import AuraModel, load_bundle
 from ._spec import CHANNELS, GRAVITY, ModelInputSpec, SensorSpec
+from .live import LabelEvent, LiveRecognizer, StatusEvent
 
 __all__ = [
     "CHANNELS",
@@ -39,6 +39,7 @@ __all__ = [
     "BundleSignatureError",
     "BundleVersionError",
     "ConfigError",
+    "LabelEvent",
     "LiveRecognizer",
     "MissingExtraError",
     "ModelInputSpec",
@@ -46,6 +47,7 @@ __all__ = [
     "PreprocessingError",
     "SensorSpec",
     "SpecMismatchError",
+    "StatusEvent",
     "TransportError",
     "UntrustedBundleError",
     "load_bundle",

@@ -124,8 +124,9 @@ def _to_recording(batches: list[ImuSamples], rate_hz: float) -> Recording:
             continue
         # number samples per kind of stream: an accelerometer-only frame and a gyro-only frame
         # of the same instant must not be pushed apart in time
-        kinds = list(zip(~np.isnan(b.acc).all(axis=1), ~np.isnan(b.gyro).all(axis=1),
-                         strict=True))
+        has_acc = np.asarray(~np.isnan(b.acc).all(axis=1), dtype=bool).tolist()
+        has_gyro = np.asarray(~np.isnan(b.gyro).all(axis=1), dtype=bool).tolist()
+        kinds = list(zip(has_acc, has_gyro, strict=True))
         t = np.empty(len(b))
         for i, kind in enumerate(kinds):
             key = (bool(kind[0]), bool(kind[1]))

@@ -198,6 +198,14 @@ class AuraModel:
         idx = [self._labels.index(x) for x in labels]
         return labels, self._protos[idx]
 
+    def prototype_matrix(self, labels: Sequence[str] | None = None) -> F32:
+        """``(K, D)`` prototypes of ``labels`` (all labels when ``None``), in that order.
+
+        Raises:
+            ConfigError: a label has no prototype.
+        """
+        return self._prototype_matrix(labels)[1].copy()
+
     def probabilities(self, embeddings: npt.ArrayLike, labels: Sequence[str] | None = None) -> F32:
         """Softmax over labels of cosine similarity / temperature, for ``(N, D)`` embeddings.
 

@@ -84,7 +84,7 @@ def test_tcp_virtual_device_streams_from_the_start_to_each_client() -> None:
 
     async def scenario() -> list[bytes]:
         port_q: asyncio.Queue[int] = asyncio.Queue()
-        server = asyncio.create_task(serve_tcp(dev.packets, realtime=False,
+        server = asyncio.create_task(serve_tcp(dev, realtime=False,
                                                ready=port_q.put_nowait, max_clients=2))
         port = await port_q.get()
         out = []

@@ -11,7 +11,8 @@ EXPECTED = {
     "BundleError", "BundleFormatError", "BundleIntegrityError", "BundleNotFoundError",
     "BundleSignatureError", "BundleVersionError", "ConfigError", "LiveRecognizer",
     "MissingExtraError", "ModelInputSpec", "NotBuiltError", "PreprocessingError", "SensorSpec",
-    "SpecMismatchError", "TransportError", "UntrustedBundleError", "load_bundle",
+    "SpecMismatchError", "TransportError", "UntrustedBundleError", "load_bundle", "LabelEvent",
+    "StatusEvent",
 }
 
 

@@ -54,7 +54,7 @@ class _Simulate:
             PtyLink,
             VirtualDevice,
             hex_lines,
-            play,
+            run_device,
             serve_tcp,
             stream_bytes,
             synthetic_wrist,
@@ -99,16 +99,17 @@ class _Simulate:
         if args.pty:
             with PtyLink(args.link) as link:
                 print(f"port: {link.port}", flush=True)
-                sent = asyncio.run(play(packets(), link.send, realtime=realtime,
-                                        speed=args.speed))
-                print(f"sent {sent} packets; {link.dropped_packets} dropped (no reader)",
-                      file=sys.stderr)
+                session = asyncio.run(run_device(dev, link, realtime=realtime,
+                                                 speed=args.speed, duration_s=args.duration))
+                print(f"played; host commands {session.commands}; {link.dropped_packets} "
+                      "packets dropped (no reader)", file=sys.stderr)
             return 0
         if args.tcp is not None:
             def ready(port: int) -> None:
                 print(f"tcp: 127.0.0.1:{port}", flush=True)
 
-            asyncio.run(serve_tcp(packets, port=args.tcp, realtime=realtime, ready=ready))
+            asyncio.run(serve_tcp(dev, port=args.tcp, realtime=realtime, speed=args.speed,
+                                  duration_s=args.duration, ready=ready))
             return 0
         from ..sim._ble import serve_ble
 

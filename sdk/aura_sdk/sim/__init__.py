@@ -6,14 +6,17 @@ Used by ``aura simulate``, the SDK's tests and ``aura demo``. Nothing here is im
 
 from ._device import Packet, VirtualDevice, hex_lines, play, stream_bytes
 from ._links import PtyLink, serve_tcp
+from ._session import DeviceSession, run_device
 from ._source import synthetic_wrist
 
 __all__ = [
+    "DeviceSession",
     "Packet",
     "PtyLink",
     "VirtualDevice",
     "hex_lines",
     "play",
+    "run_device",
     "serve_tcp",
     "stream_bytes",
     "synthetic_wrist",

@@ -14,7 +14,7 @@ from collections.abc import Awaitable, Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from aura_bridge import ImuSamples
+from aura_bridge import AuraHello, ImuSamples
 from aura_bridge.devices import get_profile, make_encoder
 
 from .._errors import ConfigError
@@ -61,8 +61,11 @@ class VirtualDevice:
         self.device = device
         self.recording = recording
         self.options = dict(options or {})
-        make_encoder(device, **self.options)  # validate the options now, not mid-stream
         rate = recording.nominal_rate_hz() if len(recording) > 1 else self.profile.sample_rate_hz
+        if device in ("aura", "aura-ble") and "hello" not in self.options:
+            # announce the rate actually played, as firmware announces its configured rate
+            self.options["hello"] = AuraHello.for_ranges(0, rate, 16, 2000)
+        make_encoder(device, **self.options)  # validate the options now, not mid-stream
         self.samples_per_packet = max(1, round(packet_s * rate))
         self.loop = loop
 
@@ -70,15 +73,20 @@ class VirtualDevice:
     def framing(self) -> str:
         return self.profile.framing
 
-    def packets(self) -> Iterator[Packet]:
-        """Yield the packets in order with their due times (endless when ``loop``)."""
+    def packets(self, *, preamble: bool = True) -> Iterator[Packet]:
+        """Yield the packets in order with their due times (endless when ``loop``).
+
+        Args:
+            preamble: start with the device's announcement (the AURA HELLO), as a capture
+                of a freshly booted device holds it.
+        """
         enc = make_encoder(self.device, **self.options)
         rec = self.recording
         period = 1.0 / rec.nominal_rate_hz() if len(rec) > 1 else 0.0
         span = rec.duration_s + period
-        preamble = getattr(enc, "hello_bytes", None)
-        if callable(preamble):
-            yield Packet(0.0, bytes(preamble()))
+        hello = getattr(enc, "hello_bytes", None)
+        if preamble and callable(hello):
+            yield Packet(0.0, bytes(hello()))
         lap = 0
         while True:
             offset = lap * span

@@ -8,11 +8,11 @@ import errno
 import logging
 import os
 import tty
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 from .._errors import TransportError
-from ._device import Packet, play
+from ._device import VirtualDevice
 
 __all__ = ["PtyLink", "serve_tcp"]
 
@@ -74,6 +74,30 @@ class PtyLink:
                     raise TransportError("the pty closed", device=self.port) from exc
                 raise
 
+    async def recv(self, timeout: float) -> bytes:
+        """Bytes the host wrote to the port (commands), or ``b""`` after ``timeout``."""
+        if self.closed:
+            raise TransportError("the virtual device was unplugged", device=self.port)
+        loop = asyncio.get_running_loop()
+        ready: asyncio.Future[None] = loop.create_future()
+
+        def wake() -> None:
+            if not ready.done():
+                ready.set_result(None)
+
+        loop.add_reader(self._master, wake)
+        try:
+            await asyncio.wait_for(ready, timeout)
+        except TimeoutError:
+            return b""
+        finally:
+            with contextlib.suppress(Exception):
+                loop.remove_reader(self._master)
+        try:
+            return os.read(self._master, 4096)
+        except (BlockingIOError, OSError):
+            return b""
+
     def close(self) -> None:
         """Unplug: close both ends (a reader then sees the port fail)."""
         if self.closed:
@@ -90,32 +114,48 @@ class PtyLink:
         self.close()
 
 
+class _TcpDeviceLink:
+    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self.reader, self.writer = reader, writer
+
+    async def send(self, data: bytes) -> None:
+        self.writer.write(data)
+        await self.writer.drain()
+
+    async def recv(self, timeout: float) -> bytes:
+        try:
+            data = await asyncio.wait_for(self.reader.read(4096), timeout)
+        except TimeoutError:
+            return b""
+        if not data:
+            await asyncio.sleep(timeout)  # the host closed its side; keep the loop calm
+        return data
+
+
 async def serve_tcp(
-    packets: Callable[[], Iterator[Packet]], host: str = "127.0.0.1", port: int = 0, *,
-    realtime: bool = True, ready: Callable[[int], None] | None = None,
-    max_clients: int | None = None,
+    device: VirtualDevice, host: str = "127.0.0.1", port: int = 0, *,
+    realtime: bool = True, speed: float = 1.0, duration_s: float | None = None,
+    ready: Callable[[int], None] | None = None, max_clients: int | None = None,
 ) -> None:
-    """Serve a virtual device over TCP: each client gets the stream from its start.
+    """Serve a virtual device over TCP: each client gets its own device session.
 
     Args:
-        packets: makes a fresh packet iterator per client.
+        device: the virtual device (each client hears it from the start of its recording).
         host: bind address (loopback by default; never a public address in tests).
         port: 0 picks a free port; ``ready`` receives the bound port.
-        realtime: pace the packets (``False``: as fast as the client reads).
+        realtime, speed, duration_s: playback pacing (see :func:`play`).
         max_clients: stop serving after this many clients finished (``None``: forever).
     """
+    from ._session import run_device
+
     finished = asyncio.Event()
     done = 0
 
     async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         nonlocal done
-
-        async def send(data: bytes) -> None:
-            writer.write(data)
-            await writer.drain()
-
         try:
-            await play(packets(), send, realtime=realtime)
+            await run_device(device, _TcpDeviceLink(reader, writer), realtime=realtime,
+                             speed=speed, duration_s=duration_s)
         except (ConnectionError, OSError) as exc:
             logger.info("tcp client left: %s", exc)
         finally:

@@ -1,0 +1,74 @@
+"""What a :class:`~aura_sdk.LiveRecognizer` yields: label events and status events."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+__all__ = ["Event", "LabelEvent", "StatusEvent", "StatusKind"]
+
+StatusKind = Literal["connected", "disconnected", "reconnecting", "stalled", "gap", "ended",
+                     "error"]
+
+
+@dataclass(frozen=True)
+class LabelEvent:
+    """One window of one stream, recognised.
+
+    Attributes:
+        stream: the stream's name.
+        label: the winning label, or ``"unknown"``.
+        confidence: (smoothed) probability of ``label``'s class.
+        similarity: cosine similarity of the window to the winning prototype.
+        top_k: ``(label, probability)`` pairs, most likely first.
+        unknown: whether the window was rejected as matching no label.
+        t_start, t_end: the window's span in host time (``time.monotonic()`` seconds).
+        latency_ms: from the arrival of the bytes that completed the window to this event.
+    """
+
+    stream: str
+    label: str
+    confidence: float
+    similarity: float
+    top_k: tuple[tuple[str, float], ...]
+    unknown: bool
+    t_start: float
+    t_end: float
+    latency_ms: float
+    kind: Literal["label"] = "label"
+
+
+@dataclass(frozen=True)
+class StatusEvent:
+    """Something happened to a stream: (re)connection, a gap in the data, its end.
+
+    Attributes:
+        stream: the stream's name.
+        kind: ``connected``, ``disconnected``, ``reconnecting``, ``stalled``, ``gap``,
+            ``ended`` or ``error``.
+        t_host: when it happened (``time.monotonic()`` seconds).
+        detail: a human-readable explanation.
+        gap_s: for ``gap``: how long the data stopped, in seconds.
+    """
+
+    stream: str
+    kind: StatusKind
+    t_host: float
+    detail: str = ""
+    gap_s: float | None = None
+
+    # uniform printing: `event.label`, `event.confidence`, `event.latency_ms` work on any event
+    @property
+    def label(self) -> None:
+        return None
+
+    @property
+    def confidence(self) -> float:
+        return 0.0
+
+    @property
+    def latency_ms(self) -> None:
+        return None
+
+
+Event = LabelEvent | StatusEvent

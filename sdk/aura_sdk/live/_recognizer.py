@@ -1,0 +1,367 @@
+"""``LiveRecognizer``: live zero-shot labels from one or many device streams.
+
+Async first: :meth:`LiveRecognizer.events` is an async iterator; iterating the recogniser
+synchronously runs the same machinery on a private event loop in a background thread, and
+:meth:`LiveRecognizer.run` calls a callback per event. Windows from all streams that are ready
+at the same moment go through the encoder in one inference call.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import queue
+import threading
+import time
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
+from typing import Any
+
+import numpy as np
+
+from .._errors import ConfigError
+from .._model import AuraModel, load_bundle
+from .._recording import Recording
+from ..preprocessing import PreprocessConfig, Windows
+from ._events import Event, LabelEvent, StatusEvent
+from ._scoring import Scorer, Smoother, SmoothingName, make_smoother
+from ._sources import (
+    BleLink,
+    DecodedSource,
+    ReplaySource,
+    SampleSource,
+    SerialLink,
+    TcpLink,
+    device_profile,
+)
+from ._stream import Stream, StreamConfig
+
+__all__ = ["LiveRecognizer"]
+
+logger = logging.getLogger(__name__)
+
+_END = object()
+
+
+class LiveRecognizer:
+    """Recognise activities live from device streams.
+
+    Args:
+        model: the model (default: the embedded default bundle via :func:`load_bundle`).
+        labels: restrict scoring to these labels (each needs a prototype; see
+            :meth:`AuraModel.enroll`).
+        smoothing: ``"hmm"`` (default), ``"average"`` or ``"none"``.
+        smoothing_options: e.g. ``{"stay": 0.9}`` for the HMM, ``{"n": 3}`` for the average.
+        hop_s: time between windows (default: the model's hop).
+        top_k: how many labels each event lists.
+        include_status: also yield status events (connected, disconnected, ...); ``gap``
+            events are always yielded.
+        unknown_threshold, unknown_margin: override the bundle's unknown-rejection settings
+            (similarity floor, and gap between the best two similarities).
+        stream_config: reconnection and stall behaviour.
+
+    Raises:
+        ConfigError: unknown labels or smoothing.
+        BundleError: no model given and the default bundle cannot be loaded.
+    """
+
+    def __init__(
+        self, model: AuraModel | None = None, *, labels: Sequence[str] | None = None,
+        smoothing: SmoothingName = "hmm", smoothing_options: Mapping[str, float] | None = None,
+        hop_s: float | None = None, top_k: int = 3, include_status: bool = False,
+        stream_config: StreamConfig | None = None, unknown_threshold: float | None = None,
+        unknown_margin: float | None = None,
+    ) -> None:
+        self.model = model if model is not None else load_bundle()
+        names = list(labels) if labels is not None else list(self.model.labels)
+        idx = self.model.labels
+        missing = [x for x in names if x not in idx]
+        if missing:
+            raise ConfigError(f"no prototype for {missing}; this model knows {list(idx)} "
+                              "(enroll new labels with model.enroll())")
+        protos = self.model.prototype_matrix(names)
+        sc = self.model.manifest.scoring
+        self.scorer = Scorer(
+            names, protos, sc.temperature,
+            sc.unknown_threshold if unknown_threshold is None else unknown_threshold,
+            sc.unknown_margin if unknown_margin is None else unknown_margin)
+        self._smoothing = smoothing
+        self._smoothing_options = dict(smoothing_options or {})
+        make_smoother(smoothing, **self._smoothing_options)  # validate now
+        spec = self.model.input_spec
+        hop = spec.hop_samples if hop_s is None else max(1, round(hop_s * spec.sample_rate_hz))
+        if hop > spec.window_samples:
+            raise ConfigError(f"hop_s={hop_s} is longer than the {spec.window_s:g} s window")
+        self.preprocess_config = PreprocessConfig(hop_samples=hop)
+        self.top_k = top_k
+        self.include_status = include_status
+        self.stream_config = stream_config or StreamConfig()
+        self._sources: dict[str, SampleSource] = {}
+        self._streams: dict[str, Stream] = {}
+        self._smoothers: dict[str, Smoother] = {}
+        self._callbacks: list[Callable[[Event], None]] = []
+        self._thread: threading.Thread | None = None
+        self._thread_loop: asyncio.AbstractEventLoop | None = None
+        self._stop: asyncio.Event | None = None
+        self._running = False
+        self.inference_calls = 0
+        self.inference_windows = 0
+
+    # -- building ---------------------------------------------------------------------------
+    def _add(self, source: SampleSource, name: str | None) -> str:
+        if self._running:
+            raise ConfigError("add streams before iterating the recogniser")
+        key = name or source.name
+        if key in self._sources:
+            raise ConfigError(f"a stream named {key!r} exists; pass name=...")
+        self._sources[key] = source
+        return key
+
+    def add_serial(self, port: str, device: str = "aura", *, baudrate: int = 115200,
+                   rate_hz: float | None = None, options: Mapping[str, Any] | None = None,
+                   name: str | None = None) -> str:
+        """Add a serial device (pyserial; URLs such as ``loop://`` work). Returns its name."""
+        if device_profile(device).transport == "ble":
+            raise ConfigError(f"{device!r} is a BLE profile; use add_ble")
+        src = DecodedSource(SerialLink(port, baudrate), device, options=options, rate_hz=rate_hz)
+        return self._add(src, name)
+
+    def add_tcp(self, host: str, port: int, device: str = "aura", *,
+                rate_hz: float | None = None, options: Mapping[str, Any] | None = None,
+                name: str | None = None) -> str:
+        """Add a device streaming over TCP. Returns its name."""
+        src = DecodedSource(TcpLink(host, port), device, options=options, rate_hz=rate_hz)
+        return self._add(src, name)
+
+    def add_ble(self, target: str, device: str = "aura-ble", *, rate_hz: float | None = None,
+                options: Mapping[str, Any] | None = None, name: str | None = None,
+                scan_timeout_s: float = 10.0, client_backend: Any = None,
+                scanner_backend: Any = None,
+                backend_kwargs: Mapping[str, Any] | None = None) -> str:
+        """Add a BLE device by advertised name or address (bleak). Returns its name."""
+        link = BleLink(target, device_profile(device), scan_timeout_s=scan_timeout_s,
+                       client_backend=client_backend, scanner_backend=scanner_backend,
+                       backend_kwargs=backend_kwargs)
+        return self._add(DecodedSource(link, device, options=options, rate_hz=rate_hz), name)
+
+    def add_replay(self, recording: Recording | str, *, realtime: bool = True,
+                   speed: float = 1.0, loop: bool = False, gravity_removed: bool = False,
+                   name: str | None = None) -> str:
+        """Add a replayed recording (``aura decode`` CSV, NPZ). Returns its name."""
+        src = ReplaySource(recording, realtime=realtime, speed=speed, loop=loop,
+                           gravity_removed=gravity_removed, name=name)
+        return self._add(src, name)
+
+    @classmethod
+    def from_serial(cls, port: str, device: str = "aura", **kw: Any) -> LiveRecognizer:
+        """One serial device; recogniser options (``model``, ``labels``, ...) go in ``kw``."""
+        rec, rest = cls._split(kw)
+        rec.add_serial(port, device, **rest)
+        return rec
+
+    @classmethod
+    def from_tcp(cls, host: str, port: int, device: str = "aura", **kw: Any) -> LiveRecognizer:
+        """One TCP device."""
+        rec, rest = cls._split(kw)
+        rec.add_tcp(host, port, device, **rest)
+        return rec
+
+    @classmethod
+    def from_ble(cls, target: str, device: str = "aura-ble", **kw: Any) -> LiveRecognizer:
+        """One BLE device by name or address."""
+        rec, rest = cls._split(kw)
+        rec.add_ble(target, device, **rest)
+        return rec
+
+    @classmethod
+    def from_replay(cls, recording: Recording | str, **kw: Any) -> LiveRecognizer:
+        """One replayed recording."""
+        rec, rest = cls._split(kw)
+        rec.add_replay(recording, **rest)
+        return rec
+
+    _OWN = ("model", "labels", "smoothing", "smoothing_options", "hop_s", "top_k",
+            "include_status", "stream_config", "unknown_threshold", "unknown_margin")
+
+    @classmethod
+    def _split(cls, kw: dict[str, Any]) -> tuple[LiveRecognizer, dict[str, Any]]:
+        own = {k: kw.pop(k) for k in list(kw) if k in cls._OWN}
+        return cls(**own), kw
+
+    # -- running ----------------------------------------------------------------------------
+    def on_event(self, callback: Callable[[Event], None]) -> None:
+        """Call ``callback`` for every event, before it is yielded."""
+        self._callbacks.append(callback)
+
+    def health(self) -> dict[str, dict[str, float]]:
+        """Per-stream counters (frames, CRC errors, lost samples, gaps, reconnects, ...)."""
+        return {name: s.stats() for name, s in self._streams.items()}
+
+    async def events(self) -> AsyncIterator[Event]:
+        """Yield events until every stream has ended or :meth:`aclose` is called.
+
+        Raises:
+            ConfigError: no stream was added.
+        """
+        if not self._sources:
+            raise ConfigError("add a stream first (add_serial, add_ble, add_tcp, add_replay)")
+        if self._running:
+            raise ConfigError("this recogniser is already running")
+        self._running = True
+        stop = self._stop = asyncio.Event()
+        out: asyncio.Queue[Any] = asyncio.Queue()
+        pending: asyncio.Queue[tuple[Stream, Windows, float]] = asyncio.Queue()
+
+        def on_status(ev: StatusEvent) -> None:
+            if self.include_status or ev.kind == "gap":
+                out.put_nowait(ev)
+
+        def on_windows(stream: Stream, w: Windows, arrival: float) -> None:
+            pending.put_nowait((stream, w, arrival))
+
+        for name, src in self._sources.items():
+            self._streams[name] = Stream(name, src, self.model.input_spec,
+                                         self.preprocess_config, self.stream_config,
+                                         on_windows, on_status)
+            self._smoothers[name] = make_smoother(self._smoothing, **self._smoothing_options)
+        runners = [asyncio.create_task(s.run(stop), name=f"aura-stream-{s.name}")
+                   for s in self._streams.values()]
+        infer = asyncio.create_task(self._inference(pending, out), name="aura-inference")
+
+        async def finish() -> None:
+            await asyncio.gather(*runners, return_exceptions=True)
+            await pending.join()
+            out.put_nowait(_END)
+
+        closer = asyncio.create_task(finish(), name="aura-finish")
+        try:
+            while True:
+                item = await out.get()
+                if item is _END:
+                    break
+                for cb in self._callbacks:
+                    cb(item)
+                yield item
+        finally:
+            stop.set()
+            for t in (*runners, closer, infer):
+                t.cancel()
+            for t in (*runners, closer, infer):
+                with contextlib.suppress(asyncio.CancelledError):
+                    await t
+            for s in self._streams.values():
+                with contextlib.suppress(Exception):
+                    await s.source.close()
+            self._running = False
+
+    async def _inference(self, pending: asyncio.Queue[tuple[Stream, Windows, float]],
+                         out: asyncio.Queue[Any]) -> None:
+        while True:
+            items = [await pending.get()]
+            while not pending.empty():
+                items.append(pending.get_nowait())
+            try:
+                x = np.concatenate([w.x for _, w, _ in items], axis=0)
+                t0 = time.perf_counter()
+                emb = await asyncio.to_thread(self.model.embed_windows, x)
+                infer_ms = (time.perf_counter() - t0) * 1000.0
+                self.inference_calls += 1
+                self.inference_windows += int(x.shape[0])
+                i = 0
+                for stream, w, arrival in items:
+                    e = emb[i: i + len(w)]
+                    i += len(w)
+                    stream.health["inference_ms_total"] += infer_ms * len(w) / x.shape[0]
+                    self._emit_labels(stream, w, e, arrival, out)
+            except Exception as exc:  # an inference failure must not hang the caller
+                logger.exception("inference failed")
+                for stream, _, _ in items:
+                    out.put_nowait(StatusEvent(stream=stream.name, kind="error",
+                                               t_host=time.monotonic(),
+                                               detail=f"inference failed: {exc}"))
+            finally:
+                for _ in items:
+                    pending.task_done()
+
+    def _emit_labels(self, stream: Stream, w: Windows, emb: np.ndarray, arrival: float,
+                     out: asyncio.Queue[Any]) -> None:
+        cos = self.scorer.similarities(emb)
+        probs = self.scorer.probabilities(cos)
+        smoother = self._smoothers[stream.name]
+        t_start = stream.host_time(w.t_start)
+        t_end = stream.host_time(w.t_end)
+        for j in range(len(w)):
+            d = self.scorer.decide(cos[j], smoother.update(probs[j]), self.top_k)
+            out.put_nowait(LabelEvent(
+                stream=stream.name, label=d.label, confidence=d.confidence,
+                similarity=d.similarity, top_k=d.top_k, unknown=d.unknown,
+                t_start=float(t_start[j]), t_end=float(t_end[j]),
+                latency_ms=(time.monotonic() - arrival) * 1000.0))
+
+    async def aclose(self) -> None:
+        """Stop every stream; the iteration of :meth:`events` then ends."""
+        if self._stop is not None:
+            self._stop.set()
+
+    async def __aenter__(self) -> LiveRecognizer:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
+
+    # -- sync wrappers ----------------------------------------------------------------------
+    def __iter__(self) -> Iterator[Event]:
+        """Iterate events synchronously (the async machinery runs in a background thread)."""
+        q: queue.Queue[Any] = queue.Queue()
+        ready = threading.Event()
+
+        async def pump() -> None:
+            self._thread_loop = asyncio.get_running_loop()
+            ready.set()
+            try:
+                async for ev in self.events():
+                    q.put(ev)
+            except BaseException as exc:  # hand errors to the caller's thread
+                q.put(exc)
+            finally:
+                q.put(_END)
+
+        self._thread = threading.Thread(target=asyncio.run, args=(pump(),), daemon=True,
+                                        name="aura-live")
+        self._thread.start()
+        ready.wait(5.0)
+        try:
+            while True:
+                item = q.get()
+                if item is _END:
+                    return
+                if isinstance(item, BaseException):
+                    raise item
+                yield item
+        finally:
+            self.close()
+
+    def run(self, callback: Callable[[Event], None], *, duration_s: float | None = None) -> None:
+        """Call ``callback`` for each event until the streams end or ``duration_s`` passes."""
+        end = None if duration_s is None else time.monotonic() + duration_s
+        for ev in self:
+            callback(ev)
+            if end is not None and time.monotonic() >= end:
+                break
+
+    def close(self) -> None:
+        """Stop everything (safe from any thread, idempotent); joins the background thread."""
+        loop, stop = self._thread_loop, self._stop
+        if loop is not None and stop is not None and not loop.is_closed():
+            with contextlib.suppress(RuntimeError):
+                loop.call_soon_threadsafe(stop.set)
+        t = self._thread
+        if t is not None and t is not threading.current_thread():
+            t.join(10.0)
+        self._thread = None
+
+    def __enter__(self) -> LiveRecognizer:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

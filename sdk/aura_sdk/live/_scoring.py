@@ -1,0 +1,176 @@
+"""Scores -> decisions: temperature softmax, temporal smoothing, unknown rejection.
+
+Smoothers see one probability vector per window of one stream and return the smoothed one:
+``average`` is a moving average over the last ``n`` windows; ``hmm`` is the forward pass of a
+hidden Markov model whose hidden state is the activity, with a sticky transition matrix
+(``stay`` on the diagonal) and the window's probabilities as (scaled) emission likelihoods, so
+a label changes only when the evidence for the new one outweighs the cost of switching. Both
+are causal: no look-ahead, no added latency.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Literal, Protocol
+
+import numpy as np
+import numpy.typing as npt
+
+from .._errors import ConfigError
+
+__all__ = ["UNKNOWN", "Decision", "HmmFilter", "MovingAverage", "NoSmoothing", "Scorer",
+           "Smoother", "make_smoother"]
+
+F32 = npt.NDArray[np.float32]
+F64 = npt.NDArray[np.float64]
+
+#: The label of a window that matches no prototype well enough.
+UNKNOWN = "unknown"
+
+SmoothingName = Literal["none", "average", "hmm"]
+
+
+class Smoother(Protocol):
+    def update(self, p: F64) -> F64: ...
+    def reset(self) -> None: ...
+
+
+class NoSmoothing:
+    """Each window on its own."""
+
+    def update(self, p: F64) -> F64:
+        return p
+
+    def reset(self) -> None:
+        return None
+
+
+class MovingAverage:
+    """Mean of the last ``n`` probability vectors."""
+
+    def __init__(self, n: int = 3) -> None:
+        if n < 1:
+            raise ConfigError("the moving average needs n >= 1 windows")
+        self._buf: deque[F64] = deque(maxlen=n)
+
+    def update(self, p: F64) -> F64:
+        self._buf.append(p)
+        return np.mean(np.stack(self._buf), axis=0)
+
+    def reset(self) -> None:
+        self._buf.clear()
+
+
+class HmmFilter:
+    """Forward-filtered HMM over activities (see module doc).
+
+    Args:
+        stay: probability of keeping the activity from one window to the next.
+        sharpness: exponent on the window probabilities (below 1 trusts a window less).
+    """
+
+    def __init__(self, stay: float = 0.9, sharpness: float = 1.0) -> None:
+        if not 0.0 < stay < 1.0:
+            raise ConfigError("hmm stay probability must be in (0, 1)")
+        self.stay = stay
+        self.sharpness = sharpness
+        self._alpha: F64 | None = None
+
+    def update(self, p: F64) -> F64:
+        k = p.size
+        if self._alpha is None or self._alpha.size != k:
+            self._alpha = np.full(k, 1.0 / k)
+        move = (1.0 - self.stay) / max(k - 1, 1)
+        prior = self.stay * self._alpha + move * (1.0 - self._alpha)  # A^T alpha, uniform moves
+        post = prior * np.power(np.maximum(p, 1e-12), self.sharpness)
+        self._alpha = post / post.sum()
+        return self._alpha
+
+    def reset(self) -> None:
+        self._alpha = None
+
+
+def make_smoother(name: SmoothingName, **kw: float) -> Smoother:
+    """Build a smoother by name (``"none"``, ``"average"``, ``"hmm"``).
+
+    Raises:
+        ConfigError: unknown name or option.
+    """
+    try:
+        if name == "none":
+            return NoSmoothing()
+        if name == "average":
+            return MovingAverage(int(kw.pop("n", 3)), **kw)
+        if name == "hmm":
+            return HmmFilter(**kw)
+    except TypeError as exc:
+        raise ConfigError(f"smoothing {name!r}: {exc}") from exc
+    raise ConfigError(f"unknown smoothing {name!r}; use 'none', 'average' or 'hmm'")
+
+
+@dataclass(frozen=True)
+class Decision:
+    """What one window of one stream amounts to.
+
+    Attributes:
+        label: the winning label, or :data:`UNKNOWN`.
+        confidence: smoothed probability of the winning label.
+        similarity: cosine similarity of the window to that label's prototype.
+        top_k: ``(label, smoothed probability)`` pairs, most likely first.
+        unknown: whether the window was rejected as unknown.
+    """
+
+    label: str
+    confidence: float
+    similarity: float
+    top_k: tuple[tuple[str, float], ...]
+    unknown: bool
+
+
+class Scorer:
+    """Cosine scoring of embeddings against label prototypes.
+
+    Args:
+        labels: one name per prototype row.
+        prototypes: ``(K, D)`` unit vectors.
+        temperature: softmax temperature over cosine similarity.
+        unknown_threshold: below this similarity to the best label, a window is unknown.
+        unknown_margin: below this gap between the best and second-best similarity, unknown.
+    """
+
+    def __init__(self, labels: Sequence[str], prototypes: npt.ArrayLike, temperature: float,
+                 unknown_threshold: float, unknown_margin: float) -> None:
+        self.labels = tuple(labels)
+        self.prototypes = np.asarray(prototypes, dtype=np.float32)
+        if self.prototypes.shape[0] != len(self.labels):
+            raise ConfigError("one prototype row per label")
+        self.temperature = float(temperature)
+        self.unknown_threshold = float(unknown_threshold)
+        self.unknown_margin = float(unknown_margin)
+
+    def similarities(self, emb: npt.ArrayLike) -> F64:
+        """``(N, K)`` cosine similarities (embeddings are normalised first)."""
+        e = np.atleast_2d(np.asarray(emb, dtype=np.float64))
+        e = e / np.maximum(np.linalg.norm(e, axis=1, keepdims=True), 1e-12)
+        return e @ self.prototypes.astype(np.float64).T
+
+    def probabilities(self, cos: F64) -> F64:
+        """Softmax of ``cos / temperature`` along the label axis."""
+        z = cos / self.temperature
+        z = z - z.max(axis=-1, keepdims=True)
+        p = np.exp(z)
+        return p / p.sum(axis=-1, keepdims=True)
+
+    def decide(self, cos: F64, smoothed: F64, top_k: int = 3) -> Decision:
+        """Turn one window's similarities and smoothed probabilities into a :class:`Decision`."""
+        best = int(np.argmax(smoothed))
+        others = np.delete(cos, best)
+        margin = float(cos[best] - others.max()) if others.size else float("inf")
+        unknown = bool(cos[best] < self.unknown_threshold or margin < self.unknown_margin)
+        order = np.argsort(-smoothed, kind="stable")[:top_k]
+        top = tuple((self.labels[i], float(smoothed[i])) for i in order)
+        return Decision(label=UNKNOWN if unknown else self.labels[best],
+                        confidence=float(smoothed[best]), similarity=float(cos[best]),
+                        top_k=top, unknown=unknown)

@@ -1,0 +1,249 @@
+"""One live stream: source -> clock -> acc/gyro join -> preprocessing -> windows.
+
+A :class:`Stream` owns its source and keeps it alive: a lost link or a stalled device is
+reported (status events, health counters), the source is reopened with exponential backoff,
+and the data gap shows up as one ``gap`` event. Complete windows go to the recogniser's
+inference batcher through ``on_windows``; nothing here runs the model.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+from aura_bridge import ImuSamples
+
+from .._errors import AuraError, TransportError
+from .._spec import ModelInputSpec, SensorSpec
+from ..preprocessing import PreprocessConfig, Preprocessor, Windows
+from ._clock import ClockMapper, CountingClock
+from ._events import StatusEvent, StatusKind
+from ._merge import ChannelMerger
+from ._sources import SampleSource
+
+__all__ = ["Stream", "StreamConfig"]
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class StreamConfig:
+    """How a stream deals with its link.
+
+    Attributes:
+        read_timeout_s: longest single wait for data (bounds shutdown latency).
+        stall_timeout_s: no samples for this long means the device stalled: reconnect.
+        reconnect: reopen a lost link (``False``: the stream ends).
+        backoff_initial_s, backoff_max_s: exponential backoff between reconnection attempts.
+        clock_reset_s: a device timestamp this far behind the last one means its clock
+            restarted (a reboot).
+    """
+
+    read_timeout_s: float = 0.2
+    stall_timeout_s: float = 5.0
+    reconnect: bool = True
+    backoff_initial_s: float = 0.1
+    backoff_max_s: float = 5.0
+    clock_reset_s: float = 1.0
+
+
+WindowSink = Callable[["Stream", Windows, float], None]
+StatusSink = Callable[[StatusEvent], None]
+
+
+class Stream:
+    """A device stream kept alive (see module doc).
+
+    Args:
+        name: the stream's name in events.
+        source: where samples come from.
+        model_spec: the model's input spec (rate, window, gravity, normalisation).
+        preprocess: preprocessing knobs (hop, gap tolerance).
+        config: link behaviour.
+        on_windows: receives ``(stream, windows, arrival)`` for complete windows.
+        on_status: receives status events.
+    """
+
+    def __init__(self, name: str, source: SampleSource, model_spec: ModelInputSpec,
+                 preprocess: PreprocessConfig, config: StreamConfig, on_windows: WindowSink,
+                 on_status: StatusSink) -> None:
+        self.name = name
+        self.source = source
+        self.model_spec = model_spec
+        self.preprocess_config = preprocess
+        self.config = config
+        self._on_windows = on_windows
+        self._on_status = on_status
+        self.mapper = ClockMapper()
+        self.merger = ChannelMerger()
+        self._pre: Preprocessor | None = None
+        self._counting: CountingClock | None = None
+        self._last_dev_t: float | None = None
+        self._last_arrival: float | None = None
+        self._gap_open_since: float | None = None
+        self.health: dict[str, float] = {
+            "batches": 0, "samples": 0, "windows": 0, "gaps": 0, "reconnects": 0,
+            "disconnects": 0, "stalls": 0, "clock_resets": 0, "open_failures": 0,
+            "inference_ms_total": 0.0,
+        }
+
+    def host_time(self, t: np.ndarray) -> np.ndarray:
+        """Host (monotonic) time of stream timeline times."""
+        own = getattr(self.source, "host_time", None)
+        if callable(own):  # a replay knows exactly when it plays each sample
+            return np.asarray(own(t), dtype=np.float64)
+        return self.mapper.to_host(t)
+
+    # -- status -----------------------------------------------------------------------------
+    def _status(self, kind: StatusKind, detail: str = "", gap_s: float | None = None) -> None:
+        ev = StatusEvent(stream=self.name, kind=kind, t_host=time.monotonic(), detail=detail,
+                         gap_s=gap_s)
+        log = logger.warning if kind in ("disconnected", "stalled", "error") else logger.info
+        log("%s: %s %s", self.name, kind, detail)
+        self._on_status(ev)
+
+    def stats(self) -> dict[str, float]:
+        """Health counters, including the decoder's and the preprocessor's."""
+        out = dict(self.health)
+        dec = getattr(self.source, "decoder", None)
+        if dec is not None:
+            out.update({f"decoder_{k}": v for k, v in dec.stats.as_dict().items()})
+        if self._pre is not None:
+            out.update({f"preprocess_{k}": v for k, v in self._pre.stats.as_dict().items()})
+        out.update({f"merge_{k}": v for k, v in self.merger.counters.items()})
+        return out
+
+    # -- the loop ---------------------------------------------------------------------------
+    async def run(self, stop: asyncio.Event) -> None:
+        """Read, process and reconnect until ``stop`` is set or the source ends."""
+        backoff = self.config.backoff_initial_s
+        first = True
+        while not stop.is_set():
+            try:
+                await self.source.open()
+            except TransportError as exc:
+                self.health["open_failures"] += 1
+                if not self.config.reconnect:
+                    self._status("error", str(exc))
+                    return
+                self._status("reconnecting", f"{exc}; retrying in {backoff:.1f} s")
+                await _sleep_or_stop(stop, backoff)
+                backoff = min(backoff * 2, self.config.backoff_max_s)
+                continue
+            if not first:
+                self.health["reconnects"] += 1
+            first = False
+            self._status("connected", self.source.name)
+            try:
+                ended = await self._read_loop(stop)
+            except TransportError as exc:
+                self.health["disconnects"] += 1
+                self._status("disconnected", str(exc))
+                self._link_lost()
+                await self.source.close()
+                if not self.config.reconnect:
+                    self._status("ended", "link lost and reconnect is off")
+                    return
+                backoff = self.config.backoff_initial_s
+                await _sleep_or_stop(stop, backoff)
+                continue
+            except AuraError as exc:  # bad data the pipeline cannot take: report, stop
+                self._status("error", str(exc))
+                await self.source.close()
+                return
+            await self.source.close()
+            if ended:
+                self._flush()
+                self._status("ended", "the source has no more data")
+                return
+
+    async def _read_loop(self, stop: asyncio.Event) -> bool:
+        last_data = time.monotonic()
+        while not stop.is_set():
+            batches, arrival = await self.source.next_batch(self.config.read_timeout_s)
+            if batches:
+                last_data = arrival
+                self._process(batches, arrival)
+            elif self.source.finished:
+                return True
+            elif time.monotonic() - last_data > self.config.stall_timeout_s:
+                self.health["stalls"] += 1
+                self._status("stalled", f"no samples for {self.config.stall_timeout_s:g} s")
+                raise TransportError(
+                    f"no samples for {self.config.stall_timeout_s:g} s (device stalled)",
+                    device=self.name)
+        return False
+
+    # -- processing -------------------------------------------------------------------------
+    def _preprocessor(self) -> Preprocessor:
+        if self._pre is None:
+            spec = SensorSpec(sample_rate_hz=self.source.nominal_rate_hz,
+                              gravity_removed=self.source.gravity_removed)
+            self._pre = Preprocessor(spec, self.model_spec, self.preprocess_config)
+        return self._pre
+
+    def _process(self, batches: list[ImuSamples], arrival: float) -> None:
+        self.health["batches"] += 1
+        if self._gap_open_since is not None:
+            gap = arrival - self._gap_open_since
+            self.health["gaps"] += 1
+            self._status("gap", "data resumed after the link came back", gap_s=gap)
+            self._gap_open_since = None
+        for b in batches:
+            n = len(b)
+            if n == 0:
+                continue
+            self.health["samples"] += n
+            if b.t is not None:
+                t = b.t
+                restart = self._last_dev_t is not None and (
+                    t[0] < self._last_dev_t - self.config.clock_reset_s)
+                if restart:
+                    self.health["clock_resets"] += 1
+                    self._flush()
+                    self.mapper.reset()
+                    self._status("gap", "the device clock restarted", gap_s=0.0)
+                self._last_dev_t = float(t[-1])
+            else:
+                if self._counting is None:
+                    rate = self.source.nominal_rate_hz
+                    self._counting = CountingClock(rate, max(0.5, 10.0 / rate))
+                t = self._counting.stamp(n, arrival)
+            self.mapper.observe(float(t[-1]), arrival)
+            t_rows, rows = self.merger.feed(t, b.acc, b.gyro)
+            if t_rows.size:
+                self._deliver(self._preprocessor().feed(rows, t_rows), arrival)
+        self._last_arrival = arrival
+
+    def _deliver(self, w: Windows, arrival: float) -> None:
+        for g in w.gaps:
+            self.health["gaps"] += 1
+            self._status("gap", "the device stopped sending for a while", gap_s=g.length_s)
+        if len(w):
+            self.health["windows"] += len(w)
+            self._on_windows(self, w, arrival)
+
+    def _flush(self) -> None:
+        if self._pre is not None:
+            self._deliver(self._pre.flush(), time.monotonic())
+        self.merger.reset()
+        if self._counting is not None:
+            self._counting.reset()
+        self._last_dev_t = None
+
+    def _link_lost(self) -> None:
+        self._flush()
+        self._pre = None  # the next connection may announce another rate (AURA HELLO)
+        self.mapper.reset()  # ...and may be a rebooted device whose clock restarted
+        self._gap_open_since = self._last_arrival
+
+
+async def _sleep_or_stop(stop: asyncio.Event, seconds: float) -> None:
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(stop.wait(), seconds)
