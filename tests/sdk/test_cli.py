@@ -5,8 +5,7 @@ from importlib import metadata
 import pytest
 
 from aura_sdk import MissingExtraError, NotBuiltError
-from aura_sdk.cli import EXIT_MISSING_EXTRA, EXIT_NOT_BUILT, EXIT_USAGE, main
-from aura_sdk.cli import _registry
+from aura_sdk.cli import EXIT_MISSING_EXTRA, EXIT_NOT_BUILT, EXIT_USAGE, _registry, main
 
 FIXED = {"demo", "live", "devices", "simulate", "decode", "data", "train", "distill", "eval",
          "export", "retrain", "bundle", "bench"}
