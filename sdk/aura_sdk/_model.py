@@ -97,6 +97,8 @@ class AuraModel:
         self._labels: list[str] = list(protos.labels)
         self._protos: F32 = np.array(protos.embeddings, dtype=np.float32)
         self._enrolled: set[str] = set()
+        self._text_protos: dict[str, F32] = {}
+        self._text_encoder: Any = None
 
     # -- properties -------------------------------------------------------------------------
     @property
@@ -188,15 +190,36 @@ class AuraModel:
             raise ConfigError("labels is empty: pass at least one label, or None for all")
         if len(set(labels)) != len(labels):
             raise ConfigError("labels must be unique")
-        missing = [x for x in labels if x not in self._labels]
+        missing = [x for x in labels if x not in self._labels and x not in self._text_protos]
         if missing:
+            self._add_text_prototypes(missing)
+        rows = [self._protos[self._labels.index(x)] if x in self._labels
+                else self._text_protos[x] for x in labels]
+        return labels, np.stack(rows).astype(np.float32)
+
+    def _add_text_prototypes(self, labels: list[str]) -> None:
+        """Prototypes for free-text labels through the on-device text encoder."""
+        ref = self.manifest.text_encoder
+        if ref is None:
             raise ConfigError(
-                f"no prototype for {missing}: this bundle knows {self._labels}. Enroll examples "
-                "with model.enroll(label, examples, spec); free-text labels through the "
-                "on-device text encoder arrive with LiveRecognizer (issue #7)"
-            )
-        idx = [self._labels.index(x) for x in labels]
-        return labels, self._protos[idx]
+                f"no prototype for {labels}: this bundle knows {self._labels} and has no text "
+                "encoder for free-text labels; enroll examples with model.enroll(label, "
+                "examples, spec), or use a bundle exported with a text encoder")
+        if any(not isinstance(x, str) or not x.strip() for x in labels):
+            raise ConfigError("labels must be non-empty strings")
+        if self._text_encoder is None:
+            from .text import TextEncoder
+
+            tok = (self.bundle.files[ref.tokenizer_file] if ref.tokenizer_file is not None
+                   else None)
+            self._text_encoder = TextEncoder(tokenizer=tok)
+        from .text import DEFAULT_TEMPLATES, label_prototype
+
+        templates = ref.prompt_templates or DEFAULT_TEMPLATES
+        for label in labels:
+            self._text_protos[label] = label_prototype(
+                self._text_encoder, label, templates, self.bundle.text_projection)
+            logger.info("free-text label %r: prototype from %d prompts", label, len(templates))
 
     def prototype_matrix(self, labels: Sequence[str] | None = None) -> F32:
         """``(K, D)`` prototypes of ``labels`` (all labels when ``None``), in that order.

@@ -167,12 +167,26 @@ class TextEncoderRef(_Frozen):
         dim: the text encoder's output dimension.
         projection_file: optional ``.npy`` float32 matrix ``(dim, embedding_dim)`` mapping text
             embeddings into the IMU space; without it ``dim`` must equal ``embedding_dim``.
+        tokenizer_file: optional ``tokenizer.json`` (Hugging Face tokenizers format) shipped in
+            the bundle, so a device needs no server-side package to tokenise labels.
+        prompt_templates: the prompt ensemble the bundle's prototypes were made with, each
+            holding ``{label}``; free-text labels on the device use the same ones.
     """
 
     model: str = Field(min_length=1, max_length=256)
     provider_package: str | None = Field(default=None, min_length=1, max_length=256)
     dim: int = Field(ge=1, le=65_536)
     projection_file: str | None = None
+    tokenizer_file: str | None = None
+    prompt_templates: tuple[str, ...] = Field(default=(), max_length=256)
+
+    @field_validator("prompt_templates")
+    @classmethod
+    def _templates_have_label(cls, v: tuple[str, ...]) -> tuple[str, ...]:
+        for t in v:
+            if "{label}" not in t or len(t) > 512:
+                raise ValueError(f"prompt template {t!r} must contain '{{label}}' (<= 512 chars)")
+        return v
 
 
 class Manifest(_Frozen):
@@ -263,6 +277,8 @@ class Manifest(_Frozen):
         refs["model_card"] = self.model_card
         if self.text_encoder is not None and self.text_encoder.projection_file is not None:
             refs["text_encoder.projection_file"] = self.text_encoder.projection_file
+        if self.text_encoder is not None and self.text_encoder.tokenizer_file is not None:
+            refs["text_encoder.tokenizer_file"] = self.text_encoder.tokenizer_file
         return refs
 
 

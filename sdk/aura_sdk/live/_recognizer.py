@@ -74,11 +74,7 @@ class LiveRecognizer:
     ) -> None:
         self.model = model if model is not None else load_bundle()
         names = list(labels) if labels is not None else list(self.model.labels)
-        idx = self.model.labels
-        missing = [x for x in names if x not in idx]
-        if missing:
-            raise ConfigError(f"no prototype for {missing}; this model knows {list(idx)} "
-                              "(enroll new labels with model.enroll())")
+        # known labels, enrolled ones, or free text through the bundle's text encoder
         protos = self.model.prototype_matrix(names)
         sc = self.model.manifest.scoring
         self.scorer = Scorer(
