@@ -19,6 +19,7 @@ pytest.importorskip("bumble")
 
 from bleak import BleakClient, BleakScanner
 from bleak.backends.characteristic import BleakGATTCharacteristic
+from bleak.exc import BleakBluetoothNotAvailableError, BleakBluetoothNotAvailableReason
 
 from aura_sdk import ConfigError, TransportError
 from aura_sdk.ble import (
@@ -30,6 +31,7 @@ from aura_sdk.ble import (
 from aura_sdk.ble._peripheral import advertising_payloads
 
 SVC = "fb005c80-02e7-f387-1cad-8acd2d8df0c8"
+CTRL = "fb005c81-02e7-f387-1cad-8acd2d8df0c8"
 DATA = "fb005c82-02e7-f387-1cad-8acd2d8df0c8"
 SVC_LE = bytes.fromhex("c8f08d2dcd8aad1c87f3e702805c00fb")  # SVC as it goes on air
 
@@ -111,7 +113,36 @@ def test_bleak_over_a_real_hci_transport() -> None:
     run(body)
 
 
-def test_unreachable_transport_and_closed_radio_raise_transport_error() -> None:
+def test_virtual_peripheral_on_a_real_hci_controller() -> None:
+    """``aura simulate --ble`` with a dongle: the peripheral's host talks HCI to a controller."""
+
+    async def body() -> None:
+        async with BumbleRadio() as air:
+            spec = await air.serve_hci()
+            async with (
+                BumbleRadio(spec) as dongle,
+                VirtualPeripheral(dongle, name="AURA-DONGLE", service_uuid=SVC,
+                                  notify_uuids=[DATA], control_uuid=CTRL) as dev,
+                BleakClient(dev.address, timeout=3.0, **bleak_client_kwargs(air)) as client,
+            ):
+                assert client.name == "AURA-DONGLE"
+                inbox: list[bytes] = []
+                await client.start_notify(DATA, lambda _, d: inbox.append(bytes(d)))
+                await dev.wait_subscribed(DATA)
+                await dev.notify(DATA, b"\x55\x61" + bytes(18))
+                await client.write_gatt_char(CTRL, b"\xff\xaa\x03\x08\x00", response=True)
+                assert dev.control_writes == [b"\xff\xaa\x03\x08\x00"]
+                async with asyncio.timeout(2.0):
+                    while not inbox:
+                        await asyncio.sleep(0.005)
+                assert inbox == [b"\x55\x61" + bytes(18)]
+                # the dongle's single device doubles as its central
+                assert await dongle.central() is not None
+
+    run(body)
+
+
+def test_unreachable_transport_and_closed_radio_are_refused() -> None:
     async def body() -> None:
         with pytest.raises(TransportError, match="could not open the HCI transport") as failed:
             async with BumbleRadio("tcp-client:127.0.0.1:1"):
@@ -120,6 +151,12 @@ def test_unreachable_transport_and_closed_radio_raise_transport_error() -> None:
         radio = BumbleRadio()
         with pytest.raises(TransportError, match="not open"):
             await radio.central()
+        # through bleak, a closed radio looks like Bluetooth switched off
+        with pytest.raises(BleakBluetoothNotAvailableError) as off:
+            await BleakScanner(**bleak_scanner_kwargs(radio)).start()
+        assert off.value.reason is BleakBluetoothNotAvailableReason.POWERED_OFF
+        with pytest.raises(BleakBluetoothNotAvailableError):
+            await BleakClient("C0:00:00:00:00:01", **bleak_client_kwargs(radio)).connect()
         async with radio:
             with pytest.raises(ConfigError, match="Bluetooth address"):
                 await radio.attach("x", address="not-an-address")
@@ -130,27 +167,32 @@ def test_unreachable_transport_and_closed_radio_raise_transport_error() -> None:
         BumbleRadio("  ")
 
 
-def _python(code: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                          check=False, timeout=60)
+_IMPORT_PROBE = """
+import sys
+import aura_sdk, aura_sdk.ble
+from aura_sdk import MissingExtraError
+print('eager:', sorted(m for m in ('bleak', 'bumble', 'torch') if m in sys.modules))
+sys.modules['bumble'] = None  # the sim extra missing
+try:
+    from aura_sdk.ble import BumbleRadio
+except MissingExtraError as e:
+    print('no bumble:', e.extra)
+del sys.modules['bumble']
+sys.modules['bleak'] = None  # the ble extra missing: the peripheral still works
+from aura_sdk.ble import BumbleRadio, VirtualPeripheral
+try:
+    from aura_sdk.ble import BumbleBleakClient
+except MissingExtraError as e:
+    print('no bleak:', e.extra, '|', e)
+"""
 
 
 def test_imports_are_lazy_and_missing_extras_are_named() -> None:
-    lazy = _python("import sys, aura_sdk, aura_sdk.ble; "
-                   "sys.exit(int(any(m in sys.modules for m in ('bleak', 'bumble', 'torch'))))")
-    assert lazy.returncode == 0, lazy.stderr
-    # Without bleak the peripheral still works; the backend names the extra to install.
-    no_bleak = _python(
-        "import sys; sys.modules['bleak'] = None\n"
-        "from aura_sdk import MissingExtraError\n"
-        "from aura_sdk.ble import VirtualPeripheral, BumbleRadio\n"
-        "try:\n    from aura_sdk.ble import BumbleBleakClient\n"
-        "except MissingExtraError as e:\n    print(e.extra, '|', e)\n")
-    assert no_bleak.stdout.startswith("ble | "), no_bleak.stderr
-    assert "pip install 'aura-sdk[ble]'" in no_bleak.stdout
-    no_bumble = _python(
-        "import sys; sys.modules['bumble'] = None\n"
-        "from aura_sdk import MissingExtraError\n"
-        "try:\n    from aura_sdk.ble import BumbleRadio\n"
-        "except MissingExtraError as e:\n    print(e.extra)\n")
-    assert no_bumble.stdout.strip() == "sim", no_bumble.stderr
+    probe = subprocess.run([sys.executable, "-c", _IMPORT_PROBE], capture_output=True,
+                           text=True, check=False, timeout=60)
+    assert probe.returncode == 0, probe.stderr
+    lines = probe.stdout.splitlines()
+    assert lines[0] == "eager: []"
+    assert lines[1] == "no bumble: sim"
+    assert lines[2].startswith("no bleak: ble | ")
+    assert "pip install 'aura-sdk[ble]'" in lines[2]

@@ -44,7 +44,7 @@ except ImportError as exc:  # pragma: no cover - exercised only without the extr
     raise MissingExtraError("sim", "the bumble bleak backend", "bumble") from exc
 
 from ._radio import BumbleRadio
-from ._scanner import BumbleDeviceDetails, reject_unknown
+from ._scanner import BumbleDeviceDetails, reject_unknown, require_open
 from ._uuids import from_bumble, to_bumble
 
 __all__ = ["DEFAULT_MTU", "BumbleBleakClient", "bleak_client_kwargs"]
@@ -161,14 +161,14 @@ class BumbleBleakClient(BaseBleakClient):
         Raises:
             BleakDeviceNotFoundError: nothing at the address accepted within the timeout.
             TimeoutError: the link came up but setup did not finish within the timeout.
-            BleakError: the radio is closed or the link failed.
+            BleakBluetoothNotAvailableError: the radio is not open.
+            BleakError: the link failed.
         """
         timeout = float(kwargs.pop("timeout", self._timeout))
         reject_unknown("BumbleBleakClient.connect", kwargs)
         if self._connection is not None:
             return
-        if not self._radio.is_open:
-            raise BleakError(f"{self.address}: the BumbleRadio is not open")
+        require_open(self._radio)
         address = self._peer_address or self._radio.resolve_address(self.address)
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout

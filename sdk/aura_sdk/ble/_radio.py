@@ -308,13 +308,19 @@ class BumbleRadio:
     async def central(self) -> Device:
         """The radio's central device, shared by every scanner and client (like an adapter).
 
-        Created on first use; on a hardware radio it is the radio's only device.
+        Created on first use. On a hardware radio it is the radio's only device, which may
+        also be advertising as a peripheral: a controller can take both roles at once.
         """
         self._require_open()
         async with self._central_lock:
             if self._central is None:
-                device = await self.attach(f"{self.name}-central", address="F0:00:00:00:00:01"
-                                           if self.is_virtual else None)
+                if self._link is None and self._devices:
+                    device = self._devices[0]
+                else:
+                    device = await self.attach(
+                        f"{self.name}-central",
+                        address="F0:00:00:00:00:01" if self._link is not None else None,
+                    )
                 device.on(Device.EVENT_ADVERTISEMENT, self._remember)
                 self._central = device
             return self._central

@@ -19,6 +19,7 @@ try:
         AdvertisementDataCallback,
         BaseBleakScanner,
     )
+    from bleak.exc import BleakBluetoothNotAvailableError, BleakBluetoothNotAvailableReason
 except ImportError as exc:  # pragma: no cover - exercised only without the extra
     raise MissingExtraError("ble", "the bumble bleak backend", "bleak") from exc
 
@@ -32,7 +33,7 @@ from ._radio import BumbleRadio
 from ._uuids import canonical_uuid, from_bumble
 
 __all__ = ["BumbleBleakScanner", "BumbleDeviceDetails", "bleak_scanner_kwargs",
-           "to_advertisement_data"]
+           "reject_unknown", "require_open", "to_advertisement_data"]
 
 logger = logging.getLogger(__name__)
 
@@ -53,6 +54,15 @@ _SERVICE_DATA = {
     core.AdvertisingData.SERVICE_DATA_32_BIT_UUID: 4,
     core.AdvertisingData.SERVICE_DATA_128_BIT_UUID: 16,
 }
+
+
+def require_open(radio: BumbleRadio) -> None:
+    """Raise bleak's "Bluetooth not available" error for a radio that is not open."""
+    if not radio.is_open:
+        raise BleakBluetoothNotAvailableError(
+            f"the BumbleRadio {radio.name!r} is not open: use `async with BumbleRadio(...)`",
+            BleakBluetoothNotAvailableReason.POWERED_OFF,
+        )
 
 
 def reject_unknown(owner: str, kwargs: dict[str, Any]) -> None:
@@ -160,7 +170,12 @@ class BumbleBleakScanner(BaseBleakScanner):
         self._central: Device | None = None
 
     async def start(self) -> None:
-        """Clear :attr:`seen_devices` and start scanning on the radio's central."""
+        """Clear :attr:`seen_devices` and start scanning on the radio's central.
+
+        Raises:
+            BleakBluetoothNotAvailableError: the radio is not open (bleak's "powered off").
+        """
+        require_open(self._radio)
         self.seen_devices = {}
         central = await self._radio.central()
         if self._central is None:
