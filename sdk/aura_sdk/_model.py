@@ -7,6 +7,7 @@ the model was trained with (:mod:`aura_sdk.preprocessing`), driven by the manife
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import os
 from collections.abc import Sequence
@@ -79,11 +80,12 @@ class AuraModel:
         bundle: a validated bundle from :func:`aura_sdk.bundle.read_bundle`.
         precision: see :func:`load_bundle`.
         providers: onnxruntime execution providers.
+        load_enrollments: add the labels enrolled earlier for this exact bundle.
     """
 
     def __init__(
         self, bundle: Bundle, *, precision: Precision = "auto",
-        providers: Sequence[Any] = ("CPUExecutionProvider",),
+        providers: Sequence[Any] = ("CPUExecutionProvider",), load_enrollments: bool = True,
     ) -> None:
         self.bundle = bundle
         self.manifest = bundle.manifest
@@ -99,6 +101,8 @@ class AuraModel:
         self._enrolled: set[str] = set()
         self._text_protos: dict[str, F32] = {}
         self._text_encoder: Any = None
+        if load_enrollments:
+            self._load_enrollments()
 
     # -- properties -------------------------------------------------------------------------
     @property
@@ -259,9 +263,83 @@ class AuraModel:
         order = np.argsort(-p, kind="stable")
         return {names[i]: float(p[i]) for i in order}
 
+    # -- enrollment ---------------------------------------------------------------------------
+    @property
+    def fingerprint(self) -> str:
+        """sha256 of the bundle's manifest: enrolled prototypes belong to exactly this model."""
+        return hashlib.sha256(self.bundle.manifest_bytes).hexdigest()
+
+    @property
+    def enrollment_path(self) -> Path:
+        """Where enrolled labels persist: beside the bundle, or (read-only bundle location,
+        e.g. the embedded default) under ``$AURA_HOME`` (default ``~/.aura``)."""
+        here = Path(str(self.bundle.path))
+        beside = here.parent / f"{here.name}.enrolled.npz"
+        if os.access(here.parent, os.W_OK):
+            return beside
+        home = Path(os.environ.get("AURA_HOME", Path.home() / ".aura"))
+        return home / "enrolled" / f"{self.manifest.name}-{self.fingerprint[:16]}.npz"
+
+    def _load_enrollments(self) -> None:
+        path = self.enrollment_path
+        if not path.is_file():
+            return
+        try:
+            with np.load(path, allow_pickle=False) as z:
+                fp = str(z["fingerprint"])
+                labels = [str(x) for x in z["labels"]]
+                embs = np.asarray(z["embeddings"], dtype=np.float32)
+        except (OSError, KeyError, ValueError) as exc:
+            logger.warning("%s: enrolled labels unreadable (%s); ignoring the file, which is "
+                           "left untouched", path, exc)
+            return
+        if fp != self.fingerprint:
+            logger.warning("%s: enrolled labels belong to another model (fingerprint %s); "
+                           "ignored. Enroll again for this bundle.", path, fp[:12])
+            return
+        if embs.shape != (len(labels), self.embedding_dim) or not np.isfinite(embs).all():
+            logger.warning("%s: enrolled labels have the wrong shape; ignored", path)
+            return
+        for label, e in zip(labels, _unit(embs), strict=True):
+            self._set_prototype(label, e)
+            self._enrolled.add(label)
+
+    def _save_enrollments(self) -> None:
+        path = self.enrollment_path
+        path.parent.mkdir(parents=True, exist_ok=True)
+        labels = [x for x in self._labels if x in self._enrolled]
+        embs = np.stack([self._protos[self._labels.index(x)] for x in labels]) if labels \
+            else np.empty((0, self.embedding_dim), np.float32)
+        tmp = path.with_name(path.name + ".tmp.npz")
+        np.savez(tmp, fingerprint=np.array(self.fingerprint),
+                 labels=np.array(labels, dtype=np.str_), embeddings=embs.astype(np.float32))
+        tmp.replace(path)
+
+    def _set_prototype(self, label: str, proto: F32) -> None:
+        if label in self._labels:
+            self._protos[self._labels.index(label)] = proto
+        else:
+            self._labels.append(label)
+            self._protos = np.concatenate([self._protos, proto[None, :]], axis=0)
+
+    def forget(self, label: str) -> None:
+        """Remove an enrolled label (and from the persisted file).
+
+        Raises:
+            ConfigError: ``label`` was not enrolled (bundle labels cannot be removed).
+        """
+        if label not in self._enrolled:
+            raise ConfigError(f"{label!r} is not an enrolled label; enrolled: "
+                              f"{sorted(self._enrolled)}")
+        i = self._labels.index(label)
+        del self._labels[i]
+        self._protos = np.delete(self._protos, i, axis=0)
+        self._enrolled.discard(label)
+        self._save_enrollments()
+
     def enroll(
         self, label: str, examples: Sequence[npt.ArrayLike], spec: SensorSpec,
-        *, replace: bool = False,
+        *, replace: bool = False, persist: bool = True,
     ) -> F32:
         """Add a few-shot label: its prototype is the renormalised mean of the examples' embeddings.
 
@@ -270,6 +348,8 @@ class AuraModel:
             examples: one or more recordings ``(T, 6)`` of the activity.
             spec: what the device sent.
             replace: allow replacing an existing label's prototype.
+            persist: save enrolled labels beside the bundle (see :attr:`enrollment_path`) so
+                the next :func:`load_bundle` of the same bundle has them.
 
         Returns:
             the new ``(D,)`` prototype.
@@ -285,12 +365,10 @@ class AuraModel:
             raise ConfigError(f"label {label!r} already has a prototype; pass replace=True")
         embs = np.stack([self.embed(x, spec) for x in examples])
         proto = _unit(embs.mean(axis=0, keepdims=True))[0]
-        if label in self._labels:
-            self._protos[self._labels.index(label)] = proto
-        else:
-            self._labels.append(label)
-            self._protos = np.concatenate([self._protos, proto[None, :]], axis=0)
+        self._set_prototype(label, proto)
         self._enrolled.add(label)
+        if persist:
+            self._save_enrollments()
         logger.info("enrolled %r from %d examples", label, len(examples))
         return proto
 

@@ -108,12 +108,12 @@ def test_enroll_adds_a_prototype_that_classify_uses(bundle_path) -> None:
         x[:, 5] += 6.0 * np.sin(2 * np.pi * 6.0 * t)
         return x
 
-    proto = m.enroll("shaking a bottle", [shaking(1), shaking(2)], SI)
+    proto = m.enroll("shaking a bottle", [shaking(1), shaking(2)], SI, persist=False)
     assert abs(float(np.linalg.norm(proto)) - 1.0) < 1e-5
     assert m.labels[-1] == "shaking a bottle"
     assert list(m.classify(shaking(int(rng.integers(10, 99))), SI))[0] == "shaking a bottle"
     with pytest.raises(ConfigError, match="already has a prototype"):
-        m.enroll("walking", [shaking(4)], SI)
+        m.enroll("walking", [shaking(4)], SI, persist=False)
     with pytest.raises(ConfigError, match="at least one example"):
         m.enroll("x", [], SI)
 
@@ -126,3 +126,30 @@ def test_embed_windows_checks_the_shape(model) -> None:
 def test_default_bundle_absent_is_a_clear_error() -> None:
     with pytest.raises(BundleNotFoundError, match="embeds no default bundle"):
         load_bundle()
+
+
+def test_enrolled_labels_persist_beside_the_bundle_for_that_bundle_only(tmp_path, caplog) -> None:
+    path = tmp_path / "p.aura"
+    write_example_bundle(path, window_samples=WINDOW, sample_rate_hz=RATE, embedding_dim=32)
+    m = load_bundle(str(path), precision="fp32")
+    x = _recording("running")
+    proto = m.enroll("sprinting", [x], SI)
+    assert m.enrollment_path == tmp_path / "p.aura.enrolled.npz"
+    again = load_bundle(str(path), precision="fp32")
+    assert again.labels[-1] == "sprinting"
+    np.testing.assert_allclose(again.prototype_matrix(["sprinting"])[0], proto, atol=1e-6)
+    again.forget("sprinting")
+    assert "sprinting" not in load_bundle(str(path), precision="fp32").labels
+    with pytest.raises(ConfigError, match="not an enrolled label"):
+        again.forget("walking")
+    # the same file next to a different bundle (another seed: another encoder) is ignored
+    m.enroll("sprinting", [x], SI, replace=True)
+    other = tmp_path / "q.aura"
+    write_example_bundle(other, window_samples=WINDOW, sample_rate_hz=RATE, embedding_dim=32,
+                         seed=9)
+    (tmp_path / "q.aura.enrolled.npz").write_bytes(m.enrollment_path.read_bytes())
+    assert "sprinting" not in load_bundle(str(other)).labels
+    assert "belong to another model" in caplog.text
+    (tmp_path / "q.aura.enrolled.npz").write_bytes(b"not an npz")
+    assert len(load_bundle(str(other)).labels) == 4
+    assert "unreadable" in caplog.text
