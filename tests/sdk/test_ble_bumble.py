@@ -42,15 +42,24 @@ LONG_NAME = "Polar Sense B5D3E2A1"  # does not fit beside a 128-bit UUID: goes t
 
 
 def run(test: Callable[[], Awaitable[None]], timeout: float = 10.0) -> None:
-    """Run one async test under a hard timeout; fail if it leaves any task behind."""
+    """Run one async test under a hard timeout.
+
+    Fails if the test leaves a task behind or if any callback raised into the event loop
+    (asyncio only logs those).
+    """
+    loop_errors: list[str] = []
 
     async def main() -> None:
+        asyncio.get_running_loop().set_exception_handler(
+            lambda _, context: loop_errors.append(str(context.get("exception") or context))
+        )
         await asyncio.wait_for(test(), timeout)
         await asyncio.sleep(0)  # let done-callbacks of finished tasks run
         leftover = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
         assert leftover == []
 
     asyncio.run(main())
+    assert loop_errors == []
 
 
 def wrist(radio: BumbleRadio, name: str = "AURA-1", **kwargs: object) -> VirtualPeripheral:
@@ -268,6 +277,10 @@ def test_control_writes_reach_the_peripheral_handler() -> None:
                 with pytest.raises(BleakGATTProtocolError) as denied:
                     await client.read_gatt_char(ctrl)
                 assert denied.value.code == 0x02  # read not permitted
+                with pytest.raises(ConfigError, match="write-only"):
+                    await dev.notify(ctrl, b"\x00")
+                with pytest.raises(ConfigError, match="has no characteristic"):
+                    await dev.notify("ffe4", b"\x00")
 
     run(body)
 
@@ -314,6 +327,25 @@ def test_peripheral_disconnect_fires_callback_and_reconnect_works() -> None:
     run(body)
 
 
+def test_link_lost_during_a_request_raises_bleak_error() -> None:
+    peripheral: list[VirtualPeripheral] = []
+
+    async def unplug_on_command(_: bytes) -> None:
+        await peripheral[0].disconnect()  # the device dies before it answers
+
+    async def body() -> None:
+        async with BumbleRadio() as radio, wrist(radio, on_control=unplug_on_command) as dev:
+            peripheral.append(dev)
+            client = BleakClient(dev.address, **bleak_client_kwargs(radio))
+            await client.connect()
+            with pytest.raises(BleakError, match="disconnected during write"):
+                await client.write_gatt_char(CTRL, b"\x01", response=True)
+            assert client.is_connected is False
+            await dev.wait_advertising(timeout=2.0)
+
+    run(body)
+
+
 def test_stop_notify_stops_delivery() -> None:
     async def body() -> None:
         async with (
@@ -336,6 +368,8 @@ def test_stop_notify_stops_delivery() -> None:
             assert inbox.items == [(DATA, bytearray(b"one"))]
             with pytest.raises(BleakError, match="not started"):
                 await client.stop_notify(DATA)
+            with pytest.raises(TimeoutError, match="subscription to " + DATA):
+                await dev.wait_subscribed(DATA, timeout=0.05)
 
             await client.start_notify(DATA, inbox)
             await dev.wait_subscribed(DATA)

@@ -37,15 +37,24 @@ SVC_LE = bytes.fromhex("c8f08d2dcd8aad1c87f3e702805c00fb")  # SVC as it goes on 
 
 
 def run(test: Callable[[], Awaitable[None]], timeout: float = 10.0) -> None:
-    """Run one async test under a hard timeout; fail if it leaves any task behind."""
+    """Run one async test under a hard timeout.
+
+    Fails if the test leaves a task behind or if any callback raised into the event loop
+    (asyncio only logs those).
+    """
+    loop_errors: list[str] = []
 
     async def main() -> None:
+        asyncio.get_running_loop().set_exception_handler(
+            lambda _, context: loop_errors.append(str(context.get("exception") or context))
+        )
         await asyncio.wait_for(test(), timeout)
-        await asyncio.sleep(0)
+        await asyncio.sleep(0)  # let done-callbacks of finished tasks run
         leftover = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
         assert leftover == []
 
     asyncio.run(main())
+    assert loop_errors == []
 
 
 def test_advertising_payloads_fit_legacy_advertising_byte_exact() -> None:

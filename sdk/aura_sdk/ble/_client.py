@@ -223,10 +223,10 @@ class BumbleBleakClient(BaseBleakClient):
 
     async def _read_gap_name(self, client: gatt_client.Client) -> str | None:
         try:
-            values = await client.read_characteristics_by_uuid(
+            values = await self._guard("device name read", client.read_characteristics_by_uuid(
                 gatt.GATT_DEVICE_NAME_CHARACTERISTIC, None
-            )
-        except (core.BaseBumbleError, att.ATT_Error) as exc:
+            ))
+        except BleakGATTProtocolError as exc:
             logger.debug("%s: no GAP device name: %s", self.address, exc)
             return None
         return values[0].decode("utf-8", errors="replace") if values else None

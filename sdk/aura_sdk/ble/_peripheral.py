@@ -41,6 +41,7 @@ logger = logging.getLogger(__name__)
 ControlHandler = Callable[[bytes], Awaitable[None] | None]
 
 _LEGACY_AD_MAX = 31
+_CLOSE_TIMEOUT_S = 2.0
 _FLAGS_LE_GENERAL_NO_BREDR = 0x06
 
 
@@ -153,6 +154,7 @@ class VirtualPeripheral:
         self._subscribers: dict[int, set[Connection]] = {}
         self._last_values: dict[int, bytes] = {}
         self._tasks: set[asyncio.Task[None]] = set()
+        self._closing = False
         self._state_event: asyncio.Event | None = None
 
     @classmethod
@@ -191,6 +193,13 @@ class VirtualPeripheral:
         device = await self._radio.attach(self.name, address=self._address,
                                           rssi_dbm=self._rssi_dbm)
         self._device = device
+        try:
+            await self._serve(device)
+        except BaseException:
+            await self.close()
+            raise
+
+    async def _serve(self, device: Device) -> None:
         device.gatt_server.max_mtu = self._max_mtu
         characteristics: list[Characteristic] = []
         uuids = list(self.notify_uuids)
@@ -221,16 +230,23 @@ class VirtualPeripheral:
 
     async def close(self) -> None:
         """Stop advertising, drop connections, cancel owned tasks and leave the radio."""
-        device, self._device = self._device, None
+        self._closing = True
         tasks = list(self._tasks)
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
+        if tasks:
+            # Let a re-advertising finish: cancelling bumble in the middle of an HCI command
+            # leaves its host waiting on a dead future, which then fails when the reply lands.
+            _, late = await asyncio.wait(tasks, timeout=_CLOSE_TIMEOUT_S)
+            for task in late:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+        device, self._device = self._device, None
+        self._closing = False
         if device is not None:
             device.remove_listener(Device.EVENT_CONNECTION, self._on_connection)
             await self._radio.detach(device)
         self._subscribers.clear()
-        self._changed()
+        self._changed()  # wake waiters; with no event left they report the closure
+        self._state_event = None
 
     async def __aenter__(self) -> Self:
         await self.start()
@@ -298,7 +314,7 @@ class VirtualPeripheral:
             async with asyncio.timeout(timeout):
                 while not predicate():
                     if self._state_event is None:
-                        raise TransportError("the peripheral is closed", device=self.name)
+                        raise TransportError("the peripheral is not running", device=self.name)
                     await self._state_event.wait()
         except TimeoutError:
             raise TimeoutError(f"{self.name}: {what} did not happen within {timeout:g} s") from None
@@ -412,7 +428,8 @@ class VirtualPeripheral:
             subscribers.discard(connection)
         self._changed()
         device = self._device
-        if self._readvertise and device is not None and not device.connections:
+        if (self._readvertise and not self._closing and device is not None
+                and not device.connections):
             task = asyncio.get_running_loop().create_task(self._readvertise_now())
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)
