@@ -205,3 +205,17 @@ def test_imports_are_lazy_and_missing_extras_are_named() -> None:
     assert lines[1] == "no bumble: sim"
     assert lines[2].startswith("no bleak: ble | ")
     assert "pip install 'aura-sdk[ble]'" in lines[2]
+
+
+def test_public_surface_is_frozen() -> None:
+    import aura_sdk.ble as ble
+
+    assert set(ble.__all__) == {
+        "DEFAULT_MTU", "BumbleBleakClient", "BumbleBleakScanner", "BumbleDeviceDetails",
+        "BumbleRadio", "ControlHandler", "VirtualPeripheral", "bleak_client_kwargs",
+        "bleak_scanner_kwargs",
+    }
+    assert all(getattr(ble, name) is not None for name in ble.__all__)
+    assert ble.DEFAULT_MTU == 247
+    with pytest.raises(AttributeError):
+        _ = ble.AirController  # internal: not re-exported
