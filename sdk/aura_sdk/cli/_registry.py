@@ -48,9 +48,9 @@ SLOTS: dict[str, Slot] = {
     s.name: s
     for s in (
         Slot("demo", "virtual wrist -> serial -> LiveRecognizer: live labels, accuracy, latency",
-             "the live demo (LiveRecognizer, issue #7)"),
+             "the live demo (LiveRecognizer, issue #7)", module="aura_sdk.cli._demo"),
         Slot("live", "live recognition from a real device over serial or BLE",
-             "live recognition (LiveRecognizer, issue #7)"),
+             "live recognition (LiveRecognizer, issue #7)", module="aura_sdk.cli._live"),
         Slot("devices", "scan for BLE IMUs the SDK has profiles for",
              "BLE scanning (issue #7)"),
         Slot("simulate", "a virtual device over pty serial, TCP or BLE",

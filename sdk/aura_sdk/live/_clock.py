@@ -78,6 +78,11 @@ class ClockMapper:
         self.skew = skew
         self.offset = float(np.min(h - skew * d))
 
+    def to_device(self, host_t: F64 | float) -> F64:
+        """Inverse of :meth:`to_host`."""
+        off = 0.0 if self.offset is None else self.offset
+        return np.asarray((np.asarray(host_t, dtype=np.float64) - off) / self.skew)
+
     def to_host(self, device_t: F64 | float) -> F64:
         """Host time of device time(s); before any observation, the identity."""
         off = 0.0 if self.offset is None else self.offset

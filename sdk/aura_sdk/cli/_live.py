@@ -1,0 +1,100 @@
+"""``aura live``: live recognition from a real device, with a live terminal view."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+import time
+
+from .._errors import ConfigError
+from .._model import load_bundle
+from ..live import LiveRecognizer
+from ._options import parse_options
+from ._view import EventPrinter
+
+__all__ = ["COMMAND"]
+
+
+def add_model_args(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--bundle", help="model bundle (default: the embedded default)")
+    parser.add_argument("--labels", help="comma-separated labels (bundle labels, enrolled "
+                        "ones, or free text through the text encoder)")
+    parser.add_argument("--smoothing", choices=("hmm", "average", "none"), default="hmm")
+    parser.add_argument("--hop", type=float, default=None, help="seconds between windows")
+    parser.add_argument("--unknown-threshold", type=float, default=None,
+                        help="override the bundle's similarity floor for 'unknown'")
+    parser.add_argument("--unknown-margin", type=float, default=None,
+                        help="override the bundle's best-vs-second margin for 'unknown'")
+
+
+def make_recognizer(args: argparse.Namespace, include_status: bool = False) -> LiveRecognizer:
+    """A recogniser from the shared model arguments."""
+    model = load_bundle(args.bundle)
+    labels = [x.strip() for x in args.labels.split(",")] if args.labels else None
+    return LiveRecognizer(model, labels=labels, smoothing=args.smoothing, hop_s=args.hop,
+                          include_status=include_status,
+                          unknown_threshold=args.unknown_threshold,
+                          unknown_margin=args.unknown_margin)
+
+
+class _Live:
+    help = "live recognition from a device over serial, TCP or BLE"
+
+    def configure(self, parser: argparse.ArgumentParser) -> None:
+        src = parser.add_mutually_exclusive_group(required=True)
+        src.add_argument("--serial", metavar="PORT", help="serial port or pyserial URL")
+        src.add_argument("--ble", metavar="NAME", help="BLE device name or address")
+        src.add_argument("--tcp", metavar="HOST:PORT", help="a device streaming over TCP")
+        src.add_argument("--replay", metavar="FILE", help="a recording (.csv / .npz)")
+        parser.add_argument("--device", default=None,
+                            help="device profile (default aura, or aura-ble with --ble)")
+        parser.add_argument("--baud", type=int, default=115200)
+        parser.add_argument("--option", action="append", metavar="KEY=VALUE",
+                            help="decoder option of the profile (repeatable)")
+        add_model_args(parser)
+        parser.add_argument("--fast", action="store_true",
+                            help="with --replay: as fast as possible, not in real time")
+        parser.add_argument("--duration", type=float, default=None, help="stop after seconds")
+        parser.add_argument("--json", action="store_true", help="JSON lines instead of text")
+        parser.add_argument("--status", action="store_true", help="show link status events")
+
+    def run(self, args: argparse.Namespace) -> int:
+        rec = make_recognizer(args, include_status=args.status)
+        opts = parse_options(args.option)
+        if args.serial:
+            rec.add_serial(args.serial, args.device or "aura", baudrate=args.baud, options=opts)
+        elif args.ble:
+            rec.add_ble(args.ble, args.device or "aura-ble", options=opts)
+        elif args.tcp:
+            host, _, port = args.tcp.rpartition(":")
+            if not host or not port.isdigit():
+                raise ConfigError(f"--tcp expects HOST:PORT, got {args.tcp!r}")
+            rec.add_tcp(host, int(port), args.device or "aura", options=opts)
+        else:
+            rec.add_replay(args.replay, realtime=not args.fast)
+        printer = EventPrinter(as_json=args.json)
+        asyncio.run(_consume(rec, printer, args.duration))
+        for name, h in rec.health().items():
+            print(f"{name}: " + ", ".join(f"{k}={v:g}" for k, v in sorted(h.items()) if v),
+                  file=sys.stderr)
+        return 0
+
+
+async def _consume(rec: LiveRecognizer, printer: EventPrinter, duration: float | None) -> None:
+    end = None if duration is None else time.monotonic() + duration
+
+    async def stopper() -> None:
+        if end is not None:
+            await asyncio.sleep(max(0.0, end - time.monotonic()))
+            await rec.aclose()
+
+    task = asyncio.create_task(stopper())
+    try:
+        async for ev in rec.events():
+            printer(ev)
+    finally:
+        task.cancel()
+
+
+COMMAND = _Live()
