@@ -50,6 +50,10 @@ class _Live:
         parser.add_argument("--device", default=None,
                             help="device profile (default aura, or aura-ble with --ble)")
         parser.add_argument("--baud", type=int, default=115200)
+        parser.add_argument("--bumble", metavar="HCI_SPEC",
+                            help="with --ble: use bumble on this HCI transport instead of the "
+                                 "system's Bluetooth (e.g. usb:0, or the tcp-client:... that "
+                                 "`aura simulate --ble` prints)")
         parser.add_argument("--option", action="append", metavar="KEY=VALUE",
                             help="decoder option of the profile (repeatable)")
         add_model_args(parser)
@@ -62,6 +66,12 @@ class _Live:
     def run(self, args: argparse.Namespace) -> int:
         rec = make_recognizer(args, include_status=args.status)
         opts = parse_options(args.option)
+        if args.bumble and not args.ble:
+            raise ConfigError("--bumble goes with --ble")
+        if args.ble and args.bumble:
+            asyncio.run(_live_bumble(rec, args, opts))
+            _print_health(rec)
+            return 0
         if args.serial:
             rec.add_serial(args.serial, args.device or "aura", baudrate=args.baud, options=opts)
         elif args.ble:
@@ -75,10 +85,25 @@ class _Live:
             rec.add_replay(args.replay, realtime=not args.fast)
         printer = EventPrinter(as_json=args.json)
         asyncio.run(_consume(rec, printer, args.duration))
-        for name, h in rec.health().items():
-            print(f"{name}: " + ", ".join(f"{k}={v:g}" for k, v in sorted(h.items()) if v),
-                  file=sys.stderr)
+        _print_health(rec)
         return 0
+
+
+def _print_health(rec: LiveRecognizer) -> None:
+    for name, h in rec.health().items():
+        print(f"{name}: " + ", ".join(f"{k}={v:g}" for k, v in sorted(h.items()) if v),
+              file=sys.stderr)
+
+
+async def _live_bumble(rec: LiveRecognizer, args: argparse.Namespace,
+                       opts: dict[str, object]) -> None:
+    from ..ble import BumbleBleakClient, BumbleBleakScanner, BumbleRadio
+
+    async with BumbleRadio(args.bumble) as radio:
+        rec.add_ble(args.ble, args.device or "aura-ble", options=opts,
+                    client_backend=BumbleBleakClient, scanner_backend=BumbleBleakScanner,
+                    backend_kwargs={"radio": radio})
+        await _consume(rec, EventPrinter(as_json=args.json), args.duration)
 
 
 async def _consume(rec: LiveRecognizer, printer: EventPrinter, duration: float | None) -> None:

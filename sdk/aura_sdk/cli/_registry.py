@@ -52,7 +52,7 @@ SLOTS: dict[str, Slot] = {
         Slot("live", "live recognition from a real device over serial or BLE",
              "live recognition (LiveRecognizer, issue #7)", module="aura_sdk.cli._live"),
         Slot("devices", "scan for BLE IMUs the SDK has profiles for",
-             "BLE scanning (issue #7)"),
+             "BLE scanning (issue #7)", module="aura_sdk.cli._devices"),
         Slot("simulate", "a virtual device over pty serial, TCP or BLE",
              "virtual devices (firmware_bridge, issue #3)", module="aura_sdk.cli._simulate"),
         Slot("decode", "raw byte capture of a device -> CSV t,ax,ay,az,gx,gy,gz in SI units",

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from .._errors import ConfigError
 from .._recording import Recording, read_recording
+from ..sim import VirtualDevice
 from ._options import parse_options
 
 __all__ = ["COMMAND"]
@@ -44,6 +45,8 @@ class _Simulate:
         parser.add_argument("--loop", action="store_true", help="repeat the recording")
         parser.add_argument("--duration", type=float, default=None,
                             help="stop after this many seconds of stream time")
+        parser.add_argument("--hci-port", type=int, default=0,
+                            help="with --ble: TCP port of the HCI bridge (default: any)")
         parser.add_argument("--packet-ms", type=float, default=40.0,
                             help="time covered by one write / notification (default 40 ms)")
 
@@ -111,10 +114,25 @@ class _Simulate:
             asyncio.run(serve_tcp(dev, port=args.tcp, realtime=realtime, speed=args.speed,
                                   duration_s=args.duration, ready=ready))
             return 0
-        from ..sim._ble import serve_ble
-
-        asyncio.run(serve_ble(args.ble, dev, packets, realtime=realtime))
+        asyncio.run(_serve_ble(args, dev, realtime))
         return 0
+
+
+async def _serve_ble(args: argparse.Namespace, dev: VirtualDevice, realtime: bool) -> None:
+    from ..ble import BumbleRadio
+    from ..sim._ble import serve_ble
+
+    async with BumbleRadio() as radio:
+        # the virtual air lives in this process; another process reaches it as if through a
+        # USB dongle, over HCI on loopback TCP
+        spec = await radio.serve_hci(port=args.hci_port)
+
+        def ready(peripheral: object) -> None:
+            print(f"ble: {args.ble} advertising; connect with  aura live --ble {args.ble} "
+                  f"--bumble {spec}", flush=True)
+
+        await serve_ble(radio, dev, name=args.ble, realtime=realtime, speed=args.speed,
+                        duration_s=args.duration, ready=ready)
 
 
 COMMAND = _Simulate()
