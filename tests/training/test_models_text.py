@@ -106,6 +106,7 @@ def test_cache_round_trips_through_npz(tower: MiniLMTower, tmp_path: Path) -> No
 def test_text_encoder_takes_strings_or_cached_features(tower: MiniLMTower) -> None:
     enc = TextEncoder(TextTowerConfig(), tower=tower)
     assert count_parameters(enc) == 0  # frozen tower, no projection: nothing to train
+    assert enc.state_dict() == {}
     texts = ["encoder test: skipping rope", "encoder test: brushing teeth"]
     from_text = enc(texts)
     torch.testing.assert_close(from_text, enc(tower.encode(texts)))

@@ -259,6 +259,8 @@ class TextEncoder(nn.Module):
             self.proj = linear
         # Not a submodule on purpose (see the module docstring).
         self._tower_ref: list[MiniLMTower] = [] if tower is None else [tower]
+        # Follows .to(device), so outputs land on the model's device even with no projection.
+        self.register_buffer("_device_probe", torch.zeros(0), persistent=False)
 
     @property
     def tower(self) -> MiniLMTower:
@@ -289,7 +291,7 @@ class TextEncoder(nn.Module):
             feats = x.float()
         else:
             feats = self.tower.encode(list(x))
-        device = next(iter(self.parameters()), feats).device
+        device = self.get_buffer("_device_probe").device
         return l2_normalize(self.proj(feats.to(device)), self.config.normalize)
 
     def dummy_input(self, batch_size: int = 1, generator: torch.Generator | None = None) -> Any:
