@@ -214,3 +214,83 @@ def test_a_port_that_does_not_exist_is_reported_and_retried(model) -> None:
     events = asyncio.run(asyncio.wait_for(scenario(), 10))
     assert [e.kind for e in events] == ["reconnecting"] * 3
     assert "cannot open the serial port" in events[0].detail
+
+
+def test_a_silent_device_is_reported_stalled_reopened_and_resumes(model) -> None:
+    rec = session(["running"], 40.0)
+    dev = VirtualDevice("aura", rec)
+
+    async def scenario() -> list:
+        with PtyLink() as link:
+            class Hiccup:  # the device goes quiet for 2.5 s after 4 s, link still up
+                def __init__(self) -> None:
+                    self.t0 = asyncio.get_running_loop().time()
+
+                async def send(self, data: bytes) -> None:
+                    now = asyncio.get_running_loop().time() - self.t0
+                    if 4.0 < now < 6.5:
+                        return
+                    await link.send(data)
+
+                async def recv(self, timeout: float) -> bytes:
+                    return await link.recv(timeout)
+
+            player = asyncio.create_task(run_device(dev, Hiccup(), speed=2.0,
+                                                    duration_s=20.0))
+            recog = LiveRecognizer.from_serial(
+                link.port, "aura", model=model, include_status=True, **TOY,
+                stream_config=StreamConfig(stall_timeout_s=1.0, backoff_initial_s=0.05))
+            got: list = []
+
+            async def consume() -> None:
+                async for ev in recog.events():
+                    got.append(ev)
+
+            consumer = asyncio.create_task(consume())
+            await asyncio.wait_for(player, 30)
+            await asyncio.sleep(0.3)
+            await recog.aclose()
+            await asyncio.wait_for(consumer, 10)
+            return got
+
+    events = asyncio.run(scenario())
+    kinds = [e.kind for e in events if isinstance(e, StatusEvent)]
+    assert "stalled" in kinds and "gap" in kinds
+    assert kinds.index("stalled") < kinds.index("gap")
+    i = kinds.index("gap")
+    labels_after = [e for e in events[i:] if isinstance(e, LabelEvent)]
+    assert len(labels_after) >= 3  # recognition resumed after the silence
+
+
+def test_a_10hz_device_without_timestamps_whose_clock_runs_2_percent_slow(model) -> None:
+    # a "10 Hz" WitMotion that really samples at 9.8 Hz: the count-based timeline learns the
+    # drift from arrivals instead of piling up a false gap every few seconds
+    rec = session(["waving"], 14.0, rate=10.0)
+    dev = VirtualDevice("witmotion", rec, packet_s=0.1)
+
+    async def scenario() -> tuple[list, dict]:
+        with PtyLink() as link:
+            player = asyncio.create_task(run_device(dev, link, speed=0.98))
+            recog = LiveRecognizer.from_serial(link.port, "witmotion", model=model, **TOY,
+                                               smoothing="none",
+                                               stream_config=StreamConfig(reconnect=False))
+            got: list = []
+
+            async def consume() -> None:
+                async for ev in recog.events():
+                    got.append(ev)
+
+            consumer = asyncio.create_task(consume())
+            await asyncio.wait_for(player, 30)
+            await asyncio.sleep(0.3)
+            health = recog.health()
+            await recog.aclose()
+            await asyncio.wait_for(consumer, 10)
+            return got, health
+
+    events, health = asyncio.run(scenario())
+    h = next(iter(health.values()))
+    assert h["gaps"] == 0 and h["preprocess_gaps"] == 0
+    labels = _labels(events)
+    assert len(labels) >= 8
+    assert labels.count("waving") >= 0.7 * len(labels), labels

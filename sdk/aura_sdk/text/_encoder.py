@@ -33,7 +33,7 @@ DEFAULT_TEMPLATES: tuple[str, ...] = (
     "{label}",
 )
 
-_MAX_TOKENS = 128
+_MAX_TOKENS = 256  # as sentence-transformers (and the training tower) truncate
 
 
 def package_tokenizer_path() -> Path | None:
