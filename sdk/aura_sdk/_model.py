@@ -20,6 +20,7 @@ import numpy.typing as npt
 
 from ._errors import BackendError, BundleNotFoundError, ConfigError, PreprocessingError
 from ._spec import ModelInputSpec, SensorSpec
+from .backends import DeviceName, select_providers, tensorrt_available
 from .bundle import Bundle, TrustPolicy, read_bundle
 from .preprocessing import PreprocessConfig, Windows, preprocess
 
@@ -29,6 +30,7 @@ logger = logging.getLogger(__name__)
 
 F32 = npt.NDArray[np.float32]
 Precision = Literal["auto", "fp32", "fp16", "int8"]
+Backend = Literal["auto", "onnxruntime", "tensorrt"]
 
 #: File name of the default bundle embedded in the ``aura_sdk`` package (``aura_sdk/models/``).
 DEFAULT_BUNDLE_NAME = "default.aura"
@@ -54,7 +56,9 @@ def load_bundle(
     *,
     trust: TrustPolicy | None = None,
     precision: Precision = "auto",
-    providers: Sequence[Any] = ("CPUExecutionProvider",),
+    device: DeviceName = "auto",
+    backend: Backend = "auto",
+    providers: Sequence[Any] | None = None,
 ) -> AuraModel:
     """Load a model bundle and return a ready :class:`AuraModel`.
 
@@ -63,14 +67,21 @@ def load_bundle(
         trust: signature policy (default: verify when signed, warn when unsigned).
         precision: encoder precision; ``"auto"`` takes int8 when the bundle ships it, else
             fp32 (fp16 is meant for GPU execution providers).
-        providers: onnxruntime execution providers in priority order.
+        device: ``"auto"`` (TensorRT, then CUDA, then CPU, whichever is present), or one of
+            ``"tensorrt"``, ``"cuda"``, ``"cpu"``.
+        backend: ``"onnxruntime"``, ``"tensorrt"`` (a native TensorRT engine built on this
+            device and cached beside the bundle), or ``"auto"``: native TensorRT where its
+            Python API is installed and ``device`` allows a GPU, else onnxruntime.
+        providers: explicit onnxruntime providers (overrides ``device``).
 
     Raises:
         BundleError: the bundle is refused (its subclasses say why, naming the file).
-        BackendError: onnxruntime cannot open the encoder with these providers.
+        BackendError: the backend cannot open the encoder.
+        ConfigError: a device or backend that is not available here (says what to install).
     """
     bundle = read_bundle(_default_bundle_path() if path is None else path, trust)
-    return AuraModel(bundle, precision=precision, providers=providers)
+    return AuraModel(bundle, precision=precision, device=device, backend=backend,
+                     providers=providers)
 
 
 class AuraModel:
@@ -79,22 +90,44 @@ class AuraModel:
     Args:
         bundle: a validated bundle from :func:`aura_sdk.bundle.read_bundle`.
         precision: see :func:`load_bundle`.
-        providers: onnxruntime execution providers.
+        device, backend, providers: see :func:`load_bundle`.
         load_enrollments: add the labels enrolled earlier for this exact bundle.
     """
 
     def __init__(
-        self, bundle: Bundle, *, precision: Precision = "auto",
-        providers: Sequence[Any] = ("CPUExecutionProvider",), load_enrollments: bool = True,
+        self, bundle: Bundle, *, precision: Precision = "auto", device: DeviceName = "auto",
+        backend: Backend = "auto", providers: Sequence[Any] | None = None,
+        load_enrollments: bool = True,
     ) -> None:
         self.bundle = bundle
         self.manifest = bundle.manifest
         if precision == "auto":
             precision = "int8" if "int8" in bundle.precisions else "fp32"
         self.precision = precision
-        self._session = bundle.create_session(precision, providers)
-        self._input = self._session.get_inputs()[0].name
-        self._output = self._session.get_outputs()[0].name
+        self._trt: Any = None
+        self._session: Any = None
+        use_trt = backend == "tensorrt" or (
+            backend == "auto" and device in ("auto", "tensorrt") and providers is None
+            and tensorrt_available())
+        if use_trt:
+            from .backends import TensorRTEngine
+
+            # engines are built from the fp32 graph; TensorRT picks fp16 kernels itself
+            self._trt = TensorRTEngine(
+                bundle.encoder_bytes("fp32"), self.manifest.input.window_samples,
+                self._cache_dir(), precision="fp32" if precision == "fp32" else "fp16")
+            self.backend = "tensorrt"
+            self.providers: list[Any] = []
+        else:
+            if backend not in ("auto", "onnxruntime"):
+                raise ConfigError(f"unknown backend {backend!r}; use auto, onnxruntime or "
+                                  "tensorrt")
+            self.providers = list(providers) if providers is not None else select_providers(
+                device, cache_dir=self._cache_dir(), fp16=precision == "fp16")
+            self._session = bundle.create_session(precision, self.providers)
+            self._input = self._session.get_inputs()[0].name
+            self._output = self._session.get_outputs()[0].name
+            self.backend = "onnxruntime"
         protos = bundle.prototypes
         self._labels: list[str] = list(protos.labels)
         self._protos: F32 = np.array(protos.embeddings, dtype=np.float32)
@@ -121,7 +154,7 @@ class AuraModel:
 
     def __repr__(self) -> str:
         return (f"AuraModel({self.manifest.name!r} v{self.manifest.version}, {self.precision}, "
-                f"{len(self._labels)} labels)")
+                f"{self.backend}, {len(self._labels)} labels)")
 
     # -- embedding --------------------------------------------------------------------------
     def windows(
@@ -160,6 +193,9 @@ class AuraModel:
             )
         outs = []
         for i in range(0, arr.shape[0], _BATCH):
+            if self._trt is not None:
+                outs.append(self._trt.run(arr[i : i + _BATCH]))
+                continue
             try:
                 (y,) = self._session.run([self._output], {self._input: arr[i : i + _BATCH]})
             except Exception as exc:  # onnxruntime raises its own non-AuraError types
@@ -262,6 +298,14 @@ class AuraModel:
         p = self.probabilities(self.embed(imu, spec, t)[None, :], names)[0]
         order = np.argsort(-p, kind="stable")
         return {names[i]: float(p[i]) for i in order}
+
+    def _cache_dir(self) -> Path:
+        """Where built accelerator engines are cached: beside the bundle, or under AURA_HOME."""
+        here = Path(str(self.bundle.path))
+        if os.access(here.parent, os.W_OK):
+            return here.parent / f"{here.name}.engines"
+        home = Path(os.environ.get("AURA_HOME", Path.home() / ".aura"))
+        return home / "engines" / f"{self.manifest.name}-{self.fingerprint[:16]}"
 
     # -- enrollment ---------------------------------------------------------------------------
     @property

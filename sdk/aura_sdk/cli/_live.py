@@ -22,6 +22,8 @@ def add_model_args(parser: argparse.ArgumentParser) -> None:
                         "ones, or free text through the text encoder)")
     parser.add_argument("--smoothing", choices=("hmm", "average", "none"), default="hmm")
     parser.add_argument("--hop", type=float, default=None, help="seconds between windows")
+    parser.add_argument("--accelerator", choices=("auto", "cpu", "cuda", "tensorrt"),
+                        default="auto", help="inference device (default: best available)")
     parser.add_argument("--unknown-threshold", type=float, default=None,
                         help="override the bundle's similarity floor for 'unknown'")
     parser.add_argument("--unknown-margin", type=float, default=None,
@@ -30,7 +32,7 @@ def add_model_args(parser: argparse.ArgumentParser) -> None:
 
 def make_recognizer(args: argparse.Namespace, include_status: bool = False) -> LiveRecognizer:
     """A recogniser from the shared model arguments."""
-    model = load_bundle(args.bundle)
+    model = load_bundle(args.bundle, device=args.accelerator)
     labels = [x.strip() for x in args.labels.split(",")] if args.labels else None
     return LiveRecognizer(model, labels=labels, smoothing=args.smoothing, hop_s=args.hop,
                           include_status=include_status,

@@ -58,6 +58,7 @@ class LiveRecognizer:
             events are always yielded.
         unknown_threshold, unknown_margin: override the bundle's unknown-rejection settings
             (similarity floor, and gap between the best two similarities).
+        health_log_s: log every stream's health counters this often (``None``: never).
         stream_config: reconnection and stall behaviour.
 
     Raises:
@@ -70,7 +71,7 @@ class LiveRecognizer:
         smoothing: SmoothingName = "hmm", smoothing_options: Mapping[str, float] | None = None,
         hop_s: float | None = None, top_k: int = 3, include_status: bool = False,
         stream_config: StreamConfig | None = None, unknown_threshold: float | None = None,
-        unknown_margin: float | None = None,
+        unknown_margin: float | None = None, health_log_s: float | None = 60.0,
     ) -> None:
         self.model = model if model is not None else load_bundle()
         names = list(labels) if labels is not None else list(self.model.labels)
@@ -90,6 +91,7 @@ class LiveRecognizer:
             raise ConfigError(f"hop_s={hop_s} is longer than the {spec.window_s:g} s window")
         self.preprocess_config = PreprocessConfig(hop_samples=hop)
         self.top_k = top_k
+        self.health_log_s = health_log_s
         self.include_status = include_status
         self.stream_config = stream_config or StreamConfig()
         self._sources: dict[str, SampleSource] = {}
@@ -177,7 +179,8 @@ class LiveRecognizer:
         return rec
 
     _OWN = ("model", "labels", "smoothing", "smoothing_options", "hop_s", "top_k",
-            "include_status", "stream_config", "unknown_threshold", "unknown_margin")
+            "include_status", "stream_config", "unknown_threshold", "unknown_margin",
+            "health_log_s")
 
     @classmethod
     def _split(cls, kw: dict[str, Any]) -> tuple[LiveRecognizer, dict[str, Any]]:
@@ -223,6 +226,10 @@ class LiveRecognizer:
         runners = [asyncio.create_task(s.run(stop), name=f"aura-stream-{s.name}")
                    for s in self._streams.values()]
         infer = asyncio.create_task(self._inference(pending, out), name="aura-inference")
+        tasks = [infer]
+        if self.health_log_s:
+            tasks.append(asyncio.create_task(self._log_health(self.health_log_s),
+                                             name="aura-health"))
 
         async def finish() -> None:
             await asyncio.gather(*runners, return_exceptions=True)
@@ -240,15 +247,22 @@ class LiveRecognizer:
                 yield item
         finally:
             stop.set()
-            for t in (*runners, closer, infer):
+            for t in (*runners, closer, *tasks):
                 t.cancel()
-            for t in (*runners, closer, infer):
+            for t in (*runners, closer, *tasks):
                 with contextlib.suppress(asyncio.CancelledError):
                     await t
             for s in self._streams.values():
                 with contextlib.suppress(Exception):
                     await s.source.close()
             self._running = False
+
+    async def _log_health(self, every_s: float) -> None:
+        while True:
+            await asyncio.sleep(every_s)
+            for name, h in self.health().items():
+                logger.info("%s health: %s", name,
+                            ", ".join(f"{k}={v:g}" for k, v in sorted(h.items()) if v))
 
     async def _inference(self, pending: asyncio.Queue[tuple[Stream, Windows, float]],
                          out: asyncio.Queue[Any]) -> None:
