@@ -7,11 +7,29 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+import numpy as np
+
 from aura_sdk._errors import AuraError
+from aura_sdk._recording import LabelSpan, Recording, write_recording
 
-from ._toy import write_example_bundle
+from ._toy import TOY_LABELS, toy_windows, write_example_bundle
 
-__all__ = ["main"]
+__all__ = ["main", "toy_session"]
+
+
+def toy_session(rate_hz: float = 50.0, window: int = 100, seconds_each: float = 8.0,
+                seed: int = 0) -> Recording:
+    """A scripted session of the toy activities, one after another, with labelled spans."""
+    parts, spans, t0 = [], [], 0.0
+    per = int(seconds_each * rate_hz)
+    for i, label in enumerate(TOY_LABELS):
+        x = toy_windows(label, -(-per // window), window, rate_hz, seed=seed + 100 + i)
+        parts.append(x.reshape(-1, 6)[:per].astype("float64"))
+        spans.append(LabelSpan(t0, t0 + seconds_each, label))
+        t0 += seconds_each
+    x = np.concatenate(parts)
+    t = np.arange(x.shape[0]) / rate_hz
+    return Recording(t=t, acc=x[:, :3].copy(), gyro=x[:, 3:].copy(), spans=tuple(spans))
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -29,6 +47,9 @@ def main(argv: Sequence[str] | None = None) -> int:
                         help="add a (random) MiniLM text projection to exercise the format")
     parser.add_argument("--sign", metavar="PRIVATE_KEY", help="sign with this Ed25519 PEM key")
     parser.add_argument("--overwrite", action="store_true", help="replace an existing bundle")
+    parser.add_argument("--session", metavar="NPZ",
+                        help="also write a scripted session of the toy activities (with "
+                             "labelled spans) for `aura demo --recording`")
     args = parser.parse_args(argv)
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     try:
@@ -39,6 +60,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except AuraError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
+    if args.session:
+        rec = toy_session(args.rate, args.window, seed=args.seed)
+        write_recording(args.session, rec)
+        print(f"wrote {args.session}: {rec.duration_s:.0f} s, "
+              f"{', '.join(s.label for s in rec.spans)}")
     print(f"wrote {args.out}: {manifest.name} v{manifest.version}, "
           f"{len(manifest.files)} files, labels from the toy generator, "
           f"synthetic accuracy {manifest.metrics['toy_synthetic_accuracy']:.3f} "
