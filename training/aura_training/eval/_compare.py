@@ -1,0 +1,312 @@
+"""The comparison document (``docs/results.md``): several evaluations side by side.
+
+Every number of ours comes from an ``eval.json`` written by ``aura eval``; the document is
+generated, never edited by hand. A :class:`ComparisonSpec` (YAML or JSON) names the
+sections and the runs in each; the output has one table per section (metrics as rows, runs
+as columns, and the difference when a section compares exactly two runs), the AURA-MFM
+paper's reported numbers for reference, and the commands that regenerate everything.
+Pure Python: no torch.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from aura_sdk import ConfigError
+
+from ._report import fmt, load_eval
+
+__all__ = [
+    "PAPER_REFERENCE",
+    "ComparisonRun",
+    "ComparisonSection",
+    "ComparisonSpec",
+    "load_spec",
+    "render_comparison",
+    "write_comparison",
+]
+
+#: Zero-shot classification on 8 Ego-Exo4D scenarios as reported by the AURA-MFM paper
+#: (Matsuishi, Ukita, Okita, arXiv:2506.03174). Reference only: not measured here.
+PAPER_REFERENCE: Mapping[str, Mapping[str, float]] = {
+    "AURA-MFM (Transformer IMU encoder, IMU-text-video-mocap)": {"accuracy": 0.7320,
+                                                                 "macro_f1": 0.6226},
+    "IMU2CLIP (baseline encoder)": {"accuracy": 0.1961, "macro_f1": 0.0747},
+}
+PAPER_CITATION = ("Matsuishi, Ukita, Okita, AURA-MFM, arXiv:2506.03174 "
+                  "(https://arxiv.org/abs/2506.03174)")
+
+
+class ComparisonRun(BaseModel):
+    """One column: an evaluation JSON and how its model was trained.
+
+    Attributes:
+        name: column heading.
+        eval: path of the ``eval.json`` (or its folder), relative to the spec file.
+        train_command: the command that trained the checkpoint (for "regenerate").
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    name: str = Field(min_length=1)
+    eval: str = Field(min_length=1)
+    train_command: str | None = None
+
+
+class ComparisonSection(BaseModel):
+    """One table of the document."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    title: str = Field(min_length=1)
+    note: str = ""
+    runs: tuple[ComparisonRun, ...] = Field(min_length=1)
+
+
+class ComparisonSpec(BaseModel):
+    """What the comparison document shows.
+
+    Attributes:
+        title: document title.
+        intro: a paragraph under the title.
+        sections: the tables, in order.
+        setup_commands: commands to run before the trainings (e.g. ``aura data synth``).
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    title: str = "AURA results"
+    intro: str = ""
+    sections: tuple[ComparisonSection, ...] = Field(min_length=1)
+    setup_commands: tuple[str, ...] = ()
+
+
+def load_spec(path: str | os.PathLike[str]) -> ComparisonSpec:
+    """Read a comparison spec from YAML or JSON.
+
+    Raises:
+        ConfigError: the file is missing or invalid (the message lists the fields).
+    """
+    p = Path(path)
+    try:
+        text = p.read_text(encoding="utf-8")
+        if p.suffix.lower() == ".json":
+            raw = json.loads(text)
+        else:
+            import yaml
+
+            raw = yaml.safe_load(text)
+        return ComparisonSpec.model_validate(raw)
+    except (OSError, ValueError, ValidationError) as exc:
+        raise ConfigError(f"invalid comparison spec {p}: {exc}") from exc
+
+
+def _get(r: Mapping[str, Any], *path: str) -> Any:
+    x: Any = r
+    for key in path:
+        if not isinstance(x, Mapping) or key not in x:
+            return None
+        x = x[key]
+    return x
+
+
+#: Rows of every section table: label -> path into the eval JSON.
+_ROWS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("IMU → text MRR", ("retrieval", "imu->text", "mrr")),
+    ("IMU → text R@1", ("retrieval", "imu->text", "r@1")),
+    ("IMU → text R@10", ("retrieval", "imu->text", "r@10")),
+    ("IMU → text R@50", ("retrieval", "imu->text", "r@50")),
+    ("text → IMU MRR", ("retrieval", "text->imu", "mrr")),
+    ("text → IMU R@1", ("retrieval", "text->imu", "r@1")),
+    ("text → IMU R@10", ("retrieval", "text->imu", "r@10")),
+    ("text → IMU R@50", ("retrieval", "text->imu", "r@50")),
+    ("IMU → video MRR", ("retrieval", "imu->video", "mrr")),
+    ("video → IMU MRR", ("retrieval", "video->imu", "mrr")),
+    ("IMU → mocap MRR", ("retrieval", "imu->mocap", "mrr")),
+    ("mocap → IMU MRR", ("retrieval", "mocap->imu", "mrr")),
+    ("zero-shot, seen activities: accuracy", ("zero_shot", "seen", "accuracy")),
+    ("zero-shot, seen activities: macro-F1", ("zero_shot", "seen", "macro_f1")),
+    ("zero-shot, held-out activities: accuracy", ("zero_shot", "held_out", "accuracy")),
+    ("zero-shot, held-out activities: macro-F1", ("zero_shot", "held_out", "macro_f1")),
+    ("zero-shot, all activities: accuracy", ("zero_shot", "all", "accuracy")),
+    ("zero-shot, all activities: macro-F1", ("zero_shot", "all", "macro_f1")),
+    ("linear probe: accuracy", ("linear_probe", "accuracy")),
+    ("linear probe: macro-F1", ("linear_probe", "macro_f1")),
+    ("fine-tune: accuracy", ("finetune", "accuracy")),
+    ("fine-tune: macro-F1", ("finetune", "macro_f1")),
+)
+
+
+_PARTS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("zero-shot on seen activities", ("zero_shot", "seen")),
+    ("zero-shot on held-out activities", ("zero_shot", "held_out")),
+    ("linear probe", ("linear_probe",)),
+    ("fine-tune", ("finetune",)),
+)
+
+
+def _describe(r: Mapping[str, Any]) -> tuple[str, str]:
+    encs = _get(r, "model", "encoders") or {}
+    imu = encs.get("imu", {})
+    model = f"{imu.get('class', '?')} ({imu.get('parameters', 0) / 1e6:.2f} M)"
+    others = [m for m in encs if m != "imu"]
+    if others:
+        model += " + " + ", ".join(others)
+    d = r.get("data", {})
+    data = f"{d.get('split', '?')} split, {d.get('windows', '?')} windows"
+    return model, data
+
+
+def _section(section: ComparisonSection, results: Sequence[Mapping[str, Any]]) -> list[str]:
+    lines = [f"## {section.title}", ""]
+    if section.note:
+        lines += [section.note, ""]
+    names = [run.name for run in section.runs]
+    delta = len(results) == 2
+    header = ["", *names] + ([f"Δ ({names[1]} − {names[0]})"] if delta else [])
+    described = [_describe(r) for r in results]
+    rows = [["model", *[m for m, _ in described]] + ([""] if delta else []),
+            ["evaluated on", *[d for _, d in described]] + ([""] if delta else [])]
+    for label, path in _ROWS:
+        values = [_get(r, *path) for r in results]
+        if all(v is None for v in values):
+            continue
+        row = [label, *[fmt(v) for v in values]]
+        if delta:
+            a, b = values
+            row.append(f"{b - a:+.4f}" if isinstance(a, float) and isinstance(b, float)
+                       else "-")
+        rows.append(row)
+    lines += ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
+    lines += ["| " + " | ".join(r) + " |" for r in rows]
+    lines.append("")
+    shas = {_get(r, "data", "manifest_sha256") for r in results}
+    splits = {_get(r, "data", "split") for r in results}
+    if len(shas) > 1 or len(splits) > 1:
+        lines += ["**Caution:** these runs were not evaluated on the same data (corpus "
+                  "manifest or split differ), so the columns are not directly comparable.",
+                  ""]
+    skipped = [(run.name, label, _get(r, *path, "skipped"))
+               for run, r in zip(section.runs, results, strict=True)
+               for label, path in _PARTS]
+    notes = [f"{name}: {label} skipped ({why})" for name, label, why in skipped if why]
+    if notes:
+        lines += ["Not computed: " + "; ".join(notes) + ".", ""]
+    return lines
+
+
+def render_comparison(spec: ComparisonSpec, results: Sequence[Sequence[Mapping[str, Any]]],
+                      *, command: str | None = None,
+                      eval_paths: Sequence[Sequence[str]] | None = None) -> str:
+    """The comparison document as markdown.
+
+    Args:
+        spec: sections and runs.
+        results: per section, per run, the loaded ``eval.json`` dicts.
+        command: the command that generates this document.
+        eval_paths: per section, per run, the JSON path shown in the runs table.
+
+    Returns:
+        Markdown text.
+
+    Raises:
+        ConfigError: ``results`` does not match the spec's sections and runs.
+    """
+    if len(results) != len(spec.sections) or any(
+            len(r) != len(s.runs) for r, s in zip(results, spec.sections, strict=False)):
+        raise ConfigError("results must hold one eval dict per run of every section")
+    lines = [f"# {spec.title}", "",
+             "Generated from the evaluation JSONs listed under *Runs* (every number of ours "
+             "is read from them; nothing here is typed by hand)"
+             + (f" by `{command}`" if command else "") + f", "
+             f"{datetime.now(UTC).strftime('%Y-%m-%d %H:%M UTC')}.", ""]
+    if spec.intro:
+        lines += [spec.intro, ""]
+    for section, res in zip(spec.sections, results, strict=True):
+        lines += _section(section, res)
+
+    lines += ["## Reference: the AURA-MFM paper", "",
+              f"Zero-shot classification of 8 Ego-Exo4D scenarios as reported in {PAPER_CITATION}. "
+              "Those models were trained and tested on real Ego-Exo4D recordings with frozen "
+              "CLIP text and video towers; ours are trained on the data named above, so "
+              "compare the *gap* between encoders, not the absolute numbers.", "",
+              "| model (paper) | accuracy | macro-F1 |", "|---|---|---|"]
+    lines += [f"| {name} | {v['accuracy']:.4f} | {v['macro_f1']:.4f} |"
+              for name, v in PAPER_REFERENCE.items()]
+    lines.append("")
+
+    lines += ["## Runs", "", "| section | run | eval JSON | checkpoint | data | created |",
+              "|---|---|---|---|---|---|"]
+    for i, (section, res) in enumerate(zip(spec.sections, results, strict=True)):
+        for j, (run, r) in enumerate(zip(section.runs, res, strict=True)):
+            path = eval_paths[i][j] if eval_paths is not None else run.eval
+            ck = _get(r, "checkpoint", "path")
+            sha = _get(r, "checkpoint", "sha256")
+            ck_text = (f"`{ck}`" if ck else "in-memory model") + (
+                f" `{str(sha)[:12]}`" if sha else "")
+            data = _get(r, "data", "path") or _get(r, "data", "source") or "?"
+            msha = _get(r, "data", "manifest_sha256")
+            data_text = f"`{data}`" + (f" `{str(msha)[:12]}`" if msha else "")
+            lines.append(f"| {section.title} | {run.name} | `{path}` | {ck_text} | "
+                         f"{data_text} | {r.get('created_utc', '?')} |")
+    lines.append("")
+
+    lines += ["## Regenerate", "", "```"]
+    cmds: list[str] = list(spec.setup_commands)
+    for section, res in zip(spec.sections, results, strict=True):
+        for run, r in zip(section.runs, res, strict=True):
+            for c in (run.train_command, r.get("command")):
+                if c and c not in cmds:
+                    cmds.append(c)
+    if command:
+        cmds.append(command)
+    lines += cmds or ["# the runs recorded no command"]
+    lines += ["```", ""]
+    return "\n".join(lines)
+
+
+def write_comparison(spec: ComparisonSpec | str | os.PathLike[str],
+                     out: str | os.PathLike[str], *, command: str | None = None,
+                     base_dir: str | os.PathLike[str] | None = None) -> Path:
+    """Load every run's ``eval.json`` and write the comparison document.
+
+    Args:
+        spec: a spec, or the path of a YAML / JSON spec file.
+        out: the markdown file to write (e.g. ``docs/results.md``).
+        command: the command that generates the document (shown under "Regenerate").
+        base_dir: folder the runs' ``eval`` paths are relative to (default: the spec
+            file's folder, else the current directory).
+
+    Returns:
+        The path written.
+
+    Raises:
+        ConfigError: an invalid spec, or a missing or malformed ``eval.json``.
+    """
+    if not isinstance(spec, ComparisonSpec):
+        base = Path(spec).parent if base_dir is None else Path(base_dir)
+        spec = load_spec(spec)
+    else:
+        base = Path(base_dir) if base_dir is not None else Path.cwd()
+    results, paths = [], []
+    for section in spec.sections:
+        res, ps = [], []
+        for run in section.runs:
+            p = Path(run.eval)
+            p = p if p.is_absolute() else base / p
+            res.append(load_eval(p))
+            ps.append(run.eval)
+        results.append(res)
+        paths.append(ps)
+    text = render_comparison(spec, results, command=command, eval_paths=paths)
+    target = Path(out)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(text, encoding="utf-8")
+    return target
