@@ -40,6 +40,14 @@ def test_ties_count_at_their_expected_rank() -> None:
     assert m.mrr == pytest.approx((1 / 2 + 1 / 3) / 2)
 
 
+def test_tied_and_untied_rows_in_one_matrix() -> None:
+    m = retrieval_from_scores([[0.9, 0.1, 0.5], [0.5, 0.5, 0.1], [0.2, 0.3, 0.6]],
+                              ks=(1, 2))
+    # row 0: rank 1; row 1: tied with target 0 -> 1 or 2; row 2: rank 1
+    assert m.mrr == pytest.approx((1 + 0.75 + 1) / 3)
+    assert m.recall == pytest.approx({1: (1 + 0.5 + 1) / 3, 2: 1.0})
+
+
 def test_collapsed_model_scores_chance_not_perfect() -> None:
     # every embedding identical: all ties; a sort would hand out R@1 = 1 for free
     n = 5

@@ -109,8 +109,15 @@ def _provenance(r: Mapping[str, Any]) -> list[str]:
         where += f", manifest sha256 `{data['manifest_sha256'][:16]}...`"
     dropped = ", ".join(f"{k}: {v}" for k, v in data["dropped"].items()) or "none"
     env = r["environment"]
+    run = []
+    if ck.get("run"):
+        pairs = ", ".join(f"imu-{m} {w:g}" for m, w in (ck.get("loss_pairs") or {}).items())
+        run = [["training run", f"{ck['run']} (seed {ck.get('seed', '?')}; loss pairs {pairs}; "
+                                f"temperature {fmt(ck.get('temperature'), 3)}; data "
+                                f"`{ck.get('train_data', '?')}`)"]]
     rows = [
         ["checkpoint", ck_text],
+        *run,
         ["model", f"{encs}; shared space {model['embed_dim']}-d"],
         ["IMU input", f"{spec['sample_rate_hz']:g} Hz x {spec['window_samples']} samples, "
                       f"gravity {spec['gravity']}"],

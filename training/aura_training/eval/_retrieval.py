@@ -145,7 +145,12 @@ def retrieval_from_scores(
         ahead = ((block > best) & ~tied).sum(axis=1)  # non-relevant, strictly better
         n_tied = tied.sum(axis=1)
         p_tied = (tied & relevant).sum(axis=1)
-        for r in range(block.shape[0]):
+        clean = n_tied == p_tied  # no non-relevant target tied: the rank is certain
+        pos = (ahead + 1).astype(np.float64)
+        rr[a : a + block.shape[0]][clean] = 1.0 / pos[clean]
+        rank[a : a + block.shape[0]][clean] = pos[clean]
+        hits[a : a + block.shape[0]][clean] = (pos[clean, None] <= np.array(kk)[None, :])
+        for r in np.flatnonzero(~clean):
             pj = _first_hit_distribution(int(n_tied[r]), int(p_tied[r]))
             pos = ahead[r] + np.arange(1, pj.size + 1)  # 1-based ranks
             rr[a + r] = float(np.sum(pj / pos))
