@@ -173,6 +173,9 @@ def test_comparison_document_from_two_evaluations(runs: dict[str, Path],
     assert f"| fine-tune: accuracy | {a['finetune']['accuracy']:.4f} | - | - |" in doc
     assert "imu-text: fine-tune skipped (disabled (--no-finetune))" in doc
     assert "IMU → video MRR" in doc  # shown where any run has it
+    for act, pc in a["zero_shot"]["held_out"]["per_class"].items():
+        f1b = b["zero_shot"]["held_out"]["per_class"][act]["f1"]
+        assert f"| {act} | {pc['f1']:.4f} | {f1b:.4f} |" in doc
     for ref in PAPER_REFERENCE.values():
         assert f"{ref['accuracy']:.4f} | {ref['macro_f1']:.4f}" in doc
     assert "arXiv:2506.03174" in doc and "0.7320 | 0.6226" in doc and "0.1961 | 0.0747" in doc

@@ -5,7 +5,24 @@ generated, never edited by hand. A :class:`ComparisonSpec` (YAML or JSON) names 
 sections and the runs in each; the output has one table per section (metrics as rows, runs
 as columns, and the difference when a section compares exactly two runs), the AURA-MFM
 paper's reported numbers for reference, and the commands that regenerate everything.
-Pure Python: no torch.
+Pure Python: no torch. A spec for ``docs/results.md`` (paths relative to the spec file)::
+
+    title: AURA on the synthetic corpus
+    setup_commands: ["aura data synth --minutes 240 --out data/synth-cpu"]
+    sections:
+      - title: Transformer vs IMU2CLIP encoder (same data, steps and batch)
+        runs:
+          - {name: Transformer, eval: ../runs/cpu-teacher/eval,
+             train_command: aura train --preset cpu-teacher}
+          - {name: IMU2CLIP, eval: ../runs/cpu-imu2clip/eval,
+             train_command: aura train --preset cpu-imu2clip}
+      - title: Four modalities vs IMU-text only
+        runs:
+          - {name: IMU+text+video+mocap, eval: ../runs/cpu-teacher/eval}
+          - {name: IMU+text, eval: ../runs/cpu-imu-text/eval,
+             train_command: aura train --preset cpu-imu-text}
+
+and ``aura eval --compare docs/results.yaml --out docs/results.md`` writes the document.
 """
 
 from __future__ import annotations
@@ -187,6 +204,15 @@ def _section(section: ComparisonSection, results: Sequence[Mapping[str, Any]]) -
     lines += ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
     lines += ["| " + " | ".join(r) + " |" for r in rows]
     lines.append("")
+    per_class = [_get(r, "zero_shot", "held_out", "per_class") or {} for r in results]
+    acts = sorted({a for pc in per_class for a in pc})
+    if acts:
+        lines += ["Zero-shot F1 per activity held out of training:", "",
+                  "| activity | " + " | ".join(names) + " |",
+                  "|---|" + "|".join("---" for _ in names) + "|"]
+        lines += [f"| {a} | " + " | ".join(fmt(pc[a]["f1"]) if a in pc else "-"
+                                           for pc in per_class) + " |" for a in acts]
+        lines.append("")
     shas = {_get(r, "data", "manifest_sha256") for r in results}
     splits = {_get(r, "data", "split") for r in results}
     if len(shas) > 1 or len(splits) > 1:
