@@ -153,6 +153,26 @@ def test_loader_samples_without_a_train_split(corpus: Path) -> None:
         evaluate(model, SPEC, samples, EvalConfig(split="nothing"))
 
 
+def test_pamap2_loader_samples(tmp_path: Path) -> None:
+    from test_loaders_pamap2 import write_dat
+
+    from aura_training.loaders import load_pamap2
+
+    write_dat(tmp_path / "subject105.dat")
+    test = load_pamap2(tmp_path / "subject105.dat", split="test")  # bouts of 3, 4, 1.5 s
+    train = [dataclasses.replace(s, split="train", clip_id=f"tr-{s.clip_id}") for s in test]
+    spec = ModelInputSpec(sample_rate_hz=20.0, window_samples=20, hop_samples=10)
+    model = _model(2, {"imu": {**IMU, "window_s": 1.0, "patch_size": 5}, "text": "text-minilm"})
+    r = evaluate(model, spec, [*train, *test], EvalConfig(finetune_config=QUICK))
+    # whole 1 s windows of the dominant wrist at 100 Hz (the 50 ms dropout while lying is
+    # within the gap tolerance, so it is resampled over, not split)
+    assert r["data"]["activities"] == {"lying": 3, "rope jumping": 1, "walking": 4}
+    assert r["zero_shot"]["seen"]["labels"] == ["lying", "rope jumping", "walking"]
+    assert r["zero_shot"]["held_out"] == {"skipped": "no held out activity in the split"}
+    assert r["linear_probe"]["n_train"] == r["linear_probe"]["n"] == 8
+    assert r["data"]["source"] == "pamap2"
+
+
 def test_comparison_document_from_two_evaluations(runs: dict[str, Path],
                                                    tmp_path: Path) -> None:
     spec = ComparisonSpec(
