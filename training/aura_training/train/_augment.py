@@ -1,0 +1,76 @@
+"""IMU augmentation on raw SI streams (numpy): mounting rotation, wrist mirror, gain, noise.
+
+Everything here acts on a whole stream at the device rate, *before* the shared
+preprocessing, so the training input is always what :func:`aura_sdk.preprocessing.preprocess`
+makes of some plausible device stream. Rotation, mirror and gain are per-sample linear maps
+and commute with the (per-channel, linear) resampler; noise is added at the device rate,
+where real sensor noise lives.
+
+Physics: the accelerometer measures a polar vector and the gyroscope an axial one. A
+rotation ``R`` maps both by ``R``. A reflection ``M`` (the left/right mirror, ``det M = -1``)
+maps acceleration by ``M`` and angular rate by ``det(M) M = -M``: a watch on the right wrist
+of the mirrored motion reads ``(ax, -ay, az)`` and ``(-gx, gy, -gz)`` (see
+:func:`aura_training.synth.mirror_clip`).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numpy.typing import NDArray
+
+from ._config import AugmentConfig
+
+__all__ = ["MIRROR", "augment_imu", "random_rotation"]
+
+F64 = NDArray[np.float64]
+
+#: The left/right mirror in the sensor frame: reflect y.
+MIRROR: F64 = np.diag([1.0, -1.0, 1.0])
+
+
+def random_rotation(rng: np.random.Generator) -> F64:
+    """A rotation matrix drawn uniformly from SO(3) (a normalised Gaussian quaternion)."""
+    q = rng.normal(size=4)
+    w, x, y, z = q / np.linalg.norm(q)
+    return np.array([
+        [1 - 2 * (y * y + z * z), 2 * (x * y - w * z), 2 * (x * z + w * y)],
+        [2 * (x * y + w * z), 1 - 2 * (x * x + z * z), 2 * (y * z - w * x)],
+        [2 * (x * z - w * y), 2 * (y * z + w * x), 1 - 2 * (x * x + y * y)],
+    ])
+
+
+def augment_imu(x: F64, rng: np.random.Generator, cfg: AugmentConfig) -> F64:
+    """Augment one SI stream ``(n, 6)`` ``[ax ay az gx gy gz]``; returns a new array.
+
+    The draws happen in a fixed order (mirror, rotation, gains, noise) whatever is switched
+    off, so enabling one augmentation never changes the others' random numbers.
+
+    Args:
+        x: the stream in m/s^2 and rad/s.
+        rng: the clip's generator for this epoch.
+        cfg: what to apply.
+
+    Returns:
+        ``(n, 6)`` float64.
+    """
+    mirror = rng.random() < cfg.mirror_prob
+    rot = random_rotation(rng)
+    gains = rng.normal(1.0, 1.0, size=6)
+    noise = rng.standard_normal(size=x.shape)
+    if not cfg.enabled:
+        return np.array(x, dtype=np.float64)
+    m_acc = np.eye(3)
+    m_gyro = np.eye(3)
+    if mirror:
+        m_acc, m_gyro = MIRROR, -MIRROR
+    if cfg.rotate:
+        m_acc, m_gyro = rot @ m_acc, rot @ m_gyro
+    out = np.empty(x.shape, dtype=np.float64)
+    out[:, :3] = x[:, :3] @ m_acc.T
+    out[:, 3:] = x[:, 3:] @ m_gyro.T
+    if cfg.gain_std > 0:
+        out *= 1.0 + (gains - 1.0) * cfg.gain_std
+    sigma = np.array([cfg.acc_noise_std] * 3 + [cfg.gyro_noise_std] * 3)
+    if np.any(sigma > 0):
+        out += noise * sigma
+    return out

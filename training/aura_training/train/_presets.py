@@ -1,0 +1,120 @@
+"""Named training presets (Python-defined, so they ship with the code; dump one as YAML with
+``aura train --preset NAME --print-config`` to start a config file from it).
+
+* ``smoke``: synthesises a 6-minute corpus and trains a few steps of all four modalities;
+  under a minute on a 2-core CPU. For tests and "does it run".
+* ``cpu-teacher``: the Transformer teacher (``imu-xs``) with text, video and mocap on a
+  synthetic corpus, sized from measured throughput to finish within 60 minutes on a
+  2-core CPU (synthesis, text embedding and statistics included).
+* ``cpu-imu2clip``: the IMU2CLIP baseline encoder on the same corpus, steps and batch.
+* ``cpu-imu-text``: the teacher trained on IMU-text alone (the four-modality ablation).
+* ``paper-gpu``: paper scale for GPU servers: ``imu-ss`` at 200 Hz, a 100-hour corpus,
+  bf16, 256 windows per GPU, ``torchrun`` across GPUs and nodes.
+
+The three ``cpu-*`` presets share one corpus directory, so their comparison is on the same
+data, steps and batch.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Mapping
+from types import MappingProxyType
+from typing import Any
+
+from ._config import TrainConfig, load_config
+
+__all__ = ["PRESETS", "preset_config"]
+
+_CPU_CORPUS = "data/synth-cpu"
+
+_SMOKE: dict[str, Any] = {
+    "name": "smoke",
+    "seed": 0,
+    "data": {"dir": "data/smoke", "shuffle_buffer": 64, "train_hop_s": 2.5,
+             "synth": {"minutes": 6.0, "seed": 0, "shard_seconds": 30.0}},
+    "input": {"norm_clips": 20},
+    "model": {"imu": "imu-xs", "text": "text-minilm", "video": "video-cnn",
+              "mocap": "mocap-cnn"},
+    "optim": {"lr": 1e-3, "warmup_steps": 3},
+    "batch_size": 16,
+    "steps": 12,
+    "eval_every": 0,
+    "eval_batches": 2,
+    "checkpoint_every": 6,
+    "log_every": 1,
+    "out_dir": "runs/smoke",
+}
+
+_CPU_TEACHER: dict[str, Any] = {
+    "name": "cpu-teacher",
+    "seed": 0,
+    "data": {"dir": _CPU_CORPUS, "num_workers": 1, "shuffle_buffer": 1024,
+             "train_hop_s": 2.5,
+             "synth": {"minutes": 600.0, "seed": 0, "shard_seconds": 180.0},
+             "synth_workers": 2},
+    "model": {"imu": "imu-xs", "text": "text-minilm", "video": "video-cnn",
+              "mocap": "mocap-cnn"},
+    "optim": {"lr": 1e-3, "warmup_steps": 200, "weight_decay": 0.05},
+    "batch_size": 64,
+    "steps": 3000,
+    "threads": 2,
+    "eval_every": 500,
+    "eval_batches": 10,
+    "checkpoint_every": 250,
+    "log_every": 10,
+    "out_dir": "runs/cpu-teacher",
+}
+
+_CPU_IMU2CLIP = copy.deepcopy(_CPU_TEACHER)
+_CPU_IMU2CLIP.update(name="cpu-imu2clip", out_dir="runs/cpu-imu2clip")
+_CPU_IMU2CLIP["model"] = {**_CPU_TEACHER["model"], "imu": "imu2clip-50hz"}
+
+_CPU_IMU_TEXT = copy.deepcopy(_CPU_TEACHER)
+_CPU_IMU_TEXT.update(name="cpu-imu-text", out_dir="runs/cpu-imu-text",
+                     loss={"pairs": {"text": 1.0}})
+_CPU_IMU_TEXT["model"] = {"imu": "imu-xs", "text": "text-minilm"}
+
+_PAPER_GPU: dict[str, Any] = {
+    "name": "paper-gpu",
+    "seed": 0,
+    "data": {"dir": "data/synth-100h", "num_workers": 8, "shuffle_buffer": 8192,
+             "train_hop_s": 2.5,
+             "synth": {"minutes": 6000.0, "seed": 0, "shard_seconds": 180.0},
+             "synth_workers": 16},
+    "input": {"norm_clips": 1000},
+    "model": {"imu": "imu-ss", "text": "text-minilm", "video": "video-cnn",
+              "mocap": "mocap-cnn"},
+    "optim": {"lr": 5e-4, "warmup_steps": 2000, "weight_decay": 0.05},
+    "batch_size": 256,
+    "steps": 60000,
+    "precision": "bf16",
+    "device": "cuda",
+    "eval_every": 2000,
+    "eval_batches": 50,
+    "checkpoint_every": 1000,
+    "log_every": 50,
+    "out_dir": "runs/paper-gpu",
+}
+
+#: Preset name -> the options of :class:`TrainConfig` (validated by :func:`preset_config`).
+PRESETS: Mapping[str, Mapping[str, Any]] = MappingProxyType({
+    "smoke": _SMOKE,
+    "cpu-teacher": _CPU_TEACHER,
+    "cpu-imu2clip": _CPU_IMU2CLIP,
+    "cpu-imu-text": _CPU_IMU_TEXT,
+    "paper-gpu": _PAPER_GPU,
+})
+
+
+def preset_config(name: str, overrides: Mapping[str, Any] | None = None) -> TrainConfig:
+    """The validated config of a preset, with nested ``overrides`` merged in.
+
+    Raises:
+        ConfigError: unknown preset, or invalid overrides.
+    """
+    from aura_sdk import ConfigError
+
+    if name not in PRESETS:
+        raise ConfigError(f"unknown training preset {name!r}; presets: {sorted(PRESETS)}")
+    return load_config(copy.deepcopy(dict(PRESETS[name])), overrides)
