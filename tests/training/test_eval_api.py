@@ -13,12 +13,12 @@ EXPECTED = {
     "ClassificationMetrics", "ComparisonRun", "ComparisonSection", "ComparisonSpec",
     "EmbeddedWindows", "EvalConfig", "EvalWindow", "FinetuneConfig", "FinetuneResult",
     "LogisticRegression", "ProbeResult", "RetrievalMetrics", "WindowStats",
-    "classification_metrics", "clip_imu_windows", "confusion_matrix", "cross_modal_retrieval",
-    "embed_labels", "embed_windows", "eval_windows", "evaluate", "finetune_transfer",
-    "fit_logistic_regression", "label_prototypes", "linear_probe", "load_eval",
-    "plot_confusion", "render_comparison", "render_report", "retrieval_from_scores",
-    "retrieval_metrics", "write_comparison", "write_report", "zero_shot_predict",
-    "zero_shot_scores",
+    "checkpoint_provenance", "classification_metrics", "clip_imu_windows", "confusion_matrix",
+    "cross_modal_retrieval", "embed_labels", "embed_windows", "eval_windows", "evaluate",
+    "evaluate_checkpoint", "finetune_transfer", "fit_logistic_regression", "label_prototypes",
+    "linear_probe", "load_eval", "plot_confusion", "render_comparison", "render_report",
+    "retrieval_from_scores", "retrieval_metrics", "write_comparison", "write_report",
+    "zero_shot_predict", "zero_shot_scores",
 }  # fmt: skip
 
 

@@ -3,8 +3,9 @@
 The metrics (:func:`retrieval_metrics`, :func:`cross_modal_retrieval`,
 :func:`classification_metrics`, :func:`label_prototypes`, :func:`linear_probe`), the
 confusion figure, the report and the comparison document are numpy / scipy / matplotlib
-only: importing this package does not import torch. The runner (:func:`evaluate`), the
-embedding helpers and :func:`finetune_transfer` need torch and are loaded on first use.
+only: importing this package does not import torch. The runners (:func:`evaluate`,
+:func:`evaluate_checkpoint`), the embedding helpers and :func:`finetune_transfer` need
+torch and are loaded on first use.
 """
 
 import importlib as _importlib
@@ -45,6 +46,7 @@ from ._retrieval import (
 )
 
 if _typing.TYPE_CHECKING:
+    from ._checkpoint import checkpoint_provenance, evaluate_checkpoint
     from ._embed import EmbeddedWindows, embed_labels, embed_windows
     from ._finetune import FinetuneConfig, FinetuneResult, finetune_transfer
     from ._runner import EvalConfig, evaluate
@@ -68,6 +70,7 @@ __all__ = [
     "ProbeResult",
     "RetrievalMetrics",
     "WindowStats",
+    "checkpoint_provenance",
     "classification_metrics",
     "clip_imu_windows",
     "confusion_matrix",
@@ -76,6 +79,7 @@ __all__ = [
     "embed_windows",
     "eval_windows",
     "evaluate",
+    "evaluate_checkpoint",
     "finetune_transfer",
     "fit_logistic_regression",
     "label_prototypes",
@@ -98,6 +102,7 @@ _LAZY = {
     "FinetuneConfig": "._finetune", "FinetuneResult": "._finetune",
     "finetune_transfer": "._finetune",
     "EvalConfig": "._runner", "evaluate": "._runner",
+    "checkpoint_provenance": "._checkpoint", "evaluate_checkpoint": "._checkpoint",
 }
 
 

@@ -1,0 +1,215 @@
+"""``aura eval``: the evaluation report of a checkpoint, and the comparison document.
+
+Registered in the ``aura.commands`` entry-point group as ``eval``; also runnable as
+``python -m aura_training.cli_eval ...``::
+
+    aura eval --checkpoint runs/cpu-teacher --data data/synth-cpu --out runs/cpu-teacher/eval
+    aura eval --checkpoint runs/smoke --data data/smoke --out /tmp/eval --no-finetune
+    aura eval --compare docs/results.yaml --out docs/results.md
+    aura eval --run transformer=runs/a/eval --run imu2clip=runs/b/eval --out /tmp/cmp.md
+
+The first form writes ``eval.json`` (every number), ``report.md`` and confusion-matrix PNGs
+into ``--out``; the ``--compare`` / ``--run`` form writes one markdown document from
+existing ``eval.json`` files (see :mod:`aura_training.eval`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import shlex
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from aura_sdk import AuraError, ConfigError
+
+__all__ = ["EVAL_COMMAND", "EvalCommand", "eval_command_line", "main"]
+
+_DEFAULTS: dict[str, Any] = {
+    "split": "test", "train_split": "train", "hop": None, "location": None, "batch_size": 64,
+    "finetune_epochs": 5, "max_train_windows": 4000, "seed": 0, "device": "auto",
+    "prompts": None,
+}
+
+
+def _run_item(text: str) -> tuple[str, str]:
+    name, sep, path = text.partition("=")
+    if not sep or not name or not path:
+        raise argparse.ArgumentTypeError(f"--run takes NAME=EVAL_JSON, got {text!r}")
+    return name, path
+
+
+class EvalCommand:
+    """The ``aura eval`` command object (``help``, ``configure``, ``run``)."""
+
+    help = "evaluation report of a checkpoint (retrieval, zero-shot, probes) / comparison doc"
+
+    def configure(self, parser: argparse.ArgumentParser) -> None:
+        """Add the options of ``aura eval``."""
+        parser.description = (
+            "Evaluate a checkpoint on a corpus split: cross-modal retrieval in every "
+            "direction, zero-shot classification of seen and held-out activities, a linear "
+            "probe and fine-tune transfer; writes eval.json, report.md and figures. With "
+            "--compare or --run, write one comparison document from eval.json files instead.")
+        d = _DEFAULTS
+        parser.add_argument("--checkpoint", type=Path, metavar="PATH",
+                            help="run directory, its checkpoints/ or one step-* folder")
+        parser.add_argument("--data", type=Path, metavar="DIR", help="corpus directory")
+        parser.add_argument("--out", type=Path, required=True,
+                            help="report folder (evaluate) or markdown file (compare)")
+        parser.add_argument("--split", default=d["split"],
+                            help=f"split to evaluate (default {d['split']})")
+        parser.add_argument("--train-split", default=d["train_split"],
+                            help="split the probes learn from and whose activities count as "
+                                 f"seen (default {d['train_split']})")
+        parser.add_argument("--no-finetune", action="store_true",
+                            help="skip the fine-tune transfer evaluation")
+        parser.add_argument("--no-probe", action="store_true", help="skip the linear probe")
+        parser.add_argument("--hop", type=float, metavar="S",
+                            help="hop between windows in seconds (default: one window)")
+        parser.add_argument("--location", metavar="LOC",
+                            help="IMU stream to evaluate (default: the run's first, or a wrist)")
+        parser.add_argument("--prompts", choices=["train", "test"],
+                            help="prompt templates (default: test for the test split)")
+        parser.add_argument("--batch-size", type=int, default=d["batch_size"],
+                            help=f"windows per forward pass (default {d['batch_size']})")
+        parser.add_argument("--finetune-epochs", type=int, default=d["finetune_epochs"],
+                            help=f"fine-tune epochs (default {d['finetune_epochs']})")
+        parser.add_argument("--max-train-windows", type=int, default=d["max_train_windows"],
+                            help="cap on training windows for probe and fine-tune "
+                                 f"(default {d['max_train_windows']})")
+        parser.add_argument("--seed", type=int, default=d["seed"], help="seed (default 0)")
+        parser.add_argument("--device", default=d["device"], choices=["auto", "cpu", "cuda"],
+                            help="where the model runs (default: cuda if available)")
+        cmp = parser.add_argument_group("comparison document")
+        cmp.add_argument("--compare", type=Path, metavar="SPEC",
+                         help="YAML/JSON spec of sections and runs (see ComparisonSpec)")
+        cmp.add_argument("--run", dest="runs", type=_run_item, action="append", default=[],
+                         metavar="NAME=EVAL_JSON", help="a run for a one-table comparison "
+                         "(repeatable)")
+        cmp.add_argument("--title", default="AURA results", help="title with --run")
+        parser.add_argument("-v", "--verbose", action="store_true", help="log progress")
+
+    def run(self, args: argparse.Namespace) -> int:
+        """Evaluate, or write the comparison document; returns the exit code."""
+        if args.verbose:
+            logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+        if args.compare is not None or args.runs:
+            return _compare(args)
+        return _evaluate(args)
+
+
+def eval_command_line(args: argparse.Namespace) -> str:
+    """The ``aura eval`` command equivalent to ``args`` (recorded in reports)."""
+    parts = ["aura", "eval"]
+    if args.compare is not None or args.runs:
+        if args.compare is not None:
+            parts += ["--compare", str(args.compare)]
+        for name, path in args.runs:
+            parts += ["--run", f"{name}={path}"]
+        if args.runs and args.title != "AURA results":
+            parts += ["--title", args.title]
+        parts += ["--out", str(args.out)]
+        return shlex.join(parts)
+    parts += ["--checkpoint", str(args.checkpoint), "--data", str(args.data), "--out",
+              str(args.out)]
+    for key, value in _DEFAULTS.items():
+        got = getattr(args, key)
+        if got != value:
+            parts += [f"--{key.replace('_', '-')}", str(got)]
+    parts += [flag for flag, on in (("--no-finetune", args.no_finetune),
+                                    ("--no-probe", args.no_probe)) if on]
+    return shlex.join(parts)
+
+
+def _evaluate(args: argparse.Namespace) -> int:
+    if args.checkpoint is None or args.data is None:
+        raise ConfigError("aura eval needs --checkpoint and --data (or --compare / --run to "
+                          "write a comparison document)")
+    import torch
+
+    from .eval import EvalConfig, FinetuneConfig
+    from .eval._checkpoint import evaluate_checkpoint
+
+    device = args.device
+    if device == "auto":
+        device = "cuda" if torch.cuda.is_available() else "cpu"
+    if device == "cuda" and not torch.cuda.is_available():
+        raise ConfigError("--device cuda, but torch sees no CUDA device; use --device cpu")
+    try:
+        cfg = EvalConfig(
+            split=args.split, train_split=args.train_split, hop_s=args.hop,
+            imu_location=args.location, prompt_split=args.prompts, batch_size=args.batch_size,
+            linear_probe=not args.no_probe, finetune=not args.no_finetune,
+            finetune_config=FinetuneConfig(epochs=args.finetune_epochs, seed=args.seed),
+            max_train_windows=args.max_train_windows, seed=args.seed)
+    except ValueError as exc:  # pydantic's ValidationError
+        raise ConfigError(f"bad evaluation options: {exc}") from exc
+    result = evaluate_checkpoint(args.checkpoint, args.data, cfg, out_dir=args.out,
+                                 device=device, command=eval_command_line(args))
+    _summary(result, sys.stdout)
+    print(f"wrote {args.out / 'report.md'} and {args.out / 'eval.json'}")
+    return 0
+
+
+def _summary(r: dict[str, Any], out: Any) -> None:
+    ret = r["retrieval"]
+    for key in ("imu->text", "text->imu"):
+        if key in ret:
+            v = ret[key]
+            print(f"{key:<12} MRR {v['mrr']:.4f}  R@1 {v['r@1']:.4f}  R@10 {v['r@10']:.4f}  "
+                  f"R@50 {v['r@50']:.4f}  ({v['queries']} windows)", file=out)
+    for name, sec in r["zero_shot"].items():
+        if "accuracy" in sec:
+            print(f"zero-shot {name:<9} accuracy {sec['accuracy']:.4f}  macro-F1 "
+                  f"{sec['macro_f1']:.4f}  ({len(sec['labels'])} activities, {sec['n']} "
+                  "windows)", file=out)
+    for name in ("linear_probe", "finetune"):
+        sec = r[name]
+        if "accuracy" in sec:
+            print(f"{name:<19} accuracy {sec['accuracy']:.4f}  macro-F1 {sec['macro_f1']:.4f}",
+                  file=out)
+
+
+def _compare(args: argparse.Namespace) -> int:
+    from .eval import ComparisonRun, ComparisonSection, ComparisonSpec, write_comparison
+
+    if args.checkpoint is not None or args.data is not None:
+        raise ConfigError("--compare / --run write a document from eval.json files; drop "
+                          "--checkpoint and --data")
+    if args.compare is not None and args.runs:
+        raise ConfigError("give either --compare SPEC or --run NAME=JSON ..., not both")
+    command = eval_command_line(args)
+    if args.compare is not None:
+        out = write_comparison(args.compare, args.out, command=command)
+    else:
+        spec = ComparisonSpec(title=args.title, sections=(ComparisonSection(
+            title="Side by side", runs=tuple(ComparisonRun(name=n, eval=p)
+                                             for n, p in args.runs)),))
+        out = write_comparison(spec, args.out, command=command, base_dir=Path.cwd())
+    print(f"wrote {out}")
+    return 0
+
+
+EVAL_COMMAND = EvalCommand()
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """``aura eval`` as a standalone program; returns the exit code."""
+    parser = argparse.ArgumentParser(prog="aura eval", description=EVAL_COMMAND.help)
+    EVAL_COMMAND.configure(parser)
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # --help and usage errors
+        return int(exc.code or 0)
+    try:
+        return EVAL_COMMAND.run(args)
+    except AuraError as exc:
+        print(f"aura eval: error: {exc}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
