@@ -94,8 +94,9 @@ class EvalCommand:
 
     def run(self, args: argparse.Namespace) -> int:
         """Evaluate, or write the comparison document; returns the exit code."""
-        if args.verbose:
+        if args.verbose:  # under `aura`, the root logger is already configured: raise its level
             logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+            logging.getLogger().setLevel(logging.INFO)
         if args.compare is not None or args.runs:
             return _compare(args)
         return _evaluate(args)
