@@ -1,0 +1,372 @@
+"""Lower precisions of an exported encoder: int8 (dynamic and static QDQ) and fp16, measured.
+
+int8 goes through onnxruntime.quantization. Three variants are built and measured against the
+fp32 graph, and the best one is kept (:func:`choose_int8`):
+
+* ``dynamic``: int8 weights, activations quantised at run time (``quantize_dynamic``);
+* ``static``: QDQ with symmetric int8 activations calibrated on real windows
+  (:class:`WindowReader`) and per-channel symmetric int8 weights, biases left in float: the
+  form TensorRT's parser accepts;
+* ``static-no-attention``: the same, with the activation x activation MatMuls of attention
+  (``Q K^T`` and ``softmax V``) left in fp32, where static quantisation hurts transformers most.
+
+Only MatMul and Gemm are quantised by default. The patch-embedding Conv sees the raw window,
+whose channels span very different ranges (m/s^2 vs rad/s); measured on a briefly trained
+imu-student, quantising it (one activation scale for all six channels) dropped the mean cosine
+to fp32 from 0.999 to 0.96 (static) and 0.72 (dynamic), so it stays in fp32.
+
+fp16 uses onnxruntime's float16 converter with float32 inputs and outputs (the SDK feeds
+float32) and keeps LayerNorm, Softmax and the final L2 normalisation in fp32.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+import numpy.typing as npt
+import onnx
+from onnxruntime.quantization import CalibrationDataReader
+
+from aura_sdk import ConfigError
+from aura_sdk.bundle import Prototypes
+
+from ._errors import ExportError
+from ._metrics import cosine_rows, zero_shot_metrics
+from ._onnx_export import run_encoder
+from ._windows import WindowSet, as_window_set
+
+__all__ = [
+    "FP32_OPS_IN_FP16",
+    "INT8_METHODS",
+    "AgreementReport",
+    "Int8Choice",
+    "Int8Method",
+    "WindowReader",
+    "choose_int8",
+    "compare_encoders",
+    "convert_fp16",
+    "quantize_int8",
+]
+
+Int8Method = Literal["dynamic", "static", "static-no-attention"]
+INT8_METHODS: tuple[Int8Method, ...] = ("dynamic", "static", "static-no-attention")
+#: Ops kept in float32 inside an fp16 graph (range and accumulation sensitive).
+FP32_OPS_IN_FP16: tuple[str, ...] = (
+    "LayerNormalization", "Softmax", "ReduceL2", "ReduceMean", "ReduceSumSquare", "Div", "Clip",
+    "Sqrt", "Pow",
+)
+_QUANT_OPS: tuple[str, ...] = ("MatMul", "Gemm")
+
+
+class WindowReader(CalibrationDataReader):
+    """Feeds preprocessed windows to onnxruntime's calibrators in equal-sized batches.
+
+    The histogram calibrators (percentile, entropy) stack every batch of a tensor, so all
+    batches have the same size: the last one is completed by wrapping around to the start.
+
+    Args:
+        windows: ``(N, W, 6)`` windows or a :class:`WindowSet`.
+        batch_size: windows per batch.
+        input_name: the encoder's input name.
+    """
+
+    def __init__(self, windows: WindowSet | npt.ArrayLike, batch_size: int = 16,
+                 input_name: str = "imu") -> None:
+        x = as_window_set(windows).x
+        self.batch_size = max(1, min(batch_size, x.shape[0]))
+        n = -(-x.shape[0] // self.batch_size) * self.batch_size
+        self._x = np.take(x, np.arange(n) % x.shape[0], axis=0)
+        self.input_name = input_name
+        self._i = 0
+
+    def get_next(self) -> dict[str, npt.NDArray[np.float32]] | None:
+        """The next batch as an input feed, or ``None`` at the end."""
+        if self._i >= self._x.shape[0]:
+            return None
+        batch = self._x[self._i : self._i + self.batch_size]
+        self._i += self.batch_size
+        return {self.input_name: batch}
+
+    def rewind(self) -> None:
+        """Start again from the first batch."""
+        self._i = 0
+
+
+def _attention_matmuls(proto: onnx.ModelProto) -> list[str]:
+    """Names of MatMuls with no constant operand (activation x activation: attention)."""
+    consts = {t.name for t in proto.graph.initializer}
+    consts |= {o for n in proto.graph.node if n.op_type == "Constant" for o in n.output}
+    return [n.name for n in proto.graph.node
+            if n.op_type == "MatMul" and not any(i in consts for i in n.input)]
+
+
+def quantize_int8(
+    fp32: bytes,
+    method: Int8Method,
+    calibration: WindowSet | npt.ArrayLike | None = None,
+    *,
+    per_channel: bool = True,
+    op_types: Sequence[str] = _QUANT_OPS,
+    calibrate_method: Literal["minmax", "percentile", "entropy"] = "minmax",
+) -> bytes:
+    """Quantise an fp32 encoder to int8 with onnxruntime.
+
+    Args:
+        fp32: the fp32 ONNX bytes.
+        method: ``"dynamic"``, ``"static"`` or ``"static-no-attention"`` (module docstring).
+        calibration: preprocessed windows for the static methods.
+        per_channel: per-output-channel weight scales (static methods; dynamic uses one scale
+            per tensor, which measured better there).
+        op_types: op types to quantise.
+        calibrate_method: how activation ranges are chosen (static methods).
+
+    Returns:
+        The int8 ONNX bytes (checked with the full ONNX checker).
+
+    Raises:
+        ConfigError: a static method without calibration windows, or an unknown method.
+        ExportError: onnxruntime's quantiser failed.
+    """
+    from onnxruntime.quantization import (
+        CalibrationMethod,
+        QuantFormat,
+        QuantType,
+        quantize_dynamic,
+        quantize_static,
+    )
+    from onnxruntime.quantization.shape_inference import quant_pre_process
+
+    if method not in INT8_METHODS:
+        raise ConfigError(f"unknown int8 method {method!r}; use one of {list(INT8_METHODS)}")
+    reader = None
+    if method != "dynamic":
+        if calibration is None:
+            raise ConfigError(f"int8 method {method!r} needs calibration windows")
+        reader = WindowReader(calibration)
+    proto = onnx.load_from_string(fp32)
+    input_name = proto.graph.input[0].name
+    with tempfile.TemporaryDirectory(prefix="aura-quant-") as tmp:
+        src, pre, out = (Path(tmp) / n for n in ("fp32.onnx", "pre.onnx", "int8.onnx"))
+        src.write_bytes(fp32)
+        try:
+            # shapes only (no graph rewrite): the quantiser wants them and says so otherwise
+            quant_pre_process(str(src), str(pre), skip_optimization=True,
+                              skip_onnx_shape=False, skip_symbolic_shape=True)
+            if reader is None:
+                quantize_dynamic(str(pre), str(out), weight_type=QuantType.QInt8,
+                                 op_types_to_quantize=list(op_types), per_channel=False)
+            else:
+                exclude = _attention_matmuls(proto) if method == "static-no-attention" else []
+                calib = {"minmax": CalibrationMethod.MinMax,
+                         "percentile": CalibrationMethod.Percentile,
+                         "entropy": CalibrationMethod.Entropy}[calibrate_method]
+                reader.input_name = input_name
+                quantize_static(
+                    str(pre), str(out), reader,
+                    quant_format=QuantFormat.QDQ, op_types_to_quantize=list(op_types),
+                    per_channel=per_channel, activation_type=QuantType.QInt8,
+                    weight_type=QuantType.QInt8, nodes_to_exclude=exclude,
+                    calibrate_method=calib,
+                    extra_options={"ActivationSymmetric": True, "WeightSymmetric": True,
+                                   "QuantizeBias": False})
+            model = onnx.load(str(out))
+        except (ConfigError, ExportError):
+            raise
+        except Exception as exc:  # the quantiser raises many types; all mean "no model"
+            raise ExportError(f"onnxruntime could not quantise the encoder ({method}): "
+                              f"{exc}") from exc
+    try:
+        onnx.checker.check_model(model, full_check=True)
+    except (onnx.checker.ValidationError, onnx.shape_inference.InferenceError) as exc:
+        raise ExportError(f"the int8 ({method}) graph fails the ONNX checker: {exc}") from exc
+    return model.SerializeToString()
+
+
+def convert_fp16(fp32: bytes, keep_fp32: Sequence[str] = FP32_OPS_IN_FP16) -> bytes:
+    """Convert an fp32 encoder to fp16 weights and compute, with float32 inputs and outputs.
+
+    Args:
+        fp32: the fp32 ONNX bytes.
+        keep_fp32: op types that stay in float32 (besides onnxruntime's default block list).
+
+    Raises:
+        ExportError: the converted graph fails the ONNX checker.
+    """
+    import onnx_ir as ir
+    from onnx_ir.passes.common import TopologicalSortPass
+    from onnxruntime.transformers.float16 import (
+        DEFAULT_OP_BLOCK_LIST,
+        convert_float_to_float16,
+    )
+
+    proto = convert_float_to_float16(
+        onnx.load_from_string(fp32), keep_io_types=True,
+        op_block_list=sorted({*DEFAULT_OP_BLOCK_LIST, *keep_fp32}))
+    # The converter leaves stale float32 value_info behind and appends its input casts at
+    # the end of the node list; drop the former (shapes are re-inferred) and re-sort.
+    del proto.graph.value_info[:]
+    model = ir.serde.deserialize_model(proto)
+    TopologicalSortPass()(model)
+    out = ir.serde.serialize_model(model)
+    try:
+        onnx.checker.check_model(out, full_check=True)
+    except (onnx.checker.ValidationError, onnx.shape_inference.InferenceError) as exc:
+        raise ExportError(f"the fp16 graph fails the ONNX checker: {exc}") from exc
+    return out.SerializeToString()
+
+
+@dataclass(frozen=True)
+class AgreementReport:
+    """How a lower-precision encoder agrees with the fp32 one on the same windows.
+
+    Attributes:
+        precision: ``"int8"`` or ``"fp16"``.
+        variant: how it was made (an int8 method, or ``"fp16"``).
+        n_windows: windows compared.
+        cosine_mean, cosine_min, cosine_p01: cosine of each window's two embeddings (mean,
+            minimum, 1st percentile).
+        accuracy_fp32, accuracy, macro_f1_fp32, macro_f1: zero-shot scores of both encoders
+            on labelled windows against the prototypes (``None`` without them).
+        prediction_agreement: fraction of windows both encoders assign the same label.
+    """
+
+    precision: str
+    variant: str
+    n_windows: int
+    cosine_mean: float
+    cosine_min: float
+    cosine_p01: float
+    accuracy_fp32: float | None = None
+    accuracy: float | None = None
+    macro_f1_fp32: float | None = None
+    macro_f1: float | None = None
+    prediction_agreement: float | None = None
+
+    @property
+    def accuracy_delta(self) -> float | None:
+        """``accuracy - accuracy_fp32`` (negative: the lower precision is worse)."""
+        return None if self.accuracy is None or self.accuracy_fp32 is None else (
+            self.accuracy - self.accuracy_fp32)
+
+    @property
+    def macro_f1_delta(self) -> float | None:
+        """``macro_f1 - macro_f1_fp32``."""
+        return None if self.macro_f1 is None or self.macro_f1_fp32 is None else (
+            self.macro_f1 - self.macro_f1_fp32)
+
+    def as_metrics(self, prefix: str | None = None) -> dict[str, float]:
+        """Flat metrics for a bundle manifest (only the measured ones)."""
+        p = prefix or f"agreement.{self.precision}"
+        out = {f"{p}.cosine_mean": self.cosine_mean, f"{p}.cosine_min": self.cosine_min,
+               f"{p}.cosine_p01": self.cosine_p01, f"{p}.n_windows": float(self.n_windows)}
+        for key in ("accuracy_fp32", "accuracy", "macro_f1_fp32", "macro_f1",
+                    "prediction_agreement", "accuracy_delta", "macro_f1_delta"):
+            value = getattr(self, key)
+            if value is not None:
+                out[f"{p}.{key}"] = float(value)
+        return out
+
+
+def compare_encoders(
+    fp32: bytes | npt.ArrayLike, candidate: bytes, windows: WindowSet | npt.ArrayLike, *,
+    precision: str, variant: str, prototypes: Prototypes | None = None,
+) -> AgreementReport:
+    """Measure a lower-precision encoder against fp32 on the same windows.
+
+    Args:
+        fp32: the fp32 ONNX bytes, or its embeddings of ``windows`` (computed once).
+        candidate: the lower-precision ONNX bytes.
+        windows: preprocessed windows; labelled ones also give accuracy and macro-F1.
+        precision: names the candidate's precision.
+        variant: names how it was made.
+        prototypes: label prototypes for the zero-shot scores.
+    """
+    ws = as_window_set(windows)
+    ref = run_encoder(fp32, ws.x) if isinstance(fp32, bytes) else np.asarray(fp32, np.float32)
+    got = run_encoder(candidate, ws.x)
+    cos = cosine_rows(ref, got)
+    extra: dict[str, Any] = {}
+    if prototypes is not None and ws.labels is not None:
+        a = zero_shot_metrics(ref, ws.labels, prototypes)
+        b = zero_shot_metrics(got, ws.labels, prototypes)
+        extra = {"accuracy_fp32": a.accuracy, "accuracy": b.accuracy,
+                 "macro_f1_fp32": a.macro_f1, "macro_f1": b.macro_f1,
+                 "prediction_agreement": float(np.mean(a.predictions == b.predictions))}
+    return AgreementReport(precision, variant, len(ws), float(cos.mean()), float(cos.min()),
+                           float(np.percentile(cos, 1)), **extra)
+
+
+@dataclass(frozen=True)
+class Int8Choice:
+    """The int8 variant kept and the measurements that chose it.
+
+    Attributes:
+        method: the chosen method.
+        model: its ONNX bytes.
+        reports: every variant's :class:`AgreementReport`, by method.
+        rule: how the choice was made.
+    """
+
+    method: Int8Method
+    model: bytes
+    reports: dict[str, AgreementReport]
+    rule: str
+
+
+def choose_int8(
+    fp32: bytes, calibration: WindowSet | npt.ArrayLike,
+    evaluation: WindowSet | npt.ArrayLike | None = None, *,
+    prototypes: Prototypes | None = None, methods: Sequence[Int8Method] = INT8_METHODS,
+    max_f1_drop: float = 0.01,
+) -> Int8Choice:
+    """Build every int8 variant, measure each against fp32, keep the best.
+
+    Fidelity first, quality as the gate: with labelled evaluation windows and prototypes,
+    the variants whose zero-shot macro-F1 is at most ``max_f1_drop`` below fp32's are
+    eligible and the one closest to fp32 (highest mean cosine) wins; if none is eligible the
+    highest macro-F1 wins. Without labels the highest mean cosine wins. (Picking the highest
+    macro-F1 outright would reward noise: a variant can beat fp32 by chance on few windows.)
+
+    Args:
+        fp32: the fp32 ONNX bytes.
+        calibration: windows for the static calibrators.
+        evaluation: windows to measure on (default: the calibration windows).
+        prototypes: label prototypes for the zero-shot scores.
+        methods: the variants to try.
+        max_f1_drop: the macro-F1 loss (a fraction, 0.01 = 1 point) a variant may have.
+
+    Raises:
+        ConfigError: no method given.
+        ExportError: a variant could not be built.
+    """
+    if not methods:
+        raise ConfigError("choose_int8 needs at least one int8 method")
+    ws = as_window_set(evaluation if evaluation is not None else calibration)
+    ref = run_encoder(fp32, ws.x)
+    models: dict[str, bytes] = {}
+    reports: dict[str, AgreementReport] = {}
+    for method in methods:
+        models[method] = quantize_int8(fp32, method, calibration)
+        reports[method] = compare_encoders(ref, models[method], ws, precision="int8",
+                                           variant=method, prototypes=prototypes)
+    drops = {m: r.macro_f1_delta for m, r in reports.items()}
+    if any(d is None for d in drops.values()):
+        best = max(methods, key=lambda m: reports[m].cosine_mean)
+        rule = "highest mean cosine to fp32 (no labelled windows)"
+    else:
+        eligible = [m for m in methods if (drops[m] or 0.0) >= -max_f1_drop]
+        if eligible:
+            best = max(eligible, key=lambda m: reports[m].cosine_mean)
+            rule = (f"highest mean cosine to fp32 among variants within {100 * max_f1_drop:g} "
+                    "macro-F1 points of fp32")
+        else:
+            best = max(methods, key=lambda m: (reports[m].macro_f1 or 0.0,
+                                               reports[m].cosine_mean))
+            rule = (f"no variant within {100 * max_f1_drop:g} macro-F1 points of fp32: "
+                    "highest macro-F1")
+    return Int8Choice(best, models[best], reports, rule)

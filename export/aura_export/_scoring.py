@@ -1,0 +1,149 @@
+"""The bundle's scoring parameters: temperature from training, unknown rejection from validation.
+
+The device reports a window as "unknown" when its best cosine similarity is below
+``unknown_threshold`` or the gap to the second best is below ``unknown_margin``
+(:class:`aura_sdk.live.Scorer`). Both are chosen here from labelled validation windows so that
+a stated fraction of the *correctly* classified windows survives: each rule may reject at most
+half of the allowed loss, so together they keep at least ``keep`` of them. Without validation
+windows nothing is rejected (threshold 0, margin 0): a threshold that was never measured would
+silently hide correct answers.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+from aura_sdk import ConfigError
+from aura_sdk.bundle import Prototypes, ScoringSpec
+
+__all__ = [
+    "DEFAULT_TEMPERATURE",
+    "DEFAULT_UNKNOWN_MARGIN",
+    "DEFAULT_UNKNOWN_THRESHOLD",
+    "ScoringChoice",
+    "choose_scoring",
+    "temperature_from",
+]
+
+#: The paper's initial contrastive temperature, used when training reports none.
+DEFAULT_TEMPERATURE = 0.1
+#: Without validation windows: reject nothing.
+DEFAULT_UNKNOWN_THRESHOLD = 0.0
+DEFAULT_UNKNOWN_MARGIN = 0.0
+_MIN_CORRECT = 10
+
+
+def temperature_from(temperature: float | None = None, logit_scale: float | None = None) -> float:
+    """The softmax temperature: given directly, or ``exp(-logit_scale)`` of a trained loss.
+
+    Raises:
+        ConfigError: both given, or a non-finite / non-positive result.
+    """
+    if temperature is not None and logit_scale is not None:
+        raise ConfigError("give the temperature or the logit scale, not both")
+    t = (math.exp(-logit_scale) if logit_scale is not None
+         else temperature if temperature is not None else DEFAULT_TEMPERATURE)
+    if not math.isfinite(t) or not 0 < t <= 100:
+        raise ConfigError(f"temperature {t!r} must be a finite number in (0, 100]")
+    return float(t)
+
+
+@dataclass(frozen=True)
+class ScoringChoice:
+    """The scoring parameters and how they were chosen.
+
+    Attributes:
+        spec: what goes into the manifest.
+        source: ``"validation"`` or ``"defaults"``.
+        keep: the target fraction of correct validation windows kept.
+        kept_correct: fraction of correctly classified validation windows kept.
+        rejected_wrong: fraction of misclassified validation windows rejected.
+        n_windows: validation windows used.
+    """
+
+    spec: ScoringSpec
+    source: str
+    keep: float
+    kept_correct: float | None = None
+    rejected_wrong: float | None = None
+    n_windows: int = 0
+
+    def as_metrics(self, prefix: str = "scoring") -> dict[str, float]:
+        """Flat metrics for a bundle manifest."""
+        out = {f"{prefix}.temperature": self.spec.temperature,
+               f"{prefix}.unknown_threshold": self.spec.unknown_threshold,
+               f"{prefix}.unknown_margin": self.spec.unknown_margin}
+        if self.kept_correct is not None:
+            out[f"{prefix}.validation_kept_correct"] = self.kept_correct
+        if self.rejected_wrong is not None:
+            out[f"{prefix}.validation_rejected_wrong"] = self.rejected_wrong
+        return out
+
+
+def _lower_bound(values: npt.NDArray[np.float64], q: float) -> float:
+    """The largest bound with at most ``floor(q * n)`` of ``values`` strictly below it."""
+    ordered = np.sort(values)
+    return float(ordered[int(np.floor(q * ordered.size))])
+
+
+def choose_scoring(
+    temperature: float,
+    embeddings: npt.ArrayLike | None = None,
+    labels: Sequence[str] | None = None,
+    prototypes: Prototypes | None = None,
+    *,
+    keep: float = 0.95,
+) -> ScoringChoice:
+    """Scoring parameters, with unknown rejection fitted to validation similarities if given.
+
+    Args:
+        temperature: the softmax temperature.
+        embeddings: ``(N, D)`` validation embeddings (from the encoder the device will run).
+        labels: their true labels (windows whose label has no prototype are ignored).
+        prototypes: the bundle's prototypes.
+        keep: fraction of correctly classified windows that must stay recognised.
+
+    Raises:
+        ConfigError: ``keep`` outside (0, 1], or embeddings without labels / prototypes.
+    """
+    if not 0 < keep <= 1:
+        raise ConfigError(f"keep={keep} must lie in (0, 1]")
+    defaults = ScoringChoice(
+        ScoringSpec(temperature=temperature, unknown_threshold=DEFAULT_UNKNOWN_THRESHOLD,
+                    unknown_margin=DEFAULT_UNKNOWN_MARGIN), "defaults", keep)
+    if embeddings is None:
+        return defaults
+    if labels is None or prototypes is None:
+        raise ConfigError("validation embeddings need their labels and the prototypes")
+    emb = np.asarray(embeddings, dtype=np.float64)
+    emb = emb / np.maximum(np.linalg.norm(emb, axis=1, keepdims=True), 1e-12)
+    index = {x: i for i, x in enumerate(prototypes.labels)}
+    rows = [j for j, x in enumerate(labels) if x in index]
+    if not rows or len(prototypes.labels) < 2:
+        return defaults
+    truth = np.array([index[labels[j]] for j in rows])
+    sims = emb[rows] @ np.asarray(prototypes.embeddings, dtype=np.float64).T
+    order = np.argsort(-sims, axis=1)
+    best = sims[np.arange(len(rows)), order[:, 0]]
+    margin = best - sims[np.arange(len(rows)), order[:, 1]]
+    correct = order[:, 0] == truth
+    if int(correct.sum()) < _MIN_CORRECT:
+        return ScoringChoice(defaults.spec, "defaults (fewer than "
+                             f"{_MIN_CORRECT} correct validation windows)", keep,
+                             n_windows=len(rows))
+    # each rule leaves at most floor(q * n) correct windows strictly below its bound
+    q = (1.0 - keep) / 2.0
+    threshold = float(np.clip(_lower_bound(best[correct], q), -1.0, 1.0))
+    gap = float(np.clip(_lower_bound(margin[correct], q), 0.0, 2.0))
+    rejected = (best < threshold) | (margin < gap)
+    wrong = ~correct
+    return ScoringChoice(
+        ScoringSpec(temperature=temperature, unknown_threshold=threshold, unknown_margin=gap),
+        "validation", keep, kept_correct=float(np.mean(~rejected[correct])),
+        rejected_wrong=float(np.mean(rejected[wrong])) if wrong.any() else None,
+        n_windows=len(rows))
