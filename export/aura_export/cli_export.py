@@ -34,14 +34,12 @@ def _precision_list(text: str) -> tuple[str, ...]:
 
 def _from_checkpoint(path: Path) -> tuple[Any, ModelInputSpec, float, Any, dict[str, Any]]:
     """IMU encoder, input spec, temperature, text projection and provenance of a checkpoint."""
-    try:
-        from aura_training.train import load_checkpoint, read_checkpoint
-    except ImportError as exc:
-        raise ConfigError("this aura_training has no trainer (aura_training.train) to read "
-                          "checkpoints; use --preset NAME to test the export pipeline") from exc
     import torch
 
-    model, config, spec = load_checkpoint(path)
+    from aura_training.eval import checkpoint_provenance
+    from aura_training.train import load_checkpoint
+
+    model, _, spec = load_checkpoint(path)
     encoders = getattr(model, "encoders", {"imu": model})
     if "imu" not in encoders:
         raise ConfigError(f"checkpoint {path} holds no IMU encoder")
@@ -53,9 +51,9 @@ def _from_checkpoint(path: Path) -> tuple[Any, ModelInputSpec, float, Any, dict[
                               "text_projection (a matrix) cannot hold; train with a bias-free "
                               "projection or without one (text-minilm)")
         projection = proj.weight.detach().cpu().numpy().T  # (384, D)
-    temperature = read_checkpoint(path).temperature()
-    provenance = {"checkpoint": str(path), "train_config": config.model_dump(mode="json")}
-    return encoders["imu"], spec, temperature, projection, provenance
+    provenance = checkpoint_provenance(path)  # path, step, sha256, run, temperature, config
+    return encoders["imu"], spec, float(provenance["temperature"]), projection, {
+        "checkpoint": provenance}
 
 
 def _from_preset(name: str, seed: int) -> tuple[Any, ModelInputSpec, dict[str, Any]]:
