@@ -218,8 +218,8 @@ def check_parity(
 def _quiet_exporter() -> Iterator[None]:
     """Silence what torch's exporter says about its *own* internals (not about our model).
 
-    torch 2.13's exporter calls a pytree helper it deprecated itself (a FutureWarning from
-    ``isinstance(treespec, LeafSpec)``) and logs that optional torchvision ops are skipped;
+    torch 2.13's exporter calls helpers it deprecated itself (FutureWarnings), warns about
+    its own probes when tracing a GRU, and logs that optional torchvision ops are skipped;
     onnxscript and onnx-ir log every pass at INFO. None of it concerns the graph, and all of
     it would otherwise reach every ``aura export -v`` user.
     """
@@ -232,6 +232,14 @@ def _quiet_exporter() -> Iterator[None]:
         with warnings.catch_warnings():
             warnings.filterwarnings("ignore", message=r"`isinstance\(treespec, LeafSpec\)` is "
                                     "deprecated", category=FutureWarning)
+            warnings.filterwarnings("ignore", message="_check_is_size will be removed",
+                                    category=FutureWarning)
+            # tracing nn.GRU (the IMU2CLIP baseline) into a loop, torch.export probes the
+            # GRU's cached flat-weight views and a non-leaf .grad of its own
+            warnings.filterwarnings("ignore", message=r"The tensor attributes self\.gru\."
+                                    "_flat_weights", category=UserWarning)
+            warnings.filterwarnings("ignore", message=r"The \.grad attribute of a Tensor that "
+                                    "is not a leaf Tensor", category=UserWarning)
             yield
     finally:
         for name, lg in loggers.items():

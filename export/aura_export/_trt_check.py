@@ -4,7 +4,8 @@ TensorRT cannot be installed here, so this reads the graph instead of parsing it
 (inside subgraphs and model-local functions too) must be an op the parser supports, the
 default-domain opset must lie in the supported range, and the documented restrictions that
 can be checked without TensorRT are checked (inputs that must be initializers, zero points
-that must be zero, quantised types, only the first output of LayerNormalization).
+that must be zero, quantised types, only the first output of LayerNormalization, 2D/3D
+pooling without dilation).
 
 The support matrix below is data transcribed from the onnx-tensorrt project's
 ``docs/operators.md`` at commit 96e781103cfc4adf4a6bb557e94bac8e693f6f4c ("ONNX-TensorRT 10.1
@@ -20,7 +21,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import onnx
-from onnx import numpy_helper
+from onnx import helper, numpy_helper
 
 __all__ = [
     "TRT_MAX_OPSET",
@@ -87,6 +88,8 @@ _MUST_BE_CONSTANT: dict[str, tuple[int, str]] = {
 # "x_zero_point / y_zero_point must be zero"; quantised types INT8, FP8, INT4 only.
 _ZERO_POINT: dict[str, tuple[int, str]] = {"QuantizeLinear": (2, "y_zero_point"),
                                            "DequantizeLinear": (2, "x_zero_point")}
+# "2D or 3D pooling only" (AveragePool, MaxPool), "dilations must be empty or all ones".
+_POOLING = frozenset({"AveragePool", "MaxPool", "LpPool"})
 _QUANT_TYPES = frozenset({onnx.TensorProto.INT8, onnx.TensorProto.INT4,
                           onnx.TensorProto.FLOAT8E4M3FN})
 
@@ -180,6 +183,14 @@ def _restrictions(node: onnx.NodeProto, consts: dict[str, onnx.TensorProto],
                     yield f"{what!r} must be zero (symmetric quantisation)"
     if op == "LayerNormalization" and any(o and o in used for o in node.output[1:]):
         yield "only the first output 'Y' is supported"
+    if op in _POOLING:
+        attrs = {a.name: helper.get_attribute_value(a) for a in node.attribute}
+        if op != "LpPool" and len(attrs.get("kernel_shape", ())) not in (2, 3):
+            yield f"{len(attrs.get('kernel_shape', ()))}D pooling: 2D or 3D pooling only"
+        if any(d != 1 for d in attrs.get("dilations", ())):
+            yield "'dilations' must be empty or all ones"
+        if op == "MaxPool" and len(node.output) > 1 and node.output[1] in used:
+            yield "the 'Indices' output is unsupported"
 
 
 def check_tensorrt_ops(model: onnx.ModelProto | bytes) -> TrtOpReport:

@@ -117,6 +117,21 @@ def test_restrictions_constants_zero_points_and_layernorm_outputs() -> None:
     assert check_tensorrt_ops(_model(ln, [g])).ok  # the mean exists but is never used
 
 
+def test_pooling_restrictions() -> None:
+    pool1d = helper.make_node("MaxPool", ["x"], ["y"], kernel_shape=[2])
+    report = check_tensorrt_ops(_model([pool1d]))
+    assert [(i.op, i.reason) for i in report.issues] == [
+        ("MaxPool", "1D pooling: 2D or 3D pooling only")]
+    dilated = helper.make_node("AveragePool", ["x"], ["y"], kernel_shape=[2, 2],
+                               dilations=[2, 1])
+    assert [i.reason for i in check_tensorrt_ops(_model([dilated])).issues] == [
+        "'dilations' must be empty or all ones"]
+    indices = helper.make_node("MaxPool", ["x"], ["y", "idx"], kernel_shape=[2, 2])
+    assert check_tensorrt_ops(_model([indices])).ok  # Indices produced but never used
+    used = check_tensorrt_ops(_model([indices], outputs=("y", "idx")))
+    assert [i.reason for i in used.issues] == ["the 'Indices' output is unsupported"]
+
+
 def test_ops_inside_subgraphs_are_checked() -> None:
     then_g = helper.make_graph([helper.make_node("Unique", ["x"], ["t"])], "then", [],
                                [helper.make_tensor_value_info("t", TensorProto.FLOAT, None)])
