@@ -1,8 +1,9 @@
 """Exact resume: a killed and resumed run has the loss curve of an uninterrupted one.
 
 Two DataLoader workers (so the round-robin over workers must resume mid-cycle), dropout on
-(so the torch RNG must be restored), a checkpoint at an odd step, and a "kill" two steps
-after it (those steps' metric rows must be replaced, not duplicated).
+(so the torch RNG must be restored), evaluations in between (first made at different steps
+in the two runs), a checkpoint at an odd step, and a "kill" two steps after it (those
+steps' metric rows must be replaced, not duplicated).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from aura_training.train import Trainer, read_metrics  # noqa: E402
 
 _OVER: dict[str, Any] = {
     "steps": 7, "checkpoint_every": 3, "data": {"num_workers": 2},
+    "eval_every": 2, "eval_batches": 1,  # evaluation must not disturb the RNG either
     "model": {**TINY_MODEL, "imu": {**TINY_MODEL["imu"], "dropout": 0.1}},
 }
 

@@ -13,6 +13,14 @@
 
 The three ``cpu-*`` presets share one corpus directory, so their comparison is on the same
 data, steps and batch.
+
+Sizing of ``cpu-teacher`` (measured on the 2-core development machine, one torch thread plus
+one DataLoader worker, other jobs running): 126 samples/s for the four-modality teacher
+(``cpu-imu2clip`` 145, ``cpu-imu-text`` 249; the data pipeline alone makes ~390 windows/s
+on one core). 5000 steps x 64 windows = 320k samples, about 42 minutes, plus about 3
+minutes to synthesise the 10-hour corpus and 1-2 minutes to embed its ~14k texts. The CPU
+presets use one torch thread: two threads next to a data worker oversubscribe two cores,
+and under load a step then ran 3-7x slower.
 """
 
 from __future__ import annotations
@@ -39,6 +47,7 @@ _SMOKE: dict[str, Any] = {
     "optim": {"lr": 1e-3, "warmup_steps": 3},
     "batch_size": 16,
     "steps": 12,
+    "threads": 1,
     "eval_every": 0,
     "eval_batches": 2,
     "checkpoint_every": 6,
@@ -55,10 +64,10 @@ _CPU_TEACHER: dict[str, Any] = {
              "synth_workers": 2},
     "model": {"imu": "imu-xs", "text": "text-minilm", "video": "video-cnn",
               "mocap": "mocap-cnn"},
-    "optim": {"lr": 1e-3, "warmup_steps": 200, "weight_decay": 0.05},
+    "optim": {"lr": 1e-3, "warmup_steps": 250, "weight_decay": 0.05},
     "batch_size": 64,
-    "steps": 3000,
-    "threads": 2,
+    "steps": 5000,
+    "threads": 1,
     "eval_every": 500,
     "eval_batches": 10,
     "checkpoint_every": 250,

@@ -6,6 +6,10 @@ optimiser), resumes from the newest checkpoint in ``out_dir`` if there is one, a
 learning rate (a pure function of the step), every rank's torch RNG and every data reader's
 position (epoch, batch) are restored, so a killed and resumed run draws the same batches and
 produces the same loss curve as an uninterrupted one.
+
+Under ``torchrun`` every rank reads ``data.dir`` and ``out_dir`` (rank 0 writes the text
+cache and the checkpoints, the others read them), so across nodes both must be on a shared
+filesystem (or the corpus copied to the same path on every node).
 """
 
 from __future__ import annotations
@@ -391,7 +395,10 @@ class Trainer:
                               modalities=self._modalities_to_read(), rank=self.dist.rank,
                               world_size=self.dist.world_size)
             self.eval_cache = []
-            for batch in DataLoader(ds, batch_size=None, num_workers=0):
+            # its own generator: a loader draws a seed, which must not move the global RNG
+            loader = DataLoader(ds, batch_size=None, num_workers=0,
+                                generator=torch.Generator().manual_seed(c.seed))
+            for batch in loader:
                 if len(self.eval_cache) >= c.eval_batches:
                     break
                 self.eval_cache.append(batch)
