@@ -92,7 +92,19 @@ class Tolerances:
 
 @dataclass(frozen=True)
 class ExportResult:
-    """What :func:`export_bundle` wrote and measured."""
+    """What :func:`export_bundle` wrote and measured.
+
+    Attributes:
+        path: the bundle written.
+        manifest: its manifest (metrics, provenance, scoring, file table).
+        onnx: the fp32 export with its parity report.
+        prototypes: the prototypes shipped (projected into the IMU space if needed).
+        int8: every int8 variant's agreement and the one kept (``None`` without int8).
+        fp16: fp16's agreement with fp32 (``None`` without fp16).
+        trt: the TensorRT parser check per shipped precision.
+        text_agreement: on-device vs training-tower prototype cosine per label.
+        scoring: the scoring parameters and how they were chosen.
+    """
 
     path: Path
     manifest: Manifest
