@@ -28,6 +28,7 @@ from aura_training.train import (
     DataConfig,
     augment_imu,
     random_rotation,
+    stream_mix,
     stream_windows,
 )
 
@@ -134,3 +135,15 @@ def test_augmentation_is_deterministic_per_clip_and_epoch() -> None:
     assert not (len(a) == len(c) and all(np.array_equal(x.imu, y.imu)
                                          for x, y in zip(a, c, strict=True)))
     assert {i.start_s for i in a} != {i.start_s for i in c}
+
+
+def test_training_streams_cover_both_gravity_conventions_and_low_rates() -> None:
+    mix = stream_mix(tiny_corpus(), "train")
+    assert mix["streams"] == 10  # two wrists, each its own device, per clip
+    assert 0.0 < mix["gravity_removed"] < 1.0
+    assert mix["low_rate"] > 0.0 and min(mix["rates_hz"]) <= 25.0 < max(mix["rates_hz"])
+    # one stream per clip per epoch, drawn anew each epoch: both wrists get used
+    sample = next(s for s in CorpusReader(tiny_corpus(), "train"))
+    w = ClipWindower(SPEC, ("imu",), {}, np.zeros(0, np.int64), seed=0,
+                     augment=AugmentConfig())
+    assert {w(sample, e)[0].location for e in range(12)} == {"left_wrist", "right_wrist"}
