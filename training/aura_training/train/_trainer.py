@@ -94,8 +94,6 @@ class Trainer:
     def _setup(self, resume: bool) -> None:
         c = self.config
         d = self.dist
-        if c.threads is not None and d.device.type == "cpu":
-            torch.set_num_threads(c.threads)
         self.out_dir = Path(c.out_dir)
         if d.is_main:
             self.out_dir.mkdir(parents=True, exist_ok=True)
@@ -110,6 +108,9 @@ class Trainer:
         self.input_spec: ModelInputSpec = (ckpt.input_spec if ckpt is not None
                                            else self._input_spec())
         self.total_steps = c.steps if c.steps is not None else self._steps_from_epochs()
+        if c.threads is not None and d.device.type == "cpu":
+            # only now: the text tower above may use every core before the data workers start
+            torch.set_num_threads(c.threads)
         torch.manual_seed(c.seed)  # the same initial weights on every rank
         self.model = build_model(c).to(d.device)
         self.loss_fn = ContrastiveLoss(c.loss, rank=d.rank, world_size=d.world_size)
