@@ -21,6 +21,10 @@ on one core). 5000 steps x 64 windows = 320k samples, about 42 minutes, plus abo
 minutes to synthesise the 10-hour corpus and 1-2 minutes to embed its ~14k texts. The CPU
 presets use one torch thread: two threads next to a data worker oversubscribe two cores,
 and under load a step then ran 3-7x slower.
+
+``paper-gpu`` is likely input-bound: at 200 Hz one CPU core makes only ~70-120 windows/s
+(the SDK's resampler evaluates its kernel per output sample), so it asks for 12 DataLoader
+workers per GPU; give it more where the server has the cores.
 """
 
 from __future__ import annotations
@@ -87,7 +91,7 @@ _CPU_IMU_TEXT["model"] = {"imu": "imu-xs", "text": "text-minilm"}
 _PAPER_GPU: dict[str, Any] = {
     "name": "paper-gpu",
     "seed": 0,
-    "data": {"dir": "data/synth-100h", "num_workers": 8, "shuffle_buffer": 8192,
+    "data": {"dir": "data/synth-100h", "num_workers": 12, "shuffle_buffer": 8192,
              "train_hop_s": 2.5,
              "synth": {"minutes": 6000.0, "seed": 0, "shard_seconds": 180.0},
              "synth_workers": 16},
