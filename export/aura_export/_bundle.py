@@ -285,7 +285,7 @@ def export_bundle(
                                 variant="fp16", prototypes=prototypes)
         _gate(fp16, tol.fp16_min_cosine)
         encoders["fp16"] = half
-    trt = {p: check_tensorrt_ops(b) for p, b in encoders.items()}
+    trt: dict[str, TrtOpReport] = {p: check_tensorrt_ops(b) for p, b in encoders.items()}
 
     fp32_emb = run_encoder(onnx_export.model, evaluation.x)
     zs = (zero_shot_metrics(fp32_emb, evaluation.labels, prototypes)
@@ -293,7 +293,7 @@ def export_bundle(
                                                    for x in evaluation.labels) else None)
     temp = temperature_from(temperature, logit_scale)
     if validation is not None and validation.labels is not None:
-        device_precision = "int8" if "int8" in encoders else "fp32"
+        device_precision: Precision = "int8" if "int8" in encoders else "fp32"
         scoring = choose_scoring(temp, run_encoder(encoders[device_precision], validation.x),
                                  validation.labels, prototypes)
     else:

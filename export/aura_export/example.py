@@ -24,12 +24,12 @@ def toy_session(rate_hz: float = 50.0, window: int = 100, seconds_each: float = 
     per = int(seconds_each * rate_hz)
     for i, label in enumerate(TOY_LABELS):
         x = toy_windows(label, -(-per // window), window, rate_hz, seed=seed + 100 + i)
-        parts.append(x.reshape(-1, 6)[:per].astype("float64"))
+        parts.append(np.asarray(x.reshape(-1, 6)[:per], dtype=np.float64))
         spans.append(LabelSpan(t0, t0 + seconds_each, label))
         t0 += seconds_each
-    x = np.concatenate(parts)
-    t = np.arange(x.shape[0]) / rate_hz
-    return Recording(t=t, acc=x[:, :3].copy(), gyro=x[:, 3:].copy(), spans=tuple(spans))
+    xs = np.concatenate(parts)
+    t = np.arange(xs.shape[0]) / rate_hz
+    return Recording(t=t, acc=xs[:, :3].copy(), gyro=xs[:, 3:].copy(), spans=tuple(spans))
 
 
 def main(argv: Sequence[str] | None = None) -> int:
