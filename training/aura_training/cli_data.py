@@ -45,6 +45,19 @@ class DataCommand:
                        help="activities kept for the zero-shot test split only")
         s.add_argument("--no-video", action="store_true", help="skip the exo video")
         s.add_argument("--quiet", action="store_true", help="no progress bar")
+        r = sub.add_parser("session", help="a generated session as a replayable recording",
+                           description="Generate a continuous session (motion + virtual watch) "
+                           "and write it as a recording with ground-truth spans, for `aura "
+                           "simulate --recording`, `aura demo --recording` and replay.")
+        r.add_argument("--plan", required=True, metavar="ACT:SECONDS,...",
+                       help="e.g. 'standing:20,walking:30,brushing teeth:25'")
+        r.add_argument("--out", type=Path, required=True, help="output .npz (or .csv)")
+        r.add_argument("--seed", type=int, default=0)
+        r.add_argument("--rate", type=float, default=50.0, help="watch output rate, Hz")
+        r.add_argument("--location", choices=("left_wrist", "right_wrist"),
+                       default="left_wrist")
+        r.add_argument("--gravity-removed", action="store_true",
+                       help="linear acceleration (as Android / Core Motion report it)")
         i = sub.add_parser("info", help="describe a corpus on disk")
         i.add_argument("dir", type=Path, help="corpus directory")
         i.add_argument("--json", action="store_true", help="machine-readable summary")
@@ -53,7 +66,37 @@ class DataCommand:
         """Run ``synth`` or ``info``; returns the exit code."""
         if args.action == "synth":
             return _synth(args)
+        if args.action == "session":
+            return _session(args)
         return _info(args)
+
+
+def _session(args: argparse.Namespace) -> int:
+    from aura_sdk._recording import write_recording
+
+    from .synth import activity_names
+    from .synth._replay import session_recording
+
+    plan: list[tuple[str, float]] = []
+    for item in args.plan.split(","):
+        name, _, secs = item.rpartition(":")
+        name = name.strip()
+        try:
+            seconds = float(secs)
+        except ValueError:
+            seconds = -1.0
+        if not name or seconds <= 0:
+            raise ConfigError(f"--plan item {item!r} is not ACTIVITY:SECONDS")
+        if name not in activity_names():
+            raise ConfigError(f"unknown activity {name!r}; known: {', '.join(activity_names())}")
+        plan.append((name, seconds))
+    rec = session_recording(plan, seed=args.seed, rate_hz=args.rate, location=args.location,
+                            gravity_removed=args.gravity_removed)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    write_recording(args.out, rec)
+    print(f"wrote {args.out}: {rec.duration_s:.1f} s at {rec.nominal_rate_hz():.1f} Hz, "
+          + ", ".join(f"{s.label} {s.end_s - s.start_s:.0f} s" for s in rec.spans))
+    return 0
 
 
 def _synth(args: argparse.Namespace) -> int:
