@@ -19,6 +19,7 @@ fi
   && .venv-base/bin/python -c "import sys, aura_sdk; from aura_sdk import LiveRecognizer, load_bundle, SensorSpec; sys.exit('torch' in sys.modules)" \
   && ! .venv-base/bin/python -c "import torch" 2>/dev/null \
   && .venv-base/bin/aura --help >/dev/null \
+  && .venv-base/bin/python -c "import sys; from aura_sdk import load_bundle; m = load_bundle(); sys.exit('torch' in sys.modules or len(m.labels) < 40)" \
   || { echo "base install check failed"; status=1; }
 echo "== pytest"
 $PY -m pytest "$@"
