@@ -180,39 +180,3 @@ def rasterize(
         alpha[sl, v0:v1 + 1, u0:u1 + 1] = cov.reshape(f, h, w)
         value[sl, v0:v1 + 1, u0:u1 + 1] = val.reshape(f, h, w)
     return value, alpha
-    uu, vv = np.meshgrid(np.arange(u0, u1 + 1, dtype=np.float32),
-                         np.arange(v0, v1 + 1, dtype=np.float32))
-    pu = uu.ravel()
-    pv = vv.ravel()
-    h, w = v1 - v0 + 1, u1 - u0 + 1
-    ab = b - a
-    inv_len2 = 1.0 / np.maximum((ab * ab).sum(-1), 1e-6)
-    reach2 = reach * reach
-    r2 = r * r
-    inv_2r = 0.5 / np.maximum(r, 1e-3)
-    for f0 in range(0, n, chunk):
-        sl = slice(f0, min(n, f0 + chunk))
-        ax, ay = a[sl, :, 0, None], a[sl, :, 1, None]
-        bx, by = ab[sl, :, 0, None], ab[sl, :, 1, None]
-        dx = pu - ax  # (F, S, P)
-        dy = pv - ay
-        t = dx * bx
-        t += dy * by
-        t *= inv_len2[sl, :, None]
-        np.clip(t, 0.0, 1.0, out=t)
-        dx -= t * bx
-        dy -= t * by
-        dx *= dx
-        dy *= dy
-        d2 = dx
-        d2 += dy
-        # r - d ~ (r^2 - d^2) / 2r near the rim: a signed distance without a square root.
-        inside = (r2[sl, :, None] - d2) * inv_2r[sl, :, None]
-        cov = np.clip(inside.max(axis=1) + 0.5, 0.0, 1.0)  # (F, P)
-        zbuf = np.where(d2 <= reach2[sl, :, None], z[sl, :, None], np.inf)
-        win = np.argmin(zbuf, axis=1)[:, None, :]  # (F, 1, P)
-        val = np.take_along_axis(np.broadcast_to(s[sl, :, None], d2.shape), win, axis=1)[:, 0]
-        f = sl.stop - sl.start
-        alpha[sl, v0:v1 + 1, u0:u1 + 1] = cov.reshape(f, h, w)
-        value[sl, v0:v1 + 1, u0:u1 + 1] = val.reshape(f, h, w)
-    return value, alpha
