@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import numpy.typing as npt
 
-from .._types import DeviceProfile, ImuSamples
+from .._types import DecoderStats, DeviceProfile, ImuSamples
 
 __all__ = [
     "DEG",
@@ -118,9 +118,15 @@ class AccGyroPairer:
     Every emitted acc row and gyro row is one the device sent, each exactly once, in order.
     The cost is at most one frame of latency on the acc side; :meth:`flush` releases it.
     Rows are plain tuples (SI units) so that per-frame work stays cheap.
+
+    Args:
+        pair: ``False`` emits every acc row at once with NaN gyro (pairing off).
+        stats: counters whose ``samples`` :meth:`take` advances by the rows it returns.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, pair: bool = True, stats: DecoderStats | None = None) -> None:
+        self.pair = pair
+        self.stats = stats
         self._pending: list[Row] = []
         self._out_acc: list[Row] = []
         self._out_gyro: list[Row] = []
@@ -129,6 +135,8 @@ class AccGyroPairer:
         """Queue accelerometer rows (m/s^2); releases rows still waiting with NaN gyro."""
         self.flush()
         self._pending = list(rows)
+        if not self.pair:
+            self.flush()
 
     def push_gyro(self, rows: list[Row]) -> None:
         """Pair gyroscope rows (rad/s) with waiting acc rows, or emit them alone."""
@@ -164,4 +172,6 @@ class AccGyroPairer:
         gyro = np.array(self._out_gyro, dtype=np.float64).reshape(-1, 3)
         self._out_acc = []
         self._out_gyro = []
+        if self.stats is not None:
+            self.stats.samples += acc.shape[0]
         return [ImuSamples(acc=acc, gyro=gyro)]

@@ -87,7 +87,7 @@ class MetaWearDecoder:
         self.registers = REGISTERS[imu]
         self.pair = bool(pair)
         self.stats = DecoderStats()
-        self._pairer = AccGyroPairer()
+        self._pairer = AccGyroPairer(self.pair, self.stats)
 
     def feed(self, data: bytes) -> list[ImuSamples]:
         """Decode one notification."""
@@ -96,21 +96,14 @@ class MetaWearDecoder:
             is_acc, values = rows
             if is_acc:
                 self._pairer.push_acc(values)
-                if not self.pair:
-                    self._pairer.flush()
             else:
                 self._pairer.push_gyro(values)
-        return self._take()
+        return self._pairer.take()
 
     def flush(self) -> list[ImuSamples]:
         """Release acc rows still waiting for a gyro notification."""
         self._pairer.flush()
-        return self._take()
-
-    def _take(self) -> list[ImuSamples]:
-        out = self._pairer.take()
-        self.stats.samples += sum(len(s) for s in out)
-        return out
+        return self._pairer.take()
 
     def _rows(self, data: bytes) -> tuple[bool, list[Row]] | None:
         if len(data) < 2:

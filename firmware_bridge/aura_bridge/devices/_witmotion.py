@@ -120,7 +120,7 @@ class WitMotionSerialDecoder:
         self.pair = bool(pair)
         self.stats = DecoderStats()
         self._buf = bytearray()
-        self._pairer = AccGyroPairer()
+        self._pairer = AccGyroPairer(self.pair, self.stats)
 
     def feed(self, data: bytes) -> list[ImuSamples]:
         """Consume any number of bytes; return the samples completed by them."""
@@ -146,17 +146,12 @@ class WitMotionSerialDecoder:
             self._frame(kind, _I16x4.unpack_from(buf, i + 2))
             i += FRAME_LEN
         del buf[:i]
-        return self._take()
+        return self._pairer.take()
 
     def flush(self) -> list[ImuSamples]:
         """Release an acc row still waiting for its gyro frame (end of stream)."""
         self._pairer.flush()
-        return self._take()
-
-    def _take(self) -> list[ImuSamples]:
-        out = self._pairer.take()
-        self.stats.samples += sum(len(s) for s in out)
-        return out
+        return self._pairer.take()
 
     def _frame(self, kind: int, v: tuple[int, ...]) -> None:
         self.stats.frames_ok += 1
@@ -165,8 +160,6 @@ class WitMotionSerialDecoder:
             extra["temperature_centi_c"] = v[3]
             row: Row = (v[0] * ACC_LSB, v[1] * ACC_LSB, v[2] * ACC_LSB)
             self._pairer.push_acc([row])
-            if not self.pair:
-                self._pairer.flush()
         elif kind == TYPE_GYRO:
             row = (v[0] * GYRO_LSB, v[1] * GYRO_LSB, v[2] * GYRO_LSB)
             self._pairer.push_gyro([row])
