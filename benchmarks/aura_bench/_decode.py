@@ -13,9 +13,8 @@ from __future__ import annotations
 import json
 import os
 import platform
-import time
 import zlib
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -28,6 +27,8 @@ from aura_bridge.aura import (
     AuraStreamDecoder,
     samples_per_notification,
 )
+
+from ._timing import time_runs
 
 __all__ = ["run_decode_bench"]
 
@@ -54,17 +55,6 @@ def _encode(samples: ImuSamples, per_frame: int, framing: str) -> list[bytes]:
     enc = AuraEncoder(HELLO, framing="stream" if framing == "stream" else "packet",
                       samples_per_frame=per_frame)
     return [enc.hello_bytes(), *enc.encode(samples)]
-
-
-def _runs(fn: Callable[[], None], warmup: int, reps: int) -> np.ndarray:
-    for _ in range(warmup):
-        fn()
-    out = np.empty(reps)
-    for i in range(reps):
-        t0 = time.perf_counter()
-        fn()
-        out[i] = time.perf_counter() - t0
-    return out
 
 
 def _pcts(values: np.ndarray) -> dict[str, float]:
@@ -116,8 +106,8 @@ def bench_one(samples: ImuSamples, per_frame: int, framing: str, read_size: int,
     decode = {"stream": decode_stream, "packet": decode_packet,
               "packet-batch": decode_batch}[framing]
     floor = floor_stream if framing == "stream" else floor_packet
-    secs = _runs(decode, warmup, reps)
-    floor_secs = _runs(floor, warmup, reps)
+    secs = time_runs(decode, warmup, reps)
+    floor_secs = time_runs(floor, warmup, reps)
     mb_s = n_bytes / secs / 1e6
     return {
         "framing": framing,

@@ -10,13 +10,15 @@ from __future__ import annotations
 import json
 import platform
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 
 from aura_sdk import ModelInputSpec, SensorSpec
 from aura_sdk.preprocessing import PreprocessConfig, Preprocessor, preprocess
+
+from ._timing import time_runs
 
 __all__ = ["run_preprocess_bench"]
 
@@ -30,17 +32,6 @@ def _recording(rate: float, seconds: float, seed: int) -> tuple[np.ndarray, np.n
     t = np.arange(n) / rate + rng.uniform(-0.1, 0.1, n) / rate
     x = rng.standard_normal((n, 6)).cumsum(axis=0) * 0.01 + [0, 0, 1, 0, 0, 0]
     return t, x
-
-
-def _times(fn: Callable[[], Any], warmup: int, reps: int) -> np.ndarray:
-    for _ in range(warmup):
-        fn()
-    out = np.empty(reps)
-    for i in range(reps):
-        t0 = time.perf_counter()
-        fn()
-        out[i] = time.perf_counter() - t0
-    return out
 
 
 def run_preprocess_bench(
@@ -60,7 +51,7 @@ def run_preprocess_bench(
         def batch_run(t: np.ndarray = t, x: np.ndarray = x, spec: SensorSpec = spec) -> None:
             preprocess(x, spec, MODEL, t=t, config=CFG)
 
-        batch = _times(batch_run, warmup, reps)
+        batch = time_runs(batch_run, warmup, reps)
         step = max(1, round(rate * chunk_s))
         n_stream = min(t.size, int(rate * 120))  # two minutes of chunks is plenty of samples
 
