@@ -299,13 +299,19 @@ class AuraModel:
         order = np.argsort(-p, kind="stable")
         return {names[i]: float(p[i]) for i in order}
 
-    def _cache_dir(self) -> Path:
-        """Where built accelerator engines are cached: beside the bundle, or under AURA_HOME."""
+    def _local_path(self, kind: str, ext: str = "") -> Path:
+        """``<bundle>.<kind><ext>`` beside the bundle when its folder is writable, else (a
+        read-only location, e.g. the embedded default) ``$AURA_HOME/<kind>/<name>-<fp><ext>``
+        (``AURA_HOME`` defaults to ``~/.aura``)."""
         here = Path(str(self.bundle.path))
         if os.access(here.parent, os.W_OK):
-            return here.parent / f"{here.name}.engines"
+            return here.parent / f"{here.name}.{kind}{ext}"
         home = Path(os.environ.get("AURA_HOME", Path.home() / ".aura"))
-        return home / "engines" / f"{self.manifest.name}-{self.fingerprint[:16]}"
+        return home / kind / f"{self.manifest.name}-{self.fingerprint[:16]}{ext}"
+
+    def _cache_dir(self) -> Path:
+        """Where built accelerator engines are cached (see :meth:`_local_path`)."""
+        return self._local_path("engines")
 
     # -- enrollment ---------------------------------------------------------------------------
     @property
@@ -317,12 +323,7 @@ class AuraModel:
     def enrollment_path(self) -> Path:
         """Where enrolled labels persist: beside the bundle, or (read-only bundle location,
         e.g. the embedded default) under ``$AURA_HOME`` (default ``~/.aura``)."""
-        here = Path(str(self.bundle.path))
-        beside = here.parent / f"{here.name}.enrolled.npz"
-        if os.access(here.parent, os.W_OK):
-            return beside
-        home = Path(os.environ.get("AURA_HOME", Path.home() / ".aura"))
-        return home / "enrolled" / f"{self.manifest.name}-{self.fingerprint[:16]}.npz"
+        return self._local_path("enrolled", ".npz")
 
     def _load_enrollments(self) -> None:
         path = self.enrollment_path
