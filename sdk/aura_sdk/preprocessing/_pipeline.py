@@ -218,7 +218,7 @@ class Preprocessor:
     def _after_resample(self, chunk: ResampledChunk, closing: bool = False) -> Windows:
         wins: list[F64] = []
         starts: list[int] = []
-        padded: list[int] = []
+        real: list[int] = []
         self.stats.samples_resampled += int(chunk.k.size)
         self.stats.gaps += len(chunk.gaps)
         # walk the chunk segment by segment; a segment change means a gap closed the previous
@@ -229,18 +229,18 @@ class Preprocessor:
                 continue
             seg = int(seg_ids[a])
             while self._segment < seg:  # one or more gaps since the last output
-                self._collect(self._windower.close_segment(), wins, starts, padded)
+                self._collect(self._windower.close_segment(), wins, starts, real)
                 if self._gravity is not None:
                     self._gravity.reset()
                 self._segment += 1
             xs = chunk.x[a:b]
             if self._gravity is not None:
                 xs = self._gravity.remove(xs)
-            self._collect(self._windower.feed(chunk.k[a:b], xs), wins, starts, padded)
+            self._collect(self._windower.feed(chunk.k[a:b], xs), wins, starts, real)
         if closing:
-            self._collect(self._windower.close_segment(), wins, starts, padded)
+            self._collect(self._windower.close_segment(), wins, starts, real)
         self.stats.dropped_tail = self._windower.dropped_tail
-        return self._pack(wins, starts, padded, chunk)
+        return self._pack(wins, starts, real, chunk)
 
     @staticmethod
     def _collect(
