@@ -1,0 +1,246 @@
+"""``bench.md``: the markdown tables of a :func:`aura_bench._bench.run_bench` result."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ._stats import get
+
+__all__ = ["markdown", "row_label"]
+
+
+def _f(x: Any, fmt: str = ".3g", none: str = "n/a") -> str:
+    if x is None:
+        return none
+    try:
+        return format(float(x), fmt)
+    except (TypeError, ValueError):
+        return str(x)
+
+
+def _mb(n: Any) -> str:
+    return "n/a" if n is None else f"{float(n) / 1e6:.2f} MB"
+
+
+def row_label(row: dict[str, Any]) -> str:
+    """What model a row measures, with its provenance (random weights said out loud)."""
+    if row["id"].startswith("torch-"):
+        m = row.get("model")
+        if not isinstance(m, dict):
+            return str(m)
+        arch = m.get("architecture") or m.get("class") or "?"
+        if m.get("random_weights"):
+            return f"{row['role']} {arch}, random weights: latency only"
+        return f"{row['role']} {m.get('run') or ''} ({arch})".replace("  ", " ")
+    return str(row.get("model"))
+
+
+def _ratio_lines(res: dict[str, Any]) -> list[str]:
+    r = res["ratios"]
+    lines = ["| comparison (same run) | value | measured |", "| --- | --- | --- |"]
+    t = r.get("bundle_int8_vs_teacher_torch", {})
+    if "latency_speedup_p50" in t:
+        role = t["bundle_role"]
+        note = " (teacher with random weights: latency only)" if t["teacher_random_weights"] \
+            else ""
+        lines.append(f"| bundle ({role}) ONNX Runtime int8 vs teacher torch eager: batch-1 "
+                     f"p50 speed-up{note} | **{_f(t['latency_speedup_p50'], '.2f')}x** | "
+                     f"{_f(t['teacher_p50_ms'])} ms vs {_f(t['bundle_int8_p50_ms'])} ms |")
+        lines.append(f"| same, best throughput ratio | **{_f(t['throughput_ratio'], '.2f')}x**"
+                     f" | {_f(t['bundle_int8_windows_per_s'], ',.0f')} vs "
+                     f"{_f(t['teacher_windows_per_s'], ',.0f')} windows/s |")
+    else:
+        lines.append(f"| bundle int8 vs teacher torch eager | n/a | {t.get('reason')} |")
+    e = r.get("e2e_vs_raw_encoder", {})
+    if "overhead_ratio_p50" in e:
+        lines.append(f"| end-to-end (bytes -> LabelEvent) vs raw encoder ({e['raw_row']}, "
+                     f"batch 1), p50: the SDK's overhead | **{_f(e['overhead_ratio_p50'], '.2f')}"
+                     f"x** | {_f(e['e2e_p50_ms'])} ms vs {_f(e['raw_p50_ms'])} ms "
+                     f"(+{_f(e['overhead_ms_p50'])} ms) |")
+    else:
+        lines.append(f"| end-to-end vs raw encoder | n/a | {e.get('reason')} |")
+    q = r.get("ort_int8_vs_fp32")
+    if q:
+        lines.append(f"| ONNX Runtime int8 vs fp32: batch-1 p50 speed-up | "
+                     f"{_f(q['latency_speedup_p50'], '.2f')}x | {_f(q['fp32_p50_ms'])} ms vs "
+                     f"{_f(q['int8_p50_ms'])} ms; throughput {_f(q['throughput_ratio'], '.2f')}x |")
+    return lines
+
+
+def _encoder_lines(res: dict[str, Any]) -> list[str]:
+    ok = [r for r in res["encoders"] if r.get("status") == "ok"]
+    lines = [
+        "| row | model | backend | precision | size | FLOPs / window | batch-1 p50 / p90 / p99 "
+        "(ms) | best windows/s (batch) | GFLOP/s | of peak | RSS peak / growth (MB) |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+    ]
+    for r in ok:
+        b1 = next((b for b in r["batches"] if b["batch"] == 1), None)
+        lat = (f"{_f(b1['p50_ms'])} / {_f(b1['p90_ms'])} / {_f(b1['p99_ms'])}" if b1
+               else "n/a")
+        best = r.get("best_throughput") or {}
+        frac = r.get("fraction_of_peak")
+        rss = r.get("rss_mb") or {}
+        flops = r.get("flops_per_window")
+        lines.append(
+            f"| {r['id']} | {row_label(r)} | {r['backend']} | {r['precision']} | "
+            f"{_mb(r.get('size_bytes'))} | {_f(flops / 1e6, '.1f') + ' M' if flops else 'n/a'}"
+            f" | {lat} | {_f(best.get('windows_per_s'), ',.0f')} ({best.get('batch')}) | "
+            f"{_f(r.get('achieved_gflops'), '.2f')} | "
+            f"{_f(100 * frac, '.1f') + ' %' if frac is not None else 'n/a'} | "
+            f"{_f(rss.get('peak'), '.0f')} / {_f(r.get('rss_growth_mb'), '.0f')} |")
+    lines += ["", "Throughput by batch size:", "",
+              "| row | batch | p50 (ms) | p99 (ms) | windows/s | runs |",
+              "| --- | --- | --- | --- | --- | --- |"]
+    for r in ok:
+        for b in r["batches"]:
+            lines.append(f"| {r['id']} | {b['batch']} | {_f(b['p50_ms'])} | {_f(b['p99_ms'])}"
+                         f" | {_f(b['windows_per_s'], ',.0f')} | {b['runs']} |")
+    bad = [r for r in res["encoders"] if r.get("status") != "ok"]
+    if bad:
+        lines += ["", "Rows not measured here:", "",
+                  "| row | backend | precision | status | reason |",
+                  "| --- | --- | --- | --- | --- |"]
+        for r in bad:
+            lines.append(f"| {r['id']} | {r['backend']} | {r['precision']} | {r['status']} | "
+                         f"{str(r.get('reason', '')).replace('|', '/')} |")
+    return lines
+
+
+def _peak_lines(res: dict[str, Any]) -> list[str]:
+    lines = ["| probe | best GFLOP/s | at n | sizes tried |", "| --- | --- | --- | --- |"]
+    for name in ("numpy", "torch"):
+        p = res["peak"].get(name, {})
+        if p.get("status") == "ok":
+            g = p["gemm"]
+            lines.append(f"| {g['library']} | {_f(g['best_gflops'], '.1f')} | {g['best_n']} | "
+                         f"{', '.join(str(s['n']) for s in g['sizes'])} |")
+        else:
+            lines.append(f"| {name} | n/a | | {p.get('reason', '')} |")
+    return lines
+
+
+def _stream_lines(res: dict[str, Any]) -> list[str]:
+    s = res["streaming"]
+    e = s["e2e"]
+    lat = e.get("latency") or {}
+    lines = [
+        f"One virtual AURA wrist ({e['device_rate_hz']:g} Hz, TCP, its own process) into "
+        f"LiveRecognizer ({s['model']}), {e['seconds_of_data']:g} s of data at "
+        f"{e['speed']:g}x, a window every {e['hop_s']:g} s; latency from the arrival of the "
+        "bytes that complete a window to its LabelEvent.",
+        "",
+        "| events | p50 (ms) | p90 (ms) | p99 (ms) | max (ms) | SDK inference per window (ms) "
+        "| CPU s per stream-second |",
+        "| --- | --- | --- | --- | --- | --- | --- |",
+        f"| {e['events']} | {_f(lat.get('p50_ms'))} | {_f(lat.get('p90_ms'))} | "
+        f"{_f(lat.get('p99_ms'))} | {_f(lat.get('max_ms'))} | "
+        f"{_f(e.get('sdk_inference_ms_per_window'))} | {_f(e['cpu_s_per_stream_per_s'])} |",
+        "",
+        "Gateway scale: N wrists into one LiveRecognizer (windows ready together share one "
+        "inference call; wrists start staggered over one hop). CPU is this process's "
+        "(every thread), per stream per second of data.",
+        "",
+        "| streams | speed | real-time equivalent | events | events/s (offered) | p50 (ms) | "
+        "p99 (ms) | CPU s per stream-s | streams per core | windows per call |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+    ]
+    for r in s["scale"]:
+        la = r.get("latency") or {}
+        lines.append(
+            f"| {r['streams']} | {r['speed']:g}x | {r['realtime_stream_equivalents']:g} | "
+            f"{r['events']} | {_f(r['events_per_s'], '.1f')} "
+            f"({_f(r['events_per_s_offered'], '.1f')}) | {_f(la.get('p50_ms'))} | "
+            f"{_f(la.get('p99_ms'))} | "
+            f"{_f(r['cpu_s_per_stream_per_s'])} | {_f(r.get('streams_per_core'), '.0f')} | "
+            f"{_f(r.get('windows_per_inference_call'), '.2f')} |")
+    return lines
+
+
+def _jetson_lines(res: dict[str, Any]) -> list[str]:
+    j = res["jetson"]
+    if j.get("status") != "ok":
+        return [f"Skipped: {j.get('reason')}."]
+    p = j["probe"]
+    lines = [
+        f"{p.get('device_model')}, L4T {p.get('l4t')}, JetPack {p.get('jetpack')}, TensorRT "
+        f"{p.get('tensorrt')}, onnxruntime {p.get('onnxruntime')}; nvpmodel "
+        f"{get(p, 'nvpmodel', 'mode')}; clocks pinned: {get(p, 'jetson_clocks', 'clocks_pinned')}.",
+        "", "| engine | tool | trtexec latency p50 / p99 (ms) | qps |", "| --- | --- | --- | --- |"]
+    for e in j.get("engines", []):
+        lat = e.get("latency_ms") or {}
+        lines.append(f"| {e['precision']} | {e['tool']} | {_f(lat.get('median'))} / "
+                     f"{_f(lat.get('p99'))} | {_f(e.get('throughput_qps'), '.0f')} |")
+    pw = j.get("power", {})
+    if pw.get("status") == "ok":
+        lines += ["", "| pass | windows/s | total power mean / peak (mW) | total is | "
+                      "mJ per window above idle |", "| --- | --- | --- | --- | --- |"]
+        for name, ps in pw["passes"].items():
+            lines.append(f"| {name} | {_f(ps.get('windows_per_s'), ',.0f')} | "
+                         f"{_f(ps.get('total_mean_mw'), '.0f')} / "
+                         f"{_f(ps.get('total_peak_mw'), '.0f')} | {ps.get('total_is')} | "
+                         f"{_f(ps.get('energy_mj_per_window_above_idle'))} |")
+    else:
+        lines += ["", f"Power: skipped ({pw.get('reason')})."]
+    return lines
+
+
+def _extras_lines(res: dict[str, Any]) -> list[str]:
+    x = res["extras"]
+    if x.get("status") == "skipped":
+        return [f"Skipped: {x.get('reason')}."]
+    from ._decode import markdown as decode_md
+    from ._preprocess import markdown as pre_md
+
+    return [decode_md(x["decode"]), "", "Preprocessing (one core):", "", pre_md(x["preprocess"])]
+
+
+def _header(res: dict[str, Any]) -> list[str]:
+    env = res["environment"]
+    pk = env["packages"]
+    git = env["git"]
+    commit = (git["commit"] or "unknown")[:10] + (" (uncommitted changes)" if git["dirty"]
+                                                  else "")
+    cfg = res["config"]
+    b = res["bundle"]
+    lines = [
+        f"`{env['command']}` · {env['timestamp_utc']} · commit {commit} · "
+        f"{'quick' if env['quick'] else 'full'} run, {res['wall_s']:.0f} s",
+        "",
+        f"Machine: {env['cpu_model']} ({env['machine']}), {env['logical_cpus']} logical CPUs "
+        f"({env['cpus_usable']} usable), {env['ram_gb']} GB RAM; {env['os']}; Python "
+        f"{env['python']}; numpy {pk.get('numpy')}, onnxruntime {pk.get('onnxruntime')}, torch "
+        f"{pk.get('torch') or 'not installed'}. Threads per backend: "
+        f"{cfg['threads'] or 'each library default'}.",
+    ]
+    load = env.get("load_average_at_start")
+    cpus = env.get("cpus_usable") or 1
+    if load and load[0] >= 0.5 * cpus:
+        lines += ["", f"> Other jobs were running: load average {load[0]:.1f} on {cpus} CPUs "
+                      "when this run started. Every number here shares the CPU with them; "
+                      "ratios (measured in the same run) are more robust than absolute times."]
+    lines += ["", f"Bundle: {b['name']} v{b['version']} at `{b['path']}`, role "
+                  f"**{b['role']}** ({b['role_evidence']}); {_mb(b['bundle_bytes'])}, "
+                  f"encoders {', '.join(b['precisions'])}, window {b['window'][0]} x "
+                  f"{b['window'][1]} -> {b['embedding_dim']}-d, signature {b['signature']}."]
+    return lines
+
+
+def markdown(res: dict[str, Any], image_prefix: str = "") -> str:
+    """The report as markdown; plots are linked as ``{image_prefix}latency_cdf.png`` etc."""
+    lines = ["# AURA benchmark report", "", *_header(res), "", "## Headline ratios", "",
+             *_ratio_lines(res), "", "## Encoder latency, throughput, memory and FLOPs", "",
+             *_encoder_lines(res), "", "## Machine peak (float32 GEMM probe)", "",
+             *_peak_lines(res), "", "## End-to-end streaming latency and gateway scale", "",
+             *_stream_lines(res), "", "## Jetson", "", *_jetson_lines(res), "",
+             "## Decoder and preprocessing", "", *_extras_lines(res), ""]
+    plots = res.get("plots", {})
+    if plots.get("status") == "ok":
+        lines += ["## Plots", ""]
+        for name, title in (("latency_cdf", "Latency CDF per backend (batch 1) and end to end"),
+                            ("scale", "Gateway scale")):
+            if name in plots.get("files", {}):
+                lines += [f"![{title}]({image_prefix}{plots['files'][name]})", ""]
+    elif plots:
+        lines += ["## Plots", "", f"Skipped: {plots.get('reason')}.", ""]
+    return "\n".join(lines)
