@@ -97,7 +97,7 @@ def test_blocks_are_residual() -> None:
     model = build_encoder("imu-student")
     assert isinstance(model, ImuTransformer)
     block = model.blocks[0]
-    x = torch.randn(2, 26, 96)
+    x = torch.randn(2, 26, model.config.dim)
     y = block(x)
     assert (y - x).abs().max() > 1e-3
     with torch.no_grad():  # silence both branches: a residual block becomes the identity

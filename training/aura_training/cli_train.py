@@ -71,7 +71,7 @@ class TrainCommand:
                          help="training config (YAML or JSON)")
         src.add_argument("--preset", metavar="NAME",
                          help="a named preset: smoke, cpu-teacher, cpu-imu2clip, "
-                              "cpu-imu-text, paper-gpu")
+                              "cpu-imu-text, cpu-student (distillation), paper-gpu")
         parser.add_argument("--data", type=Path, help="corpus directory (overrides data.dir)")
         parser.add_argument("--out", type=Path, help="output directory (overrides out_dir)")
         parser.add_argument("--steps", type=int, help="optimiser steps (overrides steps)")

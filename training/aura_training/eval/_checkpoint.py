@@ -42,8 +42,18 @@ def checkpoint_provenance(path: str | os.PathLike[str]) -> dict[str, Any]:
         "sha256": _sha256(weights), "run": cfg.name, "seed": cfg.seed,
         "modalities": list(cfg.model), "loss_pairs": dict(cfg.loss.pairs),
         "temperature": ck.temperature, "train_data": str(cfg.data.dir),
-        "train_config": cfg.model_dump(mode="json"),
+        "train_config": cfg.model_dump(mode="json"), **_throughput(ck.state),
     }
+
+
+def _throughput(state: Any) -> dict[str, float]:
+    """Training time and samples per second of optimiser work, from the checkpoint state
+    (``elapsed_s`` sums step times only: no synthesis, text embedding or evaluation)."""
+    seconds, samples = state.get("elapsed_s"), state.get("samples_seen")
+    if not seconds or not samples:
+        return {}
+    return {"train_seconds": float(seconds), "train_samples": float(samples),
+            "train_samples_per_s": float(samples) / float(seconds)}
 
 
 def evaluate_checkpoint(

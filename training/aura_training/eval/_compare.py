@@ -136,6 +136,11 @@ def _get(r: Mapping[str, Any], *path: str) -> Any:
 
 #: Rows of every section table: label -> path into the eval JSON.
 _ROWS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("IMU encoder parameters", ("model", "encoders", "imu", "parameters")),
+    ("IMU encoder MFLOPs per window", ("model", "encoders", "imu", "mflops")),
+    ("training: optimiser steps", ("checkpoint", "step")),
+    ("training: samples per second (CPU)", ("checkpoint", "train_samples_per_s")),
+    ("training: seconds of optimiser steps", ("checkpoint", "train_seconds")),
     ("IMU → text MRR", ("retrieval", "imu->text", "mrr")),
     ("IMU → text R@1", ("retrieval", "imu->text", "r@1")),
     ("IMU → text R@10", ("retrieval", "imu->text", "r@10")),
@@ -169,6 +174,20 @@ _PARTS: tuple[tuple[str, tuple[str, ...]], ...] = (
 )
 
 
+def _derived(r: Mapping[str, Any]) -> Mapping[str, Any]:
+    """``r`` with the IMU encoder's FLOPs also in millions (``mflops``), when known."""
+    flops = _get(r, "model", "encoders", "imu", "flops")
+    if flops is None:
+        return r
+    out = dict(r)
+    model = dict(out["model"])
+    encs = dict(model["encoders"])
+    encs["imu"] = {**encs["imu"], "mflops": float(flops) / 1e6}
+    model["encoders"] = encs
+    out["model"] = model
+    return out
+
+
 def _describe(r: Mapping[str, Any]) -> tuple[str, str]:
     encs = _get(r, "model", "encoders") or {}
     imu = encs.get("imu", {})
@@ -188,6 +207,7 @@ def _section(section: ComparisonSection, results: Sequence[Mapping[str, Any]]) -
     names = [run.name for run in section.runs]
     delta = len(results) == 2
     header = ["", *names] + ([f"Δ ({names[1]} − {names[0]})"] if delta else [])
+    results = [_derived(r) for r in results]
     described = [_describe(r) for r in results]
     rows = [["model", *[m for m, _ in described]] + ([""] if delta else []),
             ["evaluated on", *[d for _, d in described]] + ([""] if delta else [])]

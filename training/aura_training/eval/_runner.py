@@ -150,7 +150,8 @@ def data_provenance(data: Data) -> dict[str, Any]:
 
 
 def model_summary(model: nn.Module) -> dict[str, Any]:
-    """Encoder classes, configs and parameter counts of a multi-modal model."""
+    """Encoder classes, configs and parameter counts of a multi-modal model (and the IMU
+    encoder's forward FLOPs per window)."""
     encs = getattr(model, "encoders", {})
     out: dict[str, Any] = {"embed_dim": int(getattr(model, "embed_dim", 0)), "encoders": {}}
     for name, enc in encs.items():
@@ -160,6 +161,11 @@ def model_summary(model: nn.Module) -> dict[str, Any]:
             "config": cfg.model_dump(mode="json") if isinstance(cfg, BaseModel) else None,
             "parameters": int(sum(p.numel() for p in enc.parameters())),
         }
+        dummy = getattr(enc, "dummy_input", None)
+        if name == "imu" and callable(dummy):
+            from ..models._common import count_flops
+
+            out["encoders"][name]["flops"] = int(count_flops(enc, dummy(1)))
     return out
 
 

@@ -22,6 +22,7 @@ from ._checkpoint import (
 from ._config import (
     AugmentConfig,
     DataConfig,
+    DistillConfig,
     InputConfig,
     OptimConfig,
     TrainConfig,
@@ -44,6 +45,7 @@ __all__ = [
     "Checkpoint",
     "ClipWindower",
     "DataConfig",
+    "DistillConfig",
     "InputConfig",
     "OptimConfig",
     "TextTable",

@@ -26,6 +26,7 @@ from ..models import encoder_config
 __all__ = [
     "AugmentConfig",
     "DataConfig",
+    "DistillConfig",
     "InputConfig",
     "OptimConfig",
     "TrainConfig",
@@ -154,6 +155,24 @@ class OptimConfig(_Frozen):
     grad_clip: float | None = Field(default=1.0, gt=0)
 
 
+class DistillConfig(_Frozen):
+    """Distillation: the IMU encoder also learns to reproduce a frozen teacher's embeddings.
+
+    The teacher is the IMU encoder of a training checkpoint; the student sees exactly the
+    teacher's input (rate, window, gravity convention, normalisation statistics), which it
+    takes from the teacher's checkpoint.
+
+    Attributes:
+        teacher: the teacher's run directory or checkpoint (``aura train`` output).
+        weight: weight of the teacher-matching term next to the contrastive pairs.
+        kind: ``"cosine"`` (``1 - cos``) or ``"mse"`` between the embeddings.
+    """
+
+    teacher: Path
+    weight: float = Field(default=1.0, gt=0)
+    kind: Literal["cosine", "mse"] = "cosine"
+
+
 def _default_model() -> dict[str, EncoderSpec]:
     return {"imu": "imu-ss-50hz", "text": "text-minilm", "video": "video-cnn",
             "mocap": "mocap-cnn"}
@@ -188,6 +207,13 @@ class TrainConfig(_Frozen):
         keep_checkpoints: how many recent checkpoints to keep.
         log_every: metrics row every N steps.
         out_dir: checkpoints, metrics and the text cache go here.
+        distill: train the IMU encoder against a frozen teacher as well (see
+            :class:`DistillConfig`).
+        init_from: start from the weights of this checkpoint (run directory or
+            ``step-*``) instead of a random initialisation: every tensor of the encoders
+            trained here that the checkpoint holds with the same shape, and the
+            temperature; the checkpoint's input spec (normalisation included) is kept.
+            For fine-tuning a pretrained model on new data.
     """
 
     name: str = "aura"
@@ -211,6 +237,8 @@ class TrainConfig(_Frozen):
     keep_checkpoints: int = Field(default=2, ge=1)
     log_every: int = Field(default=10, ge=1)
     out_dir: Path = Path("runs/aura")
+    distill: DistillConfig | None = None
+    init_from: Path | None = None
 
     @model_validator(mode="after")
     def _check(self) -> TrainConfig:

@@ -30,7 +30,8 @@ def evaluate_batches(trainer: Trainer, batches: Sequence[dict[str, Any]]) -> dic
     Returns:
         ``val_loss``, ``val_loss_<pair>`` (means over batches) and ``val_top1_<pair>``:
         the fraction of IMU windows whose most similar partner in the batch is their own
-        (for text, any equal text counts).
+        (for text, any equal text counts); when distilling, ``val_teacher_cos``: the mean
+        cosine between the student's and the teacher's embeddings.
     """
     c, d = trainer.config, trainer.dist
     pairs = list(c.loss.pairs)
@@ -39,7 +40,7 @@ def evaluate_batches(trainer: Trainer, batches: Sequence[dict[str, Any]]) -> dic
         local.logit_scale.copy_(trainer.loss_fn.logit_scale.detach())
     weights = local.weights()
     # [batches, windows, total loss, loss per pair..., correct per pair...]
-    sums = torch.zeros(3 + 2 * len(pairs), dtype=torch.float64, device=d.device)
+    sums = torch.zeros(4 + 2 * len(pairs), dtype=torch.float64, device=d.device)
     was_training = trainer.model.training
     trainer.model.eval()
     try:
@@ -49,6 +50,10 @@ def evaluate_batches(trainer: Trainer, batches: Sequence[dict[str, Any]]) -> dic
                 feats = trainer.model(inputs)
                 parts = local.pair_losses(feats, ids)
                 imu = feats["imu"].float()
+                teacher = trainer.teacher_embeddings(inputs["imu"])
+                if teacher is not None:
+                    sums[-1] += torch.nn.functional.cosine_similarity(
+                        imu, teacher.float(), dim=-1).sum().double()
                 sums[0] += 1
                 sums[1] += imu.shape[0]
                 sums[2] += sum(weights[k] * float(v) for k, v in parts.items())
@@ -71,4 +76,6 @@ def evaluate_batches(trainer: Trainer, batches: Sequence[dict[str, Any]]) -> dic
     for j, m in enumerate(pairs):
         out[f"val_loss_{m}"] = float(sums[3 + j]) / n_batches
         out[f"val_top1_{m}"] = float(sums[3 + len(pairs) + j]) / n_windows
+    if trainer.teacher is not None:
+        out["val_teacher_cos"] = float(sums[-1]) / n_windows
     return out

@@ -8,10 +8,13 @@
   2-core CPU (synthesis, text embedding and statistics included).
 * ``cpu-imu2clip``: the IMU2CLIP baseline encoder on the same corpus, steps and batch.
 * ``cpu-imu-text``: the teacher trained on IMU-text alone (the four-modality ablation).
+* ``cpu-student``: the shipped student (``imu-student``, under a fifth of the teacher's
+  FLOPs) distilled from ``runs/cpu-teacher`` on the same corpus: cosine matching of the
+  teacher's embeddings (weight 4) plus the IMU-text contrastive pair (``aura distill``).
 * ``paper-gpu``: paper scale for GPU servers: ``imu-ss`` at 200 Hz, a 100-hour corpus,
   bf16, 256 windows per GPU, ``torchrun`` across GPUs and nodes.
 
-The three ``cpu-*`` presets share one corpus directory, so their comparison is on the same
+The ``cpu-*`` presets share one corpus directory, so their comparison is on the same
 data, steps and batch.
 
 Sizing of ``cpu-teacher`` (measured on the 2-core development machine, one torch thread plus
@@ -88,6 +91,27 @@ _CPU_IMU_TEXT.update(name="cpu-imu-text", out_dir="runs/cpu-imu-text",
                      loss={"pairs": {"text": 1.0}})
 _CPU_IMU_TEXT["model"] = {"imu": "imu-xs", "text": "text-minilm"}
 
+_CPU_STUDENT: dict[str, Any] = {
+    "name": "cpu-student",
+    "seed": 0,
+    "data": {"dir": _CPU_CORPUS, "num_workers": 1, "shuffle_buffer": 1024,
+             "train_hop_s": 2.5,
+             "synth": {"minutes": 600.0, "seed": 0, "shard_seconds": 180.0},
+             "synth_workers": 2},
+    "model": {"imu": "imu-student", "text": "text-minilm"},
+    "loss": {"pairs": {"text": 1.0}},
+    "distill": {"teacher": "runs/cpu-teacher", "weight": 4.0, "kind": "cosine"},
+    "optim": {"lr": 2e-3, "warmup_steps": 250, "weight_decay": 0.05},
+    "batch_size": 64,
+    "steps": 5000,
+    "threads": 1,
+    "eval_every": 500,
+    "eval_batches": 10,
+    "checkpoint_every": 250,
+    "log_every": 10,
+    "out_dir": "runs/cpu-student",
+}
+
 _PAPER_GPU: dict[str, Any] = {
     "name": "paper-gpu",
     "seed": 0,
@@ -116,6 +140,7 @@ PRESETS: Mapping[str, Mapping[str, Any]] = MappingProxyType({
     "cpu-teacher": _CPU_TEACHER,
     "cpu-imu2clip": _CPU_IMU2CLIP,
     "cpu-imu-text": _CPU_IMU_TEXT,
+    "cpu-student": _CPU_STUDENT,
     "paper-gpu": _PAPER_GPU,
 })
 

@@ -43,7 +43,8 @@ class TrainResult:
 def run_identity(c: TrainConfig) -> dict[str, Any]:
     """What must not change between a run and its resumption (cadence, paths may)."""
     out = c.model_dump(mode="json", include={"seed", "input", "model", "loss", "augment",
-                                             "optim", "batch_size", "grad_accum"})
+                                             "optim", "batch_size", "grad_accum",
+                                             "distill", "init_from"})
     out["data"] = c.data.model_dump(mode="json", exclude={"dir", "num_workers", "text_cache",
                                                           "synth", "synth_workers"})
     return out

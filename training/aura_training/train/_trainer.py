@@ -30,7 +30,7 @@ from torch.utils.data import DataLoader
 from aura_sdk import ConfigError, ModelInputSpec
 
 from ..corpus import MANIFEST_NAME, CorpusReader, load_manifest
-from ..losses import ContrastiveLoss
+from ..losses import ContrastiveLoss, DistillationLoss, DistillationLossConfig
 from ..models import MultiModalEncoder, encoder_config
 from ..text import Split
 from ._checkpoint import Checkpoint, build_model, find_checkpoint, read_checkpoint
@@ -58,9 +58,13 @@ class _TrainModule(nn.Module):
         self.model = model
         self.loss = loss
 
-    def forward(self, inputs: dict[str, Any],
-                ids: dict[str, Tensor]) -> tuple[Tensor, dict[str, Tensor]]:
-        parts = self.loss.pair_losses(self.model(inputs), ids)
+    def forward(self, inputs: dict[str, Any], ids: dict[str, Tensor],
+                teacher: Tensor | None = None) -> tuple[Tensor, dict[str, Tensor]]:
+        features = self.model(inputs)
+        if isinstance(self.loss, DistillationLoss):
+            parts = self.loss.pair_losses(features, ids, teacher)
+        else:
+            parts = self.loss.pair_losses(features, ids)
         weights = self.loss.weights()
         total = torch.stack([weights[k] * v for k, v in parts.items()]).sum()
         return total, parts
@@ -105,15 +109,32 @@ class Trainer:
                 raise ConfigError(f"{ckpt.path} was written by a different config; use another "
                                   "out_dir or start fresh (resume=False)")
         self.text = self._text_table()
-        self.input_spec: ModelInputSpec = (ckpt.input_spec if ckpt is not None
-                                           else self._input_spec())
+        teacher_ckpt = read_checkpoint(c.distill.teacher) if c.distill is not None else None
+        init_ckpt = read_checkpoint(c.init_from) if c.init_from is not None else None
+        inherited = [k for k in (init_ckpt, teacher_ckpt) if k is not None]
+        if ckpt is not None:
+            self.input_spec: ModelInputSpec = ckpt.input_spec
+        elif inherited:
+            self.input_spec = self._inherited_spec(inherited)
+        else:
+            self.input_spec = self._input_spec()
         self.total_steps = c.steps if c.steps is not None else self._steps_from_epochs()
         if c.threads is not None and d.device.type == "cpu":
             # only now: the text tower above may use every core before the data workers start
             torch.set_num_threads(c.threads)
         torch.manual_seed(c.seed)  # the same initial weights on every rank
         self.model = build_model(c).to(d.device)
-        self.loss_fn = ContrastiveLoss(c.loss, rank=d.rank, world_size=d.world_size)
+        self.teacher: nn.Module | None = None
+        if c.distill is not None and teacher_ckpt is not None:
+            self.teacher = self._load_teacher(teacher_ckpt)
+            self.loss_fn: ContrastiveLoss = DistillationLoss(
+                DistillationLossConfig(**c.loss.model_dump(), distill=c.distill.kind,
+                                       distill_weight=c.distill.weight),
+                rank=d.rank, world_size=d.world_size)
+        else:
+            self.loss_fn = ContrastiveLoss(c.loss, rank=d.rank, world_size=d.world_size)
+        if init_ckpt is not None and ckpt is None:
+            self._init_weights(init_ckpt)
         self.module = _TrainModule(self.model, self.loss_fn).to(d.device)
         self.optimizer, self.param_names = build_optimizer(self.module, c.optim)
         self.amp_dtype = self._amp_dtype()
@@ -214,6 +235,67 @@ class Trainer:
                                        pool_axes=c.augment.enabled and c.augment.rotate)
         mean, std = d.broadcast(stats)  # type: ignore[misc]
         return c.input_spec(mean, std)
+
+    def _inherited_spec(self, sources: list[Checkpoint]) -> ModelInputSpec:
+        """The input spec of the checkpoint(s) this run starts from or distils.
+
+        A student or a fine-tuned model must see its windows exactly as the teacher or the
+        pretrained model did: same rate, window, gravity convention and statistics.
+        """
+        own = self.config.input_spec()
+        spec = sources[0].input_spec
+        for src in sources:
+            s = src.input_spec
+            if (s.sample_rate_hz, s.window_samples) != (own.sample_rate_hz,
+                                                        own.window_samples):
+                raise ConfigError(
+                    f"{src.path} takes {s.window_samples} samples at {s.sample_rate_hz:g} Hz but "
+                    f"this run's IMU encoder takes {own.window_samples} at "
+                    f"{own.sample_rate_hz:g} Hz; pick an encoder with the same rate and window")
+            if s != spec:
+                raise ConfigError(f"{sources[0].path} and {src.path} have different input specs "
+                                  "(normalisation or gravity); distil from the checkpoint you "
+                                  "start from")
+        return spec
+
+    def _load_teacher(self, teacher: Checkpoint) -> nn.Module:
+        """The frozen teacher IMU encoder, in eval mode on this rank's device."""
+        enc = teacher.build_model(self.dist.device).encoders["imu"]
+        enc.requires_grad_(False)
+        student_dim = self.model.encoders["imu"].embed_dim
+        if enc.embed_dim != student_dim:
+            raise ConfigError(f"the teacher {teacher.path} embeds in {enc.embed_dim} dimensions, "
+                              f"the student in {student_dim}; give the student "
+                              f"embed_dim={enc.embed_dim}")
+        logger.info("distilling from %s (step %d)", teacher.path, teacher.step)
+        return enc
+
+    def _init_weights(self, source: Checkpoint) -> None:
+        """Copy every same-shaped tensor of ``source`` into the fresh model (fine-tuning)."""
+        tensors = source.model_tensors(self.dist.device)
+        scale = tensors.pop("logit_scale", None)
+        own = self.model.state_dict()
+        taken = {k: v for k, v in tensors.items() if k in own and v.shape == own[k].shape}
+        missing = sorted(k for k in own if k.startswith("encoders.imu.") and k not in taken)
+        if missing:
+            raise ConfigError(f"{source.path} does not hold this run's IMU encoder ("
+                              f"{len(missing)} tensors missing or of another shape, e.g. "
+                              f"{missing[0]}); init_from needs a checkpoint of the same IMU "
+                              "encoder preset")
+        self.model.load_state_dict(taken, strict=False)
+        if scale is not None:
+            with torch.no_grad():
+                self.loss_fn.logit_scale.copy_(scale.reshape(()))
+        logger.info("initialised %d of %d tensors from %s (step %d)", len(taken), len(own),
+                    source.path, source.step)
+
+    def teacher_embeddings(self, imu: Tensor) -> Tensor | None:
+        """The frozen teacher's embeddings of a batch (``None`` when not distilling)."""
+        if self.teacher is None:
+            return None
+        with torch.no_grad(), self._autocast():
+            out: Tensor = self.teacher(imu)
+        return out
 
     def _steps_from_epochs(self) -> int:
         c = self.config
@@ -350,12 +432,13 @@ class Trainer:
             self.positions[reader] = (epoch, index + 1)
             self.batches += 1
             inputs, ids = self._inputs(batch)
+            teacher = self.teacher_embeddings(inputs["imu"])
             last = micro == c.grad_accum - 1
             sync = (self.ddp.no_sync() if d.distributed and not last  # type: ignore[operator]
                     else contextlib.nullcontext())
             with sync:
                 with self._autocast():
-                    loss, parts = self.ddp(inputs, ids)
+                    loss, parts = self.ddp(inputs, ids, teacher)
                 scaled = loss / c.grad_accum
                 if self.scaler is not None:
                     self.scaler.scale(scaled).backward()
@@ -416,9 +499,11 @@ class Trainer:
         c, d = self.config, self.dist
         end = self.total_steps if stop_at is None else min(stop_at, self.total_steps)
         result = TrainResult(step=self.step)
-        pairs = [f"loss_{m}" for m in c.loss.pairs]
-        val = ["val_loss", *[f"val_{p}" for p in pairs],
+        pairs = [f"loss_{m}" for m in self.loss_fn.weights()]
+        val = ["val_loss", *[f"val_loss_{m}" for m in c.loss.pairs],
                *[f"val_top1_{m}" for m in c.loss.pairs]]
+        if self.teacher is not None:
+            val.append("val_teacher_cos")
         sink = (MetricsLogger(self.out_dir, ["epoch", "lr", "loss", *pairs, "temperature",
                                              "grad_norm", "samples_per_s", "elapsed_s", *val],
                               resume_step=self.step) if d.is_main else None)
