@@ -346,7 +346,7 @@ def derive(rows: list[dict[str, Any]], info: BundleInfo, peak_gflops: float | No
             src = r.get("flops_source")
         else:
             flops, src = b_flops, b_src
-            if r["id"].startswith("ort-cpu") and r.get("precision") == "int8":
+            if flops is not None and r.get("precision") == "int8":
                 src = f"{src} (fp32-equivalent operations)"
         r["flops_per_window"] = flops
         r["flops_source"] = src

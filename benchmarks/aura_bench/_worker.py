@@ -113,7 +113,9 @@ def _ort_job(spec: dict[str, Any]) -> dict[str, Any]:
     t0 = time.perf_counter()
     bundle = read_bundle(spec["bundle"])
     precision = spec["precision"]
-    providers = spec.get("providers") or ["CPUExecutionProvider"]
+    # JSON turned (name, options) pairs into lists; onnxruntime wants tuples
+    providers = [tuple(p) if isinstance(p, list) else p
+                 for p in spec.get("providers") or ["CPUExecutionProvider"]]
     options = ort.SessionOptions()
     if spec.get("threads"):
         options.intra_op_num_threads = int(spec["threads"])
