@@ -196,3 +196,32 @@ def test_compare_student_falls_back_to_the_seen_activities() -> None:
     c = compare_student(_eval(10, 10, None, 0.6), _eval(2, 2, None, 0.5))
     assert c["headline"] == "zero_shot_seen_macro_f1"
     assert c["macro_f1_gap_points"] == pytest.approx(10.0) and c["within_3_points"] is False
+
+
+def test_a_slim_checkpoint_keeps_the_imu_encoder_and_its_input(teacher: Path,
+                                                               tmp_path: Path) -> None:
+    from aura_training.train import slim_checkpoint
+
+    slim = slim_checkpoint(teacher, tmp_path / "slim")
+    full, _, spec = load_checkpoint(teacher)
+    model, cfg, slim_spec = load_checkpoint(slim)
+    assert set(model.encoders) == {"imu", "text"}  # type: ignore[operator]
+    assert cfg.loss.pairs == {"text": 1.0} and slim_spec == spec
+    for k, v in full.encoders["imu"].state_dict().items():  # type: ignore[index, union-attr]
+        torch.testing.assert_close(model.encoders["imu"].state_dict()[k], v,  # type: ignore[index, union-attr]
+                                   rtol=0, atol=0)
+    assert read_checkpoint(slim).temperature == pytest.approx(read_checkpoint(teacher).temperature)
+    assert (slim / "optimizer.safetensors").stat().st_size < 200  # no optimiser moments
+
+
+def test_the_shipped_teacher_loads_as_the_default_imu_xs_teacher() -> None:
+    from aura_training.train import default_teacher_path
+
+    model, cfg, spec = load_checkpoint(default_teacher_path())
+    imu = model.encoders["imu"]  # type: ignore[index]
+    assert cfg.model["imu"] == "imu-xs" and set(model.encoders) == {"imu", "text"}  # type: ignore[operator]
+    assert (spec.sample_rate_hz, spec.window_samples) == (50.0, 250)
+    x = torch.randn(2, 250, 6, generator=torch.Generator().manual_seed(0))
+    with torch.no_grad():
+        y = imu(x)
+    torch.testing.assert_close(y.norm(dim=-1), torch.ones(2))

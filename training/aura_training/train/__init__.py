@@ -18,6 +18,7 @@ from ._checkpoint import (
     find_checkpoint,
     load_checkpoint,
     read_checkpoint,
+    slim_checkpoint,
 )
 from ._config import (
     AugmentConfig,
@@ -32,6 +33,7 @@ from ._data import DEFAULT_INPUT_SPEC, ClipWindower, WindowItem, WindowStream, s
 from ._metrics import read_metrics
 from ._optim import lr_at
 from ._presets import PRESETS, preset_config
+from ._shipped import DEFAULT_TEACHER_DIR, default_teacher_path
 from ._stats import compute_norm_stats, stream_mix
 from ._text import TextTable
 from ._trainer import Trainer, TrainResult
@@ -39,6 +41,7 @@ from ._trainer import Trainer, TrainResult
 __all__ = [
     "CHECKPOINT_FORMAT",
     "DEFAULT_INPUT_SPEC",
+    "DEFAULT_TEACHER_DIR",
     "MIRROR",
     "PRESETS",
     "AugmentConfig",
@@ -56,6 +59,7 @@ __all__ = [
     "WindowStream",
     "augment_imu",
     "compute_norm_stats",
+    "default_teacher_path",
     "find_checkpoint",
     "load_checkpoint",
     "load_config",
@@ -64,6 +68,7 @@ __all__ = [
     "random_rotation",
     "read_checkpoint",
     "read_metrics",
+    "slim_checkpoint",
     "stream_mix",
     "stream_windows",
 ]

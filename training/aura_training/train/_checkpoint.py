@@ -45,6 +45,7 @@ __all__ = [
     "load_checkpoint",
     "read_checkpoint",
     "save_checkpoint",
+    "slim_checkpoint",
 ]
 
 logger = logging.getLogger(__name__)
@@ -286,3 +287,54 @@ def load_checkpoint(
     model = ckpt.build_model(device)
     out: nn.Module = model.encoders["imu"] if imu_only else model
     return out, ckpt.config, ckpt.input_spec
+
+
+def slim_checkpoint(src: str | os.PathLike[str], dst: str | os.PathLike[str], *,
+                    keep: tuple[str, ...] = ("imu", "text")) -> Path:
+    """Write a checkpoint holding only the ``keep`` encoders, for shipping and fine-tuning.
+
+    The result is a complete checkpoint (:func:`load_checkpoint` and ``init_from`` /
+    ``distill.teacher`` read it): the kept encoders' weights and the temperature, the
+    input spec, an empty optimiser state, and the config reduced to the kept modalities
+    (loss pairs of the dropped ones removed). ``state.json`` records the original run,
+    step, metrics and training time.
+
+    Raises:
+        ConfigError: no checkpoint at ``src``, or ``keep`` lacks ``"imu"``.
+    """
+    from safetensors.torch import save
+
+    if "imu" not in keep:
+        raise ConfigError("a slim checkpoint must keep the IMU encoder")
+    ck = read_checkpoint(src)
+    cfg = ck.config
+    mods = [m for m in cfg.model if m in keep and m in cfg.modalities]
+    pairs = {m: w for m, w in cfg.loss.pairs.items() if m in mods}
+    if not pairs:
+        raise ConfigError(f"{ck.path} trained none of {list(keep)} against the IMU")
+    slim_cfg = cfg.model_copy(update={
+        "model": {m: cfg.model[m] for m in mods},
+        "loss": cfg.loss.model_copy(update={"pairs": pairs})})
+    tensors = {k: v for k, v in ck.model_tensors().items()
+               if k == "logit_scale" or k.split(".")[1] in mods}
+    out = Path(dst)
+    tmp = out.with_name(f".tmp-{out.name}-{os.getpid()}")
+    if tmp.exists():
+        shutil.rmtree(tmp)
+    tmp.mkdir(parents=True)
+    meta = {"format": CHECKPOINT_FORMAT, "version": str(CHECKPOINT_VERSION),
+            "step": str(ck.step)}
+    _fsync_write(tmp / "model.safetensors", save(tensors, metadata=meta))
+    _fsync_write(tmp / "optimizer.safetensors", save({}, metadata=meta))
+    _fsync_write(tmp / "config.json", _json_bytes(slim_cfg.model_dump(mode="json")))
+    _fsync_write(tmp / "input_spec.json", _json_bytes(ck.input_spec.model_dump(mode="json")))
+    keep_state = {k: ck.state[k] for k in ("elapsed_s", "samples_seen", "metrics", "torch")
+                  if k in ck.state}
+    state = {"format": CHECKPOINT_FORMAT, "version": CHECKPOINT_VERSION, "step": ck.step,
+             **keep_state, "slim": {"from": str(ck.path), "kept": mods,
+                                    "dropped": [m for m in cfg.model if m not in mods]}}
+    _fsync_write(tmp / "state.json", _json_bytes(state))
+    if out.exists():
+        shutil.rmtree(out)
+    tmp.rename(out)
+    return out
