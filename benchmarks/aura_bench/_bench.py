@@ -169,6 +169,19 @@ def compute_ratios(rows: list[dict[str, Any]], e2e: dict[str, Any] | None,
     return out
 
 
+def _encoder_share(streaming: dict[str, Any], reference: dict[str, Any] | None) -> None:
+    """Estimate the encoder's share of each streaming run's CPU from the raw encoder row.
+
+    Windows x the raw batch-1 median (one core, ``--threads 1`` makes that exact) over the
+    recogniser's CPU seconds: how much of a stream's cost is the model at all.
+    """
+    p50 = batch1_p50(reference)
+    for run in (streaming["e2e"], *streaming["scale"]):
+        run["encoder_cpu_share_est"] = (
+            None if p50 is None or not run.get("cpu_s") else
+            run["events"] * p50 / 1e3 / run["cpu_s"])
+
+
 @contextmanager
 def _quiet(name: str) -> Iterator[None]:
     """Hold a logger at ERROR (the SDK warns on every expected end-of-stream disconnect)."""
@@ -261,6 +274,8 @@ def run_bench(cfg: BenchConfig, progress: Progress | None = None) -> dict[str, A
                   "reason": found.get("reason") or "not requested: run aura bench --jetson"}
     extras = _extras(say) if cfg.extras else {"status": "skipped",
                                                "reason": "--quick (the full run includes them)"}
+    _encoder_share(streaming, next((r for r in rows if r["id"] == streaming["reference_row"]),
+                                   None))
     ratios = compute_ratios(rows, streaming["e2e"], streaming["reference_row"], info.role)
     cfg_json = {k: (str(v) if isinstance(v, Path) else v) for k, v in asdict(cfg).items()}
     info_json = {k: (str(v) if isinstance(v, Path) else v) for k, v in asdict(info).items()}

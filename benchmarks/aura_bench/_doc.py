@@ -138,8 +138,20 @@ def doc_markdown(res: dict[str, Any], image_prefix: str) -> str:
     cmd = res["environment"].get("command") or "aura bench --out docs/bench --doc " \
         "docs/benchmarks.md"
     body = _demote(markdown(res, image_prefix=image_prefix)).strip("\n")
+    teacher: dict[str, Any] = next(
+        (r for r in res["encoders"] if r["id"] == "torch-teacher"), {})
+    model = teacher.get("model") if isinstance(teacher.get("model"), dict) else None
+    if model is None:
+        who = f"The torch teacher row did not run ({teacher.get('reason')})."
+    elif model.get("random_weights"):
+        who = ("The torch teacher row times the imu-xs preset with random weights (no teacher "
+               f"checkpoint was found: {model.get('source')}); its latency is real, its "
+               "outputs are not.")
+    else:
+        who = (f"The torch teacher row loads `{model.get('path')}` ({model.get('source')}; run "
+               f"{model.get('run')!r}, {model.get('architecture')}).")
     return (_INTRO.format(command=cmd) + "## Reference results\n\n"
-            + f"The tables below are `{image_prefix}bench.md` of that run.\n\n"
+            + f"The tables below are `{image_prefix}bench.md` of that run. {who}\n\n"
             + body + "\n\n" + _JETSON)
 
 

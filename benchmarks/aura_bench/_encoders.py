@@ -355,11 +355,16 @@ def derive(rows: list[dict[str, Any]], info: BundleInfo, peak_gflops: float | No
         gpu = not (r["id"].startswith("torch-") or r["id"].startswith("ort-cpu"))
         achieved = None if flops is None else flops * best["windows_per_s"] / 1e9
         r["achieved_gflops"] = achieved
+        b1 = next((b for b in r["batches"] if b["batch"] == 1), None)
+        r["achieved_gflops_batch1"] = (None if flops is None or b1 is None
+                                       else flops * b1["windows_per_s"] / 1e9)
         if gpu:
             r["fraction_of_peak"] = None
+            r["fraction_of_peak_batch1"] = None
             r["fraction_of_peak_note"] = "GPU row: the peak probe measures the CPU"
         else:
             r["fraction_of_peak"] = ratio(achieved, peak_gflops)
+            r["fraction_of_peak_batch1"] = ratio(r["achieved_gflops_batch1"], peak_gflops)
         rss = r.get("rss_mb") or {}
         if rss.get("peak") is not None and rss.get("after_imports") is not None:
             r["rss_growth_mb"] = round(rss["peak"] - rss["after_imports"], 2)

@@ -6,7 +6,7 @@ from typing import Any
 
 from ._stats import get
 
-__all__ = ["markdown", "row_label"]
+__all__ = ["findings", "markdown", "row_label"]
 
 
 def _f(x: Any, fmt: str = ".3g", none: str = "n/a") -> str:
@@ -16,6 +16,10 @@ def _f(x: Any, fmt: str = ".3g", none: str = "n/a") -> str:
         return format(float(x), fmt)
     except (TypeError, ValueError):
         return str(x)
+
+
+def _pct(x: Any) -> str:
+    return "n/a" if x is None else f"{100 * float(x):.1f} %"
 
 
 def _mb(n: Any) -> str:
@@ -67,11 +71,62 @@ def _ratio_lines(res: dict[str, Any]) -> list[str]:
     return lines
 
 
+def findings(res: dict[str, Any]) -> list[str]:
+    """What the numbers of this run say, in sentences computed from them."""
+    out = []
+    s = res["streaming"]
+    ref = next((r for r in res["encoders"] if r["id"] == s["reference_row"]
+                and r.get("status") == "ok"), None)
+    if ref and ref.get("fraction_of_peak") is not None:
+        best = ref["best_throughput"]
+        out.append(
+            f"The encoder the recogniser runs ({ref['id']}) reaches "
+            f"{_pct(ref.get('fraction_of_peak_batch1'))} of this machine's measured float32 "
+            f"GEMM peak ({_f(res['peak']['best_gflops'], '.0f')} GFLOP/s) at batch 1 and "
+            f"{_pct(ref['fraction_of_peak'])} at its best batch ({best['batch']}).")
+    e = s["e2e"]
+    lat = e.get("latency") or {}
+    raw = get(res, "ratios", "e2e_vs_raw_encoder", "raw_p50_ms")
+    if lat and raw is not None:
+        out.append(
+            f"End to end (bytes -> LabelEvent) takes {_f(lat['p50_ms'])} ms at p50 against "
+            f"{_f(raw)} ms for the raw encoder; the inference call alone, as the recogniser "
+            f"waits for it (thread hand-off included), takes "
+            f"{_f(e.get('sdk_inference_ms_per_window'))} ms per window.")
+    scale = [r for r in s["scale"] if r.get("latency")]
+    kept = [r for r in scale if r.get("keeps_up")]
+    lost = [r for r in scale if not r.get("keeps_up")]
+    if scale and not lost:
+        out.append(f"One recogniser kept up with every stream count tried, up to "
+                   f"{scale[-1]['streams']} (p99 {_f(scale[-1]['latency']['p99_ms'])} ms).")
+    elif lost:
+        first = lost[0]
+        head = (f"One recogniser kept up with {kept[-1]['streams']} streams (p99 "
+                f"{_f(kept[-1]['latency']['p99_ms'])} ms); at " if kept else "At ")
+        out.append(
+            head + f"{first['streams']} streams it fell behind: p99 "
+            f"{_f(first['latency']['p99_ms'] / 1e3)} s, "
+            f"{_f(first['events_per_s'], '.1f')} of {_f(first['events_per_s_offered'], '.1f')} "
+            f"events/s offered, its process busy {_f(first.get('cores_busy'), '.2f')} cores. "
+            "Stream processing (TCP reads, decoding, clock mapping, resampling, windowing, "
+            "scoring) runs on one asyncio event loop, so one recogniser process gets one core "
+            "for it; inference runs in a worker thread.")
+    shares = [r["encoder_cpu_share_est"] for r in s["scale"]
+              if r.get("encoder_cpu_share_est") is not None]
+    if shares:
+        out.append(
+            f"The encoder is an estimated {_pct(min(shares))} to {_pct(max(shares))} of the "
+            "recogniser's CPU across the scale runs: a stream's cost is the per-packet Python "
+            "work around the model, not the model.")
+    return out
+
+
 def _encoder_lines(res: dict[str, Any]) -> list[str]:
     ok = [r for r in res["encoders"] if r.get("status") == "ok"]
     lines = [
         "| row | model | backend | precision | size | FLOPs / window | batch-1 p50 / p90 / p99 "
-        "(ms) | best windows/s (batch) | GFLOP/s | of peak | RSS peak / growth (MB) |",
+        "(ms) | best windows/s (batch) | GFLOP/s | of peak, batch 1 / best | RSS peak / growth "
+        "(MB) |",
         "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
     for r in ok:
@@ -79,7 +134,7 @@ def _encoder_lines(res: dict[str, Any]) -> list[str]:
         lat = (f"{_f(b1['p50_ms'])} / {_f(b1['p90_ms'])} / {_f(b1['p99_ms'])}" if b1
                else "n/a")
         best = r.get("best_throughput") or {}
-        frac = r.get("fraction_of_peak")
+        frac, frac1 = r.get("fraction_of_peak"), r.get("fraction_of_peak_batch1")
         rss = r.get("rss_mb") or {}
         flops = r.get("flops_per_window")
         lines.append(
@@ -87,7 +142,7 @@ def _encoder_lines(res: dict[str, Any]) -> list[str]:
             f"{_mb(r.get('size_bytes'))} | {_f(flops / 1e6, '.1f') + ' M' if flops else 'n/a'}"
             f" | {lat} | {_f(best.get('windows_per_s'), ',.0f')} ({best.get('batch')}) | "
             f"{_f(r.get('achieved_gflops'), '.2f')} | "
-            f"{_f(100 * frac, '.1f') + ' %' if frac is not None else 'n/a'} | "
+            f"{_pct(frac1)} / {_pct(frac)} | "
             f"{_f(rss.get('peak'), '.0f')} / {_f(r.get('rss_growth_mb'), '.0f')} |")
     lines += ["", "Throughput by batch size:", "",
               "| row | batch | p50 (ms) | p99 (ms) | windows/s | runs |",
@@ -130,20 +185,23 @@ def _stream_lines(res: dict[str, Any]) -> list[str]:
         f"{e['speed']:g}x, a window every {e['hop_s']:g} s; latency from the arrival of the "
         "bytes that complete a window to its LabelEvent.",
         "",
-        "| events | p50 (ms) | p90 (ms) | p99 (ms) | max (ms) | SDK inference per window (ms) "
-        "| CPU s per stream-second |",
-        "| --- | --- | --- | --- | --- | --- | --- |",
+        "| events | p50 (ms) | p90 (ms) | p99 (ms) | max (ms) | inference call per window, as "
+        "the recogniser waits for it (ms) | CPU s per stream-second | encoder share of CPU "
+        "(est.) |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- |",
         f"| {e['events']} | {_f(lat.get('p50_ms'))} | {_f(lat.get('p90_ms'))} | "
         f"{_f(lat.get('p99_ms'))} | {_f(lat.get('max_ms'))} | "
-        f"{_f(e.get('sdk_inference_ms_per_window'))} | {_f(e['cpu_s_per_stream_per_s'])} |",
+        f"{_f(e.get('sdk_inference_ms_per_window'))} | {_f(e['cpu_s_per_stream_per_s'])} | "
+        f"{_pct(e.get('encoder_cpu_share_est'))} |",
         "",
         "Gateway scale: N wrists into one LiveRecognizer (windows ready together share one "
         "inference call; wrists start staggered over one hop). CPU is this process's "
         "(every thread), per stream per second of data.",
         "",
         "| streams | speed | real-time equivalent | events | events/s (offered) | p50 (ms) | "
-        "p99 (ms) | CPU s per stream-s | streams per core | windows per call |",
-        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+        "p99 (ms) | keeps up | CPU s per stream-s | streams per core | cores busy | encoder "
+        "share of CPU (est.) | windows per call |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
     for r in s["scale"]:
         la = r.get("latency") or {}
@@ -151,8 +209,9 @@ def _stream_lines(res: dict[str, Any]) -> list[str]:
             f"| {r['streams']} | {r['speed']:g}x | {r['realtime_stream_equivalents']:g} | "
             f"{r['events']} | {_f(r['events_per_s'], '.1f')} "
             f"({_f(r['events_per_s_offered'], '.1f')}) | {_f(la.get('p50_ms'))} | "
-            f"{_f(la.get('p99_ms'))} | "
+            f"{_f(la.get('p99_ms'))} | {'yes' if r.get('keeps_up') else '**no**'} | "
             f"{_f(r['cpu_s_per_stream_per_s'])} | {_f(r.get('streams_per_core'), '.0f')} | "
+            f"{_f(r.get('cores_busy'), '.2f')} | {_pct(r.get('encoder_cpu_share_est'))} | "
             f"{_f(r.get('windows_per_inference_call'), '.2f')} |")
     return lines
 
@@ -228,8 +287,12 @@ def _header(res: dict[str, Any]) -> list[str]:
 
 def markdown(res: dict[str, Any], image_prefix: str = "") -> str:
     """The report as markdown; plots are linked as ``{image_prefix}latency_cdf.png`` etc."""
+    found = findings(res)
     lines = ["# AURA benchmark report", "", *_header(res), "", "## Headline ratios", "",
-             *_ratio_lines(res), "", "## Encoder latency, throughput, memory and FLOPs", "",
+             *_ratio_lines(res), ""]
+    if found:
+        lines += ["Findings of this run:", "", *[f"* {x}" for x in found], ""]
+    lines += ["## Encoder latency, throughput, memory and FLOPs", "",
              *_encoder_lines(res), "", "## Machine peak (float32 GEMM probe)", "",
              *_peak_lines(res), "", "## End-to-end streaming latency and gateway scale", "",
              *_stream_lines(res), "", "## Jetson", "", *_jetson_lines(res), "",

@@ -191,6 +191,9 @@ def run_streams(model: AuraModel, streams: int, seconds: float, *, speed: float 
     else:
         out["latency"] = None
         out["cdf_ms"] = []
+    # kept up: every window came out, and even the slow ones within one hop (no backlog grew)
+    out["keeps_up"] = bool(lat.size and lat.size >= streams * expected
+                           and out["latency"]["p99_ms"] < hop * 1e3 and not raw["timed_out"])
     with contextlib.suppress(ZeroDivisionError, TypeError):
         # streams one core could carry at this cost (the recogniser's share only)
         out["streams_per_core"] = 1.0 / out["cpu_s_per_stream_per_s"]

@@ -183,9 +183,11 @@ def _torch_model(source: dict[str, Any]) -> tuple[Any, int, int, dict[str, Any]]
         model, config, spec = load_checkpoint(path, imu_only=True)
         model.eval()
         cfg = getattr(model, "config", None)
+        names = getattr(config, "model", None)  # {"imu": "imu-xs", ...} or a model of it
+        arch = names.get("imu") if isinstance(names, dict) else getattr(names, "imu", None)
         desc = {"source": origin, "path": str(path), "random_weights": False,
                 "run": getattr(config, "name", None),
-                "architecture": getattr(getattr(config, "model", None), "imu", None),
+                "architecture": arch if isinstance(arch, str) else None,
                 "class": type(model).__name__,
                 "config": None if cfg is None or not hasattr(cfg, "model_dump")
                 else cfg.model_dump(mode="json")}

@@ -71,6 +71,22 @@ def test_worker_torch_job_counts_flops_of_its_model_and_of_other_architectures()
     assert res["threads"].endswith("1 threads")
 
 
+def test_auto_teacher_falls_back_to_random_imu_xs_and_says_why(monkeypatch) -> None:
+    import aura_training.train as train
+    from aura_bench._worker import _torch_model
+
+    def absent():
+        raise ConfigError("no teacher checkpoint shipped (test)")
+
+    monkeypatch.setattr(train, "default_teacher_path", absent, raising=False)
+    model, window, channels, desc = _torch_model({"kind": "auto"})
+    assert desc["random_weights"] is True and desc["architecture"] == "imu-xs"
+    assert "no teacher checkpoint shipped (test)" in desc["source"]
+    assert (window, channels) == (250, 6) and type(model).__name__ == "ImuTransformer"
+    monkeypatch.delattr(train, "default_teacher_path")  # an aura_training without the helper
+    assert _torch_model({"kind": "auto"})[3]["random_weights"] is True
+
+
 def test_worker_reports_unknown_jobs_and_bad_precisions(toy) -> None:
     assert run_worker({"job": "nope"})["status"] == "failed"
     bad = run_worker({"job": "ort", "bundle": str(toy), "precision": "fp16", "batches": [1]})
