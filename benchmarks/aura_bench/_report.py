@@ -278,6 +278,12 @@ def _header(res: dict[str, Any]) -> list[str]:
         lines += ["", f"> Other jobs were running: load average {load[0]:.1f} on {cpus} CPUs "
                       "when this run started. Every number here shares the CPU with them; "
                       "ratios (measured in the same run) are more robust than absolute times."]
+        if not cfg["threads"] and cpus > 1:
+            lines += [">", "> With each library's default thread count on a busy machine, "
+                           "intra-op thread pools can stall waiting for each other (torch "
+                           "eager most of all), which can inflate latencies many times over "
+                           "and makes ratios against torch meaningless; rerun with "
+                           "`--threads 1`."]
     lines += ["", f"Bundle: {b['name']} v{b['version']} at `{b['path']}`, role "
                   f"**{b['role']}** ({b['role_evidence']}); {_mb(b['bundle_bytes'])}, "
                   f"encoders {', '.join(b['precisions'])}, window {b['window'][0]} x "
