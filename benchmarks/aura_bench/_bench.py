@@ -197,11 +197,10 @@ def _quiet(name: str) -> Iterator[None]:
 def _streaming(cfg: BenchConfig, path: Path, say: Progress) -> dict[str, Any]:
     from aura_sdk import load_bundle
 
-    from ._streaming import pin_threads, reference_row_id, run_streams
+    from ._streaming import reference_row_id, run_streams
 
     with _quiet("aura_sdk.bundle"):
-        model = load_bundle(path)
-    pin_threads(model, cfg.threads)
+        model = load_bundle(path, threads=cfg.threads)
     ref = reference_row_id(model)
     out: dict[str, Any] = {"model": repr(model), "reference_row": ref,
                            "threads": cfg.threads or "onnxruntime default"}

@@ -250,7 +250,7 @@ def plan_rows(info: BundleInfo, plan: EncoderPlan) -> list[dict[str, Any]]:
 
             # TensorRT builds fp16 kernels from the fp32 graph itself (trt_fp16_enable)
             onnx_prec = prec if tag == "cuda" else "fp32"
-            provs = select_providers(tag if tag == "cuda" else "tensorrt",
+            provs = select_providers("cuda" if tag == "cuda" else "tensorrt",
                                      cache_dir=plan.cache_dir, fp16=prec == "fp16")
             rows.append({**row, "job": {"job": "ort", "bundle": str(info.path),
                                         "precision": onnx_prec, "providers": provs,

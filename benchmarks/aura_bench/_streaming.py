@@ -29,26 +29,10 @@ from aura_sdk.live import StreamConfig
 
 from ._stats import cdf_points, latency_summary
 
-__all__ = ["pin_threads", "reference_row_id", "run_streams"]
+__all__ = ["reference_row_id", "run_streams"]
 
 #: the virtual wrists' sample rate: a common wearable rate, resampled to the model's
 DEVICE_RATE_HZ = 100.0
-
-
-def pin_threads(model: AuraModel, threads: int | None) -> None:
-    """Rebuild ``model``'s onnxruntime session with ``threads`` intra-op threads.
-
-    ``load_bundle`` takes no session options yet, so this reaches into the model; it does
-    nothing for ``None`` or a non-onnxruntime backend.
-    """
-    session = getattr(model, "_session", None)
-    if not threads or session is None:
-        return
-    import onnxruntime as ort
-
-    opts = ort.SessionOptions()
-    opts.intra_op_num_threads = int(threads)
-    model._session = model.bundle.create_session(model.precision, model.providers, opts)
 
 
 def reference_row_id(model: AuraModel) -> str:

@@ -59,6 +59,7 @@ def load_bundle(
     device: DeviceName = "auto",
     backend: Backend = "auto",
     providers: Sequence[Any] | None = None,
+    threads: int | None = None,
 ) -> AuraModel:
     """Load a model bundle and return a ready :class:`AuraModel`.
 
@@ -73,6 +74,8 @@ def load_bundle(
             device and cached beside the bundle), or ``"auto"``: native TensorRT where its
             Python API is installed and ``device`` allows a GPU, else onnxruntime.
         providers: explicit onnxruntime providers (overrides ``device``).
+        threads: onnxruntime intra-op threads of the encoder (``None``: onnxruntime's
+            default, one per core). On a shared or busy CPU, 1 avoids oversubscription.
 
     Raises:
         BundleError: the bundle is refused (its subclasses say why, naming the file).
@@ -81,7 +84,7 @@ def load_bundle(
     """
     bundle = read_bundle(_default_bundle_path() if path is None else path, trust)
     return AuraModel(bundle, precision=precision, device=device, backend=backend,
-                     providers=providers)
+                     providers=providers, threads=threads)
 
 
 class AuraModel:
@@ -90,14 +93,14 @@ class AuraModel:
     Args:
         bundle: a validated bundle from :func:`aura_sdk.bundle.read_bundle`.
         precision: see :func:`load_bundle`.
-        device, backend, providers: see :func:`load_bundle`.
+        device, backend, providers, threads: see :func:`load_bundle`.
         load_enrollments: add the labels enrolled earlier for this exact bundle.
     """
 
     def __init__(
         self, bundle: Bundle, *, precision: Precision = "auto", device: DeviceName = "auto",
         backend: Backend = "auto", providers: Sequence[Any] | None = None,
-        load_enrollments: bool = True,
+        load_enrollments: bool = True, threads: int | None = None,
     ) -> None:
         self.bundle = bundle
         self.manifest = bundle.manifest
@@ -124,7 +127,16 @@ class AuraModel:
                                   "tensorrt")
             self.providers = list(providers) if providers is not None else select_providers(
                 device, cache_dir=self._cache_dir(), fp16=precision == "fp16")
-            self._session = bundle.create_session(precision, self.providers)
+            options = None
+            if threads is not None:
+                if threads < 1:
+                    raise ConfigError(f"threads must be >= 1 (or None for onnxruntime's "
+                                      f"default), got {threads}")
+                import onnxruntime as ort
+
+                options = ort.SessionOptions()
+                options.intra_op_num_threads = int(threads)
+            self._session = bundle.create_session(precision, self.providers, options)
             self._input = self._session.get_inputs()[0].name
             self._output = self._session.get_outputs()[0].name
             self.backend = "onnxruntime"

@@ -159,3 +159,11 @@ def test_enrolled_labels_persist_beside_the_bundle_for_that_bundle_only(tmp_path
     (tmp_path / "q.aura.enrolled.npz").write_bytes(b"not an npz")
     assert len(load_bundle(str(other)).labels) == 4
     assert "unreadable" in caplog.text
+
+
+def test_pinned_threads_give_the_same_embeddings(bundle_path, model) -> None:
+    one = load_bundle(bundle_path, precision="fp32", threads=1)
+    x = np.random.default_rng(5).normal(size=(3, WINDOW, 6)).astype(np.float32)
+    np.testing.assert_allclose(one.embed_windows(x), model.embed_windows(x), atol=1e-6)
+    with pytest.raises(ConfigError, match="threads must be >= 1"):
+        load_bundle(bundle_path, precision="fp32", threads=0)
