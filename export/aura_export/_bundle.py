@@ -158,6 +158,21 @@ def _encoder_info(model: Any) -> tuple[str, int, dict[str, JsonValue]]:
     return type(model).__name__, params, dumped
 
 
+def _flops(model: Any, spec: ModelInputSpec) -> int | None:
+    """Forward FLOPs of one window (multiply-add = 2), so a device without torch can say how
+    close to its peak the encoder runs; ``None`` for a model the counter cannot trace."""
+    import torch
+
+    from aura_training.models._common import count_flops
+
+    try:
+        x = torch.zeros(1, spec.window_samples, 6)
+        return int(count_flops(model, x))
+    except (RuntimeError, TypeError, ValueError) as exc:
+        logger.warning("FLOPs of %s not counted: %s", type(model).__name__, exc)
+        return None
+
+
 def _gate(report: AgreementReport, bound: float) -> None:
     if report.cosine_mean < bound:
         raise ParityError(
@@ -318,7 +333,8 @@ def export_bundle(
     enc_name, params, enc_config = _encoder_info(model)
     training: dict[str, JsonValue] = {
         "trained": trained,
-        "encoder": {"class": enc_name, "parameters": params, "config": enc_config},
+        "encoder": {"class": enc_name, "parameters": params, "config": enc_config,
+                    "flops_per_window": _flops(model, input_spec)},
         "export": {
             "seed": seed, "opset": onnx_export.opset,
             "simplify": {"method": onnx_export.simplify.method,

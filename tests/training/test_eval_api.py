@@ -10,7 +10,7 @@ import aura_training.eval as ev
 
 EXPECTED = {
     "DEFAULT_KS", "DEFAULT_LOCATIONS", "EVAL_FORMAT", "EVAL_VERSION", "PAPER_REFERENCE",
-    "ClassificationMetrics", "ComparisonRun", "ComparisonSection", "ComparisonSpec",
+    "BundleRef", "ClassificationMetrics", "ComparisonRun", "ComparisonSection", "ComparisonSpec",
     "EmbeddedWindows", "EvalConfig", "EvalWindow", "FinetuneConfig", "FinetuneResult",
     "LogisticRegression", "ProbeResult", "RetrievalMetrics", "WindowStats",
     "checkpoint_provenance", "classification_metrics", "clip_imu_windows", "confusion_matrix",

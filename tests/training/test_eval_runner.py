@@ -203,7 +203,32 @@ def test_comparison_document_from_two_evaluations(runs: dict[str, Path],
     for cmd in ("aura data synth --minutes 4", "aura train --config four.yaml", a["command"],
                 b["command"], "aura eval --compare spec.yaml"):
         assert cmd in regen
+    mflops = a["model"]["encoders"]["imu"]["flops"] / 1e6
+    assert f"| IMU encoder MFLOPs per window | {mflops:.4f} |" in doc
     with pytest.raises(ConfigError, match="cannot read"):
         write_comparison(spec.model_copy(update={"sections": (ComparisonSection(
             title="x", runs=(ComparisonRun(name="ghost", eval=str(tmp_path / "none.json")),)),)}),
             tmp_path / "x.md")
+
+
+def test_comparison_document_shows_the_bundles_export_checks(runs: dict[str, Path],
+                                                             tmp_path: Path) -> None:
+    from aura_sdk import load_bundle
+    from aura_sdk.bundle import read_bundle
+    from aura_training.eval import BundleRef
+
+    default = Path(load_bundle().bundle.path)
+    spec = ComparisonSpec(
+        sections=(ComparisonSection(title="one", runs=(
+            ComparisonRun(name="4-mod", eval=str(runs["four"])),)),),
+        bundles=(BundleRef(name="default", path=str(default),
+                           export_command="aura export --checkpoint RUN --out default.aura"),))
+    doc = write_comparison(spec, tmp_path / "r.md").read_text()
+    m = read_bundle(default).manifest.metrics
+    assert "## Exported bundles" in doc
+    assert f"| int8 macro-F1 | {m['agreement.int8.macro_f1']:.4f} |" in doc
+    assert f"| labels | {len(read_bundle(default).prototypes.labels)} |" in doc
+    assert "aura export --checkpoint RUN --out default.aura" in doc.split("## Regenerate")[1]
+    with pytest.raises(ConfigError, match="ghost"):
+        write_comparison(spec.model_copy(update={"bundles": (
+            BundleRef(name="ghost", path=str(tmp_path / "none.aura")),)}), tmp_path / "x.md")

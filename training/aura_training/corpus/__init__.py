@@ -21,6 +21,7 @@ from ._manifest import (
 )
 from ._reader import CorpusReader, assign_shards
 from ._sample import MOCAP_FPS, VIDEO_FPS, Caption, ImuStream, Sample, TimelineEntry
+from ._user import recordings_corpus
 from ._windows import Window, crop, iter_windows
 from ._writer import CorpusWriter, build_manifest, clip_info, shard_name
 
@@ -52,6 +53,7 @@ __all__ = [
     "load_manifest",
     "member_sizes",
     "read_shard",
+    "recordings_corpus",
     "save_manifest",
     "shard_name",
     "write_shard",

@@ -21,6 +21,7 @@ from ._classify import (
 )
 from ._compare import (
     PAPER_REFERENCE,
+    BundleRef,
     ComparisonRun,
     ComparisonSection,
     ComparisonSpec,
@@ -57,6 +58,7 @@ __all__ = [
     "EVAL_FORMAT",
     "EVAL_VERSION",
     "PAPER_REFERENCE",
+    "BundleRef",
     "ClassificationMetrics",
     "ComparisonRun",
     "ComparisonSection",

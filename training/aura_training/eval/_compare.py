@@ -42,6 +42,7 @@ from ._report import fmt, load_eval
 
 __all__ = [
     "PAPER_REFERENCE",
+    "BundleRef",
     "ComparisonRun",
     "ComparisonSection",
     "ComparisonSpec",
@@ -87,6 +88,22 @@ class ComparisonSection(BaseModel):
     runs: tuple[ComparisonRun, ...] = Field(min_length=1)
 
 
+class BundleRef(BaseModel):
+    """An exported bundle whose manifest metrics the document shows.
+
+    Attributes:
+        name: column heading.
+        path: the ``.aura`` file or bundle directory, relative to the spec file.
+        export_command: the command that wrote it (for "regenerate").
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    name: str = Field(min_length=1)
+    path: str = Field(min_length=1)
+    export_command: str | None = None
+
+
 class ComparisonSpec(BaseModel):
     """What the comparison document shows.
 
@@ -95,6 +112,8 @@ class ComparisonSpec(BaseModel):
         intro: a paragraph under the title.
         sections: the tables, in order.
         setup_commands: commands to run before the trainings (e.g. ``aura data synth``).
+        bundles: exported bundles whose export checks (ONNX parity, int8 vs fp32, text
+            prototypes, size) get a table of their own.
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -103,6 +122,7 @@ class ComparisonSpec(BaseModel):
     intro: str = ""
     sections: tuple[ComparisonSection, ...] = Field(min_length=1)
     setup_commands: tuple[str, ...] = ()
+    bundles: tuple[BundleRef, ...] = ()
 
 
 def load_spec(path: str | os.PathLike[str]) -> ComparisonSpec:
@@ -248,9 +268,65 @@ def _section(section: ComparisonSection, results: Sequence[Mapping[str, Any]]) -
     return lines
 
 
+#: Rows of the bundle table: label -> manifest metric key.
+_BUNDLE_ROWS: tuple[tuple[str, str], ...] = (
+    ("ONNX fp32 vs torch: max abs error, corpus windows", "parity.fp32.max_abs_corpus"),
+    ("ONNX fp32 vs torch: max abs error, random windows", "parity.fp32.max_abs_random"),
+    ("zero-shot fp32 accuracy (export validation windows)", "zero_shot.fp32.accuracy"),
+    ("zero-shot fp32 macro-F1", "zero_shot.fp32.macro_f1"),
+    ("int8 accuracy", "agreement.int8.accuracy"),
+    ("int8 macro-F1", "agreement.int8.macro_f1"),
+    ("int8 − fp32 macro-F1", "agreement.int8.macro_f1_delta"),
+    ("int8 vs fp32 embedding cosine, mean", "agreement.int8.cosine_mean"),
+    ("int8 vs fp32 prediction agreement", "agreement.int8.prediction_agreement"),
+    ("on-device text prototypes vs training tower: min cosine",
+     "text.device_vs_tower.cosine_min"),
+)
+
+
+def _bundle_table(refs: Sequence[BundleRef], base: Path) -> list[str]:
+    """The exported-bundle table, read from each manifest (no torch needed)."""
+    from aura_sdk.bundle import read_bundle
+
+    cols = []
+    for ref in refs:
+        p = Path(ref.path)
+        p = p if p.is_absolute() else base / p
+        try:
+            b = read_bundle(p)
+        except Exception as exc:  # a bundle error names the file: keep it in the message
+            raise ConfigError(f"cannot read the bundle {p} of {ref.name!r}: {exc}") from exc
+        m = b.manifest
+        sizes = {k: len(b.encoder_bytes(k)) for k in m.encoder.files.as_dict()}
+        cols.append((m, sizes, p, len(b.prototypes.labels)))
+    header = ["", *[r.name for r in refs]]
+    rows = [["bundle", *[f"`{m.name}` {m.version}" for m, _, _, _ in cols]],
+            ["bundle file size (bytes)",
+             *[str(p.stat().st_size) if p.is_file() else "-" for _, _, p, _ in cols]],
+            ["encoders (bytes)", *[", ".join(f"{k} {v}" for k, v in s.items())
+                                   for _, s, _, _ in cols]],
+            ["labels", *[str(n) for _, _, _, n in cols]]]
+    for label, key in _BUNDLE_ROWS:
+        vals = [m.metrics.get(key) for m, _, _, _ in cols]
+        if all(v is None for v in vals):
+            continue
+        rows.append([label, *[("-" if v is None else f"{v:.3g}" if abs(v) < 1e-3 and v != 0
+                               else f"{v:.4f}") for v in vals]])
+    lines = ["## Exported bundles", "",
+             "Measured by `aura export` at export time and stored in each bundle's manifest "
+             "(`aura bundle info` prints them): parity of the fp32 ONNX graph with torch, "
+             "zero-shot scores of fp32 and int8 on the export's validation windows, and the "
+             "agreement of the on-device text encoder with the training text tower.", "",
+             "| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
+    lines += ["| " + " | ".join(r) + " |" for r in rows]
+    lines.append("")
+    return lines
+
+
 def render_comparison(spec: ComparisonSpec, results: Sequence[Sequence[Mapping[str, Any]]],
                       *, command: str | None = None,
-                      eval_paths: Sequence[Sequence[str]] | None = None) -> str:
+                      eval_paths: Sequence[Sequence[str]] | None = None,
+                      base_dir: str | os.PathLike[str] | None = None) -> str:
     """The comparison document as markdown.
 
     Args:
@@ -258,6 +334,7 @@ def render_comparison(spec: ComparisonSpec, results: Sequence[Sequence[Mapping[s
         results: per section, per run, the loaded ``eval.json`` dicts.
         command: the command that generates this document.
         eval_paths: per section, per run, the JSON path shown in the runs table.
+        base_dir: folder the spec's bundle paths are relative to (default: current).
 
     Returns:
         Markdown text.
@@ -277,6 +354,9 @@ def render_comparison(spec: ComparisonSpec, results: Sequence[Sequence[Mapping[s
         lines += [spec.intro, ""]
     for section, res in zip(spec.sections, results, strict=True):
         lines += _section(section, res)
+    if spec.bundles:
+        lines += _bundle_table(spec.bundles, Path(base_dir) if base_dir is not None
+                               else Path.cwd())
 
     lines += ["## Reference: the AURA-MFM paper", "",
               f"Zero-shot classification of 8 Ego-Exo4D scenarios as reported in {PAPER_CITATION}. "
@@ -311,6 +391,8 @@ def render_comparison(spec: ComparisonSpec, results: Sequence[Sequence[Mapping[s
             for c in (run.train_command, r.get("command")):
                 if c and c not in cmds:
                     cmds.append(c)
+    cmds += [b.export_command for b in spec.bundles
+             if b.export_command and b.export_command not in cmds]
     if command:
         cmds.append(command)
     lines += cmds or ["# the runs recorded no command"]
@@ -351,7 +433,7 @@ def write_comparison(spec: ComparisonSpec | str | os.PathLike[str],
             ps.append(run.eval)
         results.append(res)
         paths.append(ps)
-    text = render_comparison(spec, results, command=command, eval_paths=paths)
+    text = render_comparison(spec, results, command=command, eval_paths=paths, base_dir=base)
     target = Path(out)
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_text(text, encoding="utf-8")
