@@ -182,14 +182,16 @@ def retrain_from_scratch(
     return record
 
 
-def _zero_shot(checkpoint: Path, corpus: Path, out: Path) -> dict[str, Any]:
+def _zero_shot(checkpoint: Path, corpus: Path, out: Path,
+               labels: Sequence[str]) -> dict[str, Any]:
     """Zero-shot accuracy and macro-F1 of ``checkpoint`` on the user corpus's val split,
-    among the labels of its train split."""
+    among the user's ``labels`` (whatever the checkpoint was trained on)."""
     from aura_training.eval import EvalConfig
     from aura_training.eval._checkpoint import evaluate_checkpoint
 
     cfg = EvalConfig(split="val", train_split="train", prompt_split="train",
-                     linear_probe=False, finetune=False, batch_size=64)
+                     linear_probe=False, finetune=False, batch_size=64,
+                     seen_activities=tuple(labels))
     r = evaluate_checkpoint(checkpoint, corpus, cfg, out_dir=out)
     seen = r["zero_shot"].get("seen", {})
     return {k: seen.get(k) for k in ("accuracy", "macro_f1", "n")} | {
@@ -242,12 +244,12 @@ def finetune_recordings(
     log = StageLog(total=5, print_fn=print_fn)
     log.run("data", f"{len(recordings)} recording(s) -> train/val clips at {corpus}",
             lambda: recordings_corpus(recordings, corpus, gravity_removed=gravity_removed,
-                                      location=location, clip_s=10.0, overwrite=True))
+                                      location=location, clip_s=15.0, overwrite=True))
     manifest = load_manifest(corpus)
     labels = sorted(manifest.splits["train"].activities)
     has_val = "val" in manifest.splits and manifest.splits["val"].clips > 0
     before = (log.run("evaluate base", f"zero-shot of {base_ck.path} on the held-back clips",
-                      lambda: _zero_shot(base_ck.path, corpus, root / "eval-base"))
+                      lambda: _zero_shot(base_ck.path, corpus, root / "eval-base", labels))
               if has_val else None)
     cfg = load_config({
         "name": "finetune", "seed": 0,
@@ -271,7 +273,7 @@ def finetune_recordings(
     result = log.run("fine-tune", f"{steps} steps x {batch_size} windows from {base_ck.path} "
                      f"({len(labels)} labels: {', '.join(labels)})", train)
     after = (log.run("evaluate", "zero-shot of the fine-tuned model on the held-back clips",
-                     lambda: _zero_shot(run, corpus, root / "eval-finetuned"))
+                     lambda: _zero_shot(run, corpus, root / "eval-finetuned", labels))
              if has_val else None)
     vocab = labels if own_labels_only else list(dict.fromkeys([*DEFAULT_LABELS, *labels]))
     label_file = root / "labels.txt"
@@ -289,12 +291,13 @@ def finetune_recordings(
               "zero_shot_before": before, "zero_shot_after": after, "stages": log.stages,
               "seconds": round(log.seconds, 2), "bundle": _bundle_summary(bundle)}
     (root / "retrain.json").write_text(json.dumps(record, indent=1) + "\n", encoding="utf-8")
-    if before is not None and after is not None:
+    if before is not None and after is not None and before["accuracy"] is not None:
         print_fn(f"zero-shot on the held-back clips ({before['n']} windows, "
                  f"{len(labels)} labels): accuracy {before['accuracy']:.3f} -> "
                  f"{after['accuracy']:.3f}, macro-F1 {before['macro_f1']:.3f} -> "
                  f"{after['macro_f1']:.3f}")
     else:
-        print_fn("no held-back clips (every label has a single clip): nothing to compare")
+        print_fn("no before/after comparison: the held-back clips need two labels or more "
+                 "(record each label for at least 20 s)")
     print_fn(f"wrote {bundle} in {_clock(log.seconds)}")
     return record

@@ -85,7 +85,7 @@ def test_cli_pairs_recordings_with_labels(tmp_path: Path,
 def test_finetuning_writes_a_bundle_with_the_users_labels(finetuned: dict[str, Any]) -> None:
     assert finetuned["code"] == 0
     bundle = read_bundle(finetuned["out"])
-    labels = list(bundle.manifest.labels)
+    labels = list(bundle.prototypes.labels)
     assert CUSTOM in labels and "walking" in labels and "playing golf" in labels
     assert bundle.manifest.name == "my-model"
     model = load_bundle(finetuned["out"])

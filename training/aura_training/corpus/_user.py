@@ -14,6 +14,7 @@ a window meets text in the contrastive loss.
 from __future__ import annotations
 
 import itertools
+import math
 import os
 from collections.abc import Sequence
 from pathlib import Path
@@ -31,15 +32,16 @@ from ._writer import CorpusWriter
 
 __all__ = ["recordings_corpus"]
 
-#: Clips shorter than this are merged into their neighbour (one 5 s window needs 5 s).
-_MIN_CLIP_S = 5.0
+#: Clips shorter than this are dropped: one 5-s window plus the resampler's edge margins.
+_MIN_CLIP_S = 6.0
 
 
 def _clips(span: LabelSpan, t0: float, t1: float, clip_s: float) -> list[tuple[float, float]]:
     start, end = max(span.start_s, t0), min(span.end_s, t1)
     if end - start < _MIN_CLIP_S:
         return []
-    n = max(1, int((end - start) // clip_s))
+    # as few clips as keep each one no longer than clip_s, none shorter than _MIN_CLIP_S
+    n = max(1, min(math.ceil((end - start) / clip_s), int((end - start) // _MIN_CLIP_S)))
     edges = np.linspace(start, end, n + 1)
     return [(float(a), float(b)) for a, b in itertools.pairwise(edges)]
 
