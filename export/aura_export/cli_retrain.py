@@ -7,7 +7,7 @@ Registered in the ``aura.commands`` entry-point group as ``retrain``; also runna
     aura retrain --preset default --work runs/retrain --out model.aura
 
     # fine-tune the shipped teacher on your labelled recordings, then export
-    aura decode capture.bin --profile witmotion-serial --out walk.csv
+    aura decode capture.bin --device witmotion -o walk.csv
     aura retrain --recording walk.csv --labels walk.labels.csv \\
                  --recording desk.csv --labels desk.labels.csv --out my-model.aura
 

@@ -51,3 +51,9 @@ def test_missing_extra_names_the_extra(capsys, monkeypatch) -> None:
 def test_version_flag(capsys) -> None:
     assert main(["--version"]) == 0
     assert capsys.readouterr().out.startswith("aura-sdk ")
+
+
+def test_every_fixed_command_is_built_in_the_full_install() -> None:
+    for name in sorted(FIXED):
+        command = _registry.resolve(name)
+        assert isinstance(command, _registry.Command), name
