@@ -20,7 +20,16 @@ fi
   && ! .venv-base/bin/python -c "import torch" 2>/dev/null \
   && .venv-base/bin/aura --help >/dev/null \
   && .venv-base/bin/python -c "import sys; from aura_sdk import load_bundle; m = load_bundle(); sys.exit('torch' in sys.modules or len(m.labels) < 40)" \
+  && .venv-base/bin/python scripts/base_install_check.py \
   || { echo "base install check failed"; status=1; }
+echo "== base install + text extra: free-text labels on the device, still torch-free"
+if [ ! -x .venv-text/bin/python ]; then
+  "$($PY -c 'import sys; print(sys._base_executable)')" -m venv .venv-text
+fi
+.venv-text/bin/python -m pip install --quiet -e ".[text]" \
+  && ! .venv-text/bin/python -c "import torch" 2>/dev/null \
+  && .venv-text/bin/python scripts/base_install_check.py --text \
+  || { echo "base + text install check failed"; status=1; }
 echo "== pytest"
 $PY -m pytest "$@"
 rc=$?

@@ -148,6 +148,8 @@ class DistillCommand:
             over["data"]["num_workers"] = args.workers
         config = preset_config(args.preset, over)
         rank = int(os.environ.get("RANK", "0"))
+        if rank == 0:
+            _seed_text_cache(Path(args.teacher), config.text_cache_path)
         _configure_logging(quiet=args.quiet or rank != 0)
         with Trainer(config, resume=not args.no_resume,
                      progress=not args.quiet and rank == 0) as trainer:
@@ -166,6 +168,19 @@ class DistillCommand:
         print(_verdict(c))
         print(f"wrote {report['markdown']} and {report['json']}")
         return 0
+
+
+def _seed_text_cache(teacher: Path, cache: Path) -> None:
+    """Start the student's text cache from the teacher's (same corpus, same frozen tower):
+    the texts both runs share are not embedded again. Texts are keyed by content, so a
+    cache from another corpus is merely incomplete, never wrong."""
+    import shutil
+
+    source = teacher / "text_embeddings.npz"
+    if cache.exists() or not source.is_file():
+        return
+    cache.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(source, cache)
 
 
 def evaluate_pair(teacher: Path, student: Path, data: Path) -> dict[str, Any]:
