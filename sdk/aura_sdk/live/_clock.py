@@ -15,6 +15,7 @@ Pure state machines: the caller passes arrival times in; nothing here reads a cl
 from __future__ import annotations
 
 import math
+from array import array
 from bisect import bisect_left
 
 import numpy as np
@@ -26,6 +27,7 @@ F64 = npt.NDArray[np.float64]
 
 _BUCKETS = 10  # the skew fit: one envelope point per tenth of the history
 _MAX_RUNS = 8  # more interleaved runs than this and the fit scans the history instead
+_BLOCK = 16  # points per block of a run's range-minimum table
 
 
 class ClockMapper:
@@ -51,8 +53,9 @@ class ClockMapper:
     (Polar PMD). Within a run:
 
     * a bucket is a stretch of consecutive points, its ends found by bisection, and its least
-      ``host - device`` comes from a sparse table (O(log n) to append a point, O(1) per
-      query), so any bucket edges can be asked for;
+      ``host - device`` a range-minimum query: a sparse table over blocks of 16 points plus
+      each block's prefix and suffix minima (O(1) per query and, amortised, per point; O(n)
+      memory), so the edges may move either way;
     * the offset's minimiser is a vertex of the lower convex hull of ``(device, host)``,
       found by binary search for the skew. The hull slides as a two-stack queue: new points
       join a *back* hull (monotone chain; its pops are final), old points leave a *front*
@@ -198,17 +201,14 @@ class ClockMapper:
         """The point of least ``host - device`` (first on ties) in each non-empty bucket."""
         lows: list[tuple[float, int] | None] = [None] * _BUCKETS
         for run in self._runs:
-            ds, end, levels = run.ds, len(run.ds), run.levels
+            ds, end = run.ds, len(run.ds)
             a = run.head
             for b in range(_BUCKETS):
                 z = bisect_left(ds, edges[b], a, end) if b < _BUCKETS - 1 else end
-                if z > a:  # positions [a, z) of this run are in bucket b: range-min query
-                    j = (z - a).bit_length() - 1
-                    x, y = levels[j][a], levels[j][z - (1 << j)]
-                    low = lows[b]
-                    if x > y:
-                        x = y
-                    if low is None or x < low:
+                if z > a:  # positions [a, z) of this run are in bucket b
+                    p = run.least(a, z)
+                    x, low = (run.gs[p], run.ids[p]), lows[b]
+                    if low is None or x < low:  # ties: the earlier arrival
                         lows[b] = x
                     a = z
         return [low[1] for low in lows if low is not None]
@@ -322,20 +322,28 @@ class CountingClock:
 class _Run:
     """Points of the history whose device times never decrease, oldest first.
 
-    Positions are list indices, shifted down when the dropped points are compacted away.
-    ``levels[j][p]`` is the least ``(host - device, point)`` over positions ``p`` to
-    ``p + 2**j - 1`` (a sparse table; the tuple order breaks ties by arrival). The lower hull
-    of ``(device, host)`` is ``front`` (positions ``head`` to ``mid``, newest first, with the
-    vertices each insertion popped in ``undo_n`` / ``undo_pts``) plus ``back`` (from ``mid``).
+    Positions are list indices, shifted down (by whole blocks) when dropped points are
+    compacted away. Range minima of ``host - device`` (the first on ties) use blocks of
+    :data:`_BLOCK` points: ``pre[p]`` / ``suf[p]`` locate the least from the start of ``p``'s
+    block to ``p`` / from ``p`` to the end of its block (offsets in the block), and
+    ``levels[j][k]`` the least over blocks ``k`` to ``k + 2**j - 1`` (a sparse table over
+    complete blocks): O(1) per query, O(n) memory. The lower hull of ``(device, host)`` is
+    ``front`` (positions ``head`` to ``mid``, newest first, with the vertices each insertion
+    popped in ``undo_n`` / ``undo_pts``) plus ``back`` (from ``mid``).
     """
 
-    __slots__ = ("back", "ds", "front", "head", "hs", "levels", "mid", "undo_n", "undo_pts")
+    __slots__ = ("back", "ds", "front", "gs", "head", "hs", "ids", "levels", "mid", "pre",
+                 "suf", "undo_n", "undo_pts")
 
     def __init__(self) -> None:
         self.ds: list[float] = []
         self.hs: list[float] = []
+        self.gs: list[float] = []  # host - device
+        self.ids = array("q")  # the points' indices in the mapper (arrival order)
         self.head = 0  # position of the oldest point still in the history
-        self.levels: list[list[tuple[float, int]]] = [[]]
+        self.pre: list[int] = []
+        self.suf: list[int] = []  # filled in when the block is complete
+        self.levels: list[list[int]] = [[]]
         self.front: list[int] = []
         self.undo_n: list[int] = []
         self.undo_pts: list[int] = []
@@ -343,21 +351,37 @@ class _Run:
         self.mid = 0
 
     def append(self, d: float, h: float, point: int) -> None:
-        """Add the newest point (not earlier than the run's last): O(log n)."""
+        """Add the newest point (not earlier than the run's last): O(1) amortised."""
         p = len(self.ds)
+        g = h - d
         self.ds.append(d)
         self.hs.append(h)
-        levels = self.levels
-        below = levels[0]
-        below.append((h - d, point))
-        j, w = 1, 1
-        while 2 * w <= p + 1:  # the new entry of each level ends at p
-            if j == len(levels):
-                levels.append([])
-            x, y = below[p - 2 * w + 1], below[p - w + 1]
-            levels[j].append(x if x <= y else y)
-            below = levels[j]
-            j, w = j + 1, 2 * w
+        gs = self.gs
+        gs.append(g)
+        self.ids.append(point)
+        off = p % _BLOCK
+        start = p - off
+        best = self.pre[-1] if off else 0
+        self.pre.append(best if off and gs[start + best] <= g else off)
+        self.suf.append(off)
+        if off == _BLOCK - 1:  # the block is complete: suffix minima, and the sparse table
+            suf, best = self.suf, off
+            for r in range(p - 1, start - 1, -1):
+                if gs[r] <= gs[start + best]:
+                    best = r - start
+                suf[r] = best
+            k = start // _BLOCK
+            levels = self.levels
+            below = levels[0]
+            below.append(start + suf[start])
+            j, w = 1, 1
+            while 2 * w <= k + 1:  # the new entry of each level ends at block k
+                if j == len(levels):
+                    levels.append([])
+                x, y = below[k - 2 * w + 1], below[k - w + 1]
+                levels[j].append(x if gs[x] <= gs[y] else y)
+                below = levels[j]
+                j, w = j + 1, 2 * w
         hull, ds, hs = self.back, self.ds, self.hs
         while len(hull) >= 2:  # monotone chain, left to right: keep left turns
             o, q = hull[-2], hull[-1]
@@ -365,6 +389,24 @@ class _Run:
                 break
             hull.pop()
         hull.append(p)
+
+    def least(self, a: int, z: int) -> int:
+        """Position of the least ``host - device`` in ``[a, z)`` (the first on ties): O(1)."""
+        gs = self.gs
+        ba, bz = a // _BLOCK, (z - 1) // _BLOCK
+        if ba == bz:  # within one block (maybe still filling): scan it
+            return gs.index(min(gs[a:z]), a, z)
+        p = ba * _BLOCK + self.suf[a]
+        if bz - ba > 1:  # whole blocks in between
+            j = (bz - ba - 1).bit_length() - 1
+            level = self.levels[j]
+            x, y = level[ba + 1], level[bz - (1 << j)]
+            if gs[y] < gs[x]:
+                x = y
+            if gs[x] < gs[p]:
+                p = x
+        q = bz * _BLOCK + self.pre[z - 1]
+        return q if gs[q] < gs[p] else p
 
     def drop_oldest(self) -> bool:
         """Remove the oldest point; True if the run is now empty. O(1) amortised."""
@@ -422,16 +464,17 @@ class _Run:
         self.mid = len(ds)
 
     def _compact(self) -> None:
-        """Forget the dropped points' positions."""
-        cut = self.head
-        del self.ds[:cut], self.hs[:cut]
-        for level in self.levels:  # a level shorter than cut empties, as it should
-            del level[:cut]
+        """Forget the dropped points' positions, a whole number of blocks of them."""
+        cut = self.head - self.head % _BLOCK
+        del self.ds[:cut], self.hs[:cut], self.gs[:cut], self.ids[:cut]
+        del self.pre[:cut], self.suf[:cut]
+        for j, level in enumerate(self.levels):  # a level shorter than that empties
+            self.levels[j] = [p - cut for p in level[cut // _BLOCK:]]
         self.front = [p - cut for p in self.front]
         self.undo_pts = [p - cut for p in self.undo_pts]
         self.back = [p - cut for p in self.back]
         self.mid -= cut
-        self.head = 0
+        self.head -= cut
 
 
 def _edges(d0: float, dl: float) -> list[float]:
