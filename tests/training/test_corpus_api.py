@@ -14,7 +14,7 @@ EXPECTED = {
         "CorpusWriter", "ImuStream", "Sample", "ShardInfo", "ShardStats", "SplitInfo",
         "TimelineEntry", "Window", "add_features", "assign_shards", "build_manifest",
         "clip_info", "crop", "iter_windows", "load_manifest", "member_sizes", "read_shard",
-        "save_manifest", "shard_name", "write_shard",
+        "recordings_corpus", "save_manifest", "shard_name", "write_shard",
     },
     "aura_training.render": {
         "BODY_CAPSULES", "Camera", "CameraRanges", "Capsules", "RenderRanges", "RenderResult",

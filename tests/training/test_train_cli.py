@@ -17,12 +17,13 @@ from aura_training.train import read_checkpoint, read_metrics
 
 def test_public_api_is_frozen() -> None:
     assert sorted(train_pkg.__all__) == sorted([
-        "CHECKPOINT_FORMAT", "DEFAULT_INPUT_SPEC", "MIRROR", "PRESETS", "AugmentConfig",
-        "Checkpoint", "ClipWindower", "DataConfig", "InputConfig", "OptimConfig", "TextTable",
-        "TrainConfig", "TrainResult", "Trainer", "WindowItem", "WindowStream", "augment_imu",
-        "compute_norm_stats", "find_checkpoint", "load_checkpoint", "load_config", "lr_at",
-        "preset_config", "random_rotation", "read_checkpoint", "read_metrics", "stream_mix",
-        "stream_windows"])
+        "CHECKPOINT_FORMAT", "DEFAULT_INPUT_SPEC", "DEFAULT_TEACHER_DIR", "MIRROR", "PRESETS",
+        "AugmentConfig", "Checkpoint", "ClipWindower", "DataConfig", "DistillConfig",
+        "InputConfig", "OptimConfig", "TextTable", "TrainConfig", "TrainResult", "Trainer",
+        "WindowItem", "WindowStream", "augment_imu", "compute_norm_stats",
+        "default_teacher_path", "find_checkpoint", "load_checkpoint", "load_config", "lr_at",
+        "preset_config", "random_rotation", "read_checkpoint", "read_metrics",
+        "slim_checkpoint", "stream_mix", "stream_windows"])
     assert all(hasattr(train_pkg, n) for n in train_pkg.__all__)
     assert TRAIN_COMMAND.help and callable(TRAIN_COMMAND.configure)
 
