@@ -91,26 +91,12 @@ _CPU_IMU_TEXT.update(name="cpu-imu-text", out_dir="runs/cpu-imu-text",
                      loss={"pairs": {"text": 1.0}})
 _CPU_IMU_TEXT["model"] = {"imu": "imu-xs", "text": "text-minilm"}
 
-_CPU_STUDENT: dict[str, Any] = {
-    "name": "cpu-student",
-    "seed": 0,
-    "data": {"dir": _CPU_CORPUS, "num_workers": 1, "shuffle_buffer": 1024,
-             "train_hop_s": 2.5,
-             "synth": {"minutes": 600.0, "seed": 0, "shard_seconds": 180.0},
-             "synth_workers": 2},
-    "model": {"imu": "imu-student", "text": "text-minilm"},
-    "loss": {"pairs": {"text": 1.0}},
-    "distill": {"teacher": "runs/cpu-teacher", "weight": 4.0, "kind": "cosine"},
-    "optim": {"lr": 2e-3, "warmup_steps": 250, "weight_decay": 0.05},
-    "batch_size": 64,
-    "steps": 5000,
-    "threads": 1,
-    "eval_every": 500,
-    "eval_batches": 10,
-    "checkpoint_every": 250,
-    "log_every": 10,
-    "out_dir": "runs/cpu-student",
-}
+_CPU_STUDENT = copy.deepcopy(_CPU_TEACHER)  # same corpus, steps, batch and cadence
+_CPU_STUDENT.update(name="cpu-student", out_dir="runs/cpu-student",
+                    model={"imu": "imu-student", "text": "text-minilm"},
+                    loss={"pairs": {"text": 1.0}},
+                    distill={"teacher": "runs/cpu-teacher", "weight": 4.0, "kind": "cosine"},
+                    optim={"lr": 2e-3, "warmup_steps": 250, "weight_decay": 0.05})
 
 _PAPER_GPU: dict[str, Any] = {
     "name": "paper-gpu",
