@@ -180,7 +180,9 @@ def _torch_model(source: dict[str, Any]) -> tuple[Any, int, int, dict[str, Any]]
     if kind == "checkpoint":
         from aura_training.train import load_checkpoint
 
-        model, config, spec = load_checkpoint(path, imu_only=True)
+        if path is None:
+            raise ValueError("a checkpoint job needs a path")
+        model, config, spec = load_checkpoint(str(path), imu_only=True)
         model.eval()
         cfg = getattr(model, "config", None)
         names = getattr(config, "model", None)  # {"imu": "imu-xs", ...} or a model of it
@@ -195,11 +197,12 @@ def _torch_model(source: dict[str, Any]) -> tuple[Any, int, int, dict[str, Any]]
     preset = source.get("preset", "imu-xs")
     torch.manual_seed(int(source.get("seed", 0)))
     model = build_encoder(preset).eval()
-    cfg = model.config
+    preset_cfg: Any = model.config
     desc = {"source": f"preset {preset}, random weights ({origin})", "path": None,
             "random_weights": True, "run": None, "architecture": preset,
-            "class": type(model).__name__, "config": cfg.model_dump(mode="json")}
-    return model, int(cfg.window_samples), int(getattr(cfg, "channels", 6)), desc
+            "class": type(model).__name__, "config": preset_cfg.model_dump(mode="json")}
+    return (model, int(preset_cfg.window_samples), int(getattr(preset_cfg, "channels", 6)),
+            desc)
 
 
 def _torch_job(spec: dict[str, Any]) -> dict[str, Any]:
