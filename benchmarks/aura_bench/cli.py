@@ -19,7 +19,7 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from aura_sdk import AuraError, ConfigError
+from aura_sdk import ConfigError
 
 from ._bench import BenchConfig, run_bench
 from ._doc import write_doc
@@ -164,17 +164,9 @@ BENCH_COMMAND = BenchCommand()
 
 def main(argv: Sequence[str] | None = None) -> int:
     """``aura bench`` as a standalone program; returns the exit code."""
-    parser = argparse.ArgumentParser(prog="aura bench", description=BENCH_COMMAND.help)
-    BENCH_COMMAND.configure(parser)
-    try:
-        args = parser.parse_args(argv)
-    except SystemExit as exc:  # --help and usage errors
-        return int(exc.code or 0)
-    try:
-        return BENCH_COMMAND.run(args)
-    except AuraError as exc:
-        print(f"aura bench: error: {exc}", file=sys.stderr)
-        return 1
+    from aura_sdk.cli._registry import run_standalone
+
+    return run_standalone(BENCH_COMMAND, "bench", argv)
 
 
 if __name__ == "__main__":

@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from aura_sdk import AuraError, ConfigError, ModelInputSpec
+from aura_sdk import ConfigError, ModelInputSpec
 
 __all__ = ["EXPORT_COMMAND", "ExportCommand", "main"]
 
@@ -167,17 +167,9 @@ EXPORT_COMMAND = ExportCommand()
 
 def main(argv: Sequence[str] | None = None) -> int:
     """``aura export`` as a standalone program; returns the exit code."""
-    parser = argparse.ArgumentParser(prog="aura export", description=EXPORT_COMMAND.help)
-    EXPORT_COMMAND.configure(parser)
-    try:
-        args = parser.parse_args(argv)
-    except SystemExit as exc:  # --help and usage errors
-        return int(exc.code or 0)
-    try:
-        return EXPORT_COMMAND.run(args)
-    except AuraError as exc:
-        print(f"aura export: error: {exc}", file=sys.stderr)
-        return 1
+    from aura_sdk.cli._registry import run_standalone
+
+    return run_standalone(EXPORT_COMMAND, "export", argv)
 
 
 if __name__ == "__main__":

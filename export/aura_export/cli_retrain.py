@@ -21,7 +21,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from aura_sdk import AuraError, ConfigError
+from aura_sdk import ConfigError
 
 __all__ = ["RETRAIN_COMMAND", "RetrainCommand", "main"]
 
@@ -109,17 +109,9 @@ RETRAIN_COMMAND = RetrainCommand()
 
 def main(argv: Sequence[str] | None = None) -> int:
     """``aura retrain`` as a standalone program; returns the exit code."""
-    parser = argparse.ArgumentParser(prog="aura retrain", description=RETRAIN_COMMAND.help)
-    RETRAIN_COMMAND.configure(parser)
-    try:
-        args = parser.parse_args(argv)
-    except SystemExit as exc:  # --help and usage errors
-        return int(exc.code or 0)
-    try:
-        return RETRAIN_COMMAND.run(args)
-    except AuraError as exc:
-        print(f"aura retrain: error: {exc}", file=sys.stderr)
-        return 1
+    from aura_sdk.cli._registry import run_standalone
+
+    return run_standalone(RETRAIN_COMMAND, "retrain", argv)
 
 
 if __name__ == "__main__":

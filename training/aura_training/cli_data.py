@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
-from aura_sdk import AuraError, ConfigError
+from aura_sdk import ConfigError
 
 __all__ = ["DATA_COMMAND", "DataCommand", "format_info", "main"]
 
@@ -207,19 +207,10 @@ DATA_COMMAND = DataCommand()
 
 def main(argv: Sequence[str] | None = None) -> int:
     """``aura data`` as a standalone program; returns the exit code."""
-    parser = argparse.ArgumentParser(prog="aura data", description=DATA_COMMAND.help)
-    DATA_COMMAND.configure(parser)
-    try:
-        args = parser.parse_args(argv)
-    except SystemExit as exc:  # --help and usage errors
-        return int(exc.code or 0)
-    try:
-        return DATA_COMMAND.run(args)
-    except AuraError as exc:
-        print(f"aura data: error: {exc}", file=sys.stderr)
-        return 1
-    except BrokenPipeError:  # `aura data info DIR | head`
-        return 0
+    from aura_sdk.cli._registry import run_standalone
+
+    # broken_pipe_ok: `aura data info DIR | head`
+    return run_standalone(DATA_COMMAND, "data", argv, broken_pipe_ok=True)
 
 
 if __name__ == "__main__":

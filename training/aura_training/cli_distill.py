@@ -27,8 +27,6 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from aura_sdk import AuraError
-
 __all__ = ["DISTILL_COMMAND", "DistillCommand", "compare_student", "main"]
 
 #: The metrics ``distill.json`` reports for teacher and student (label -> path in eval.json).
@@ -43,14 +41,6 @@ _METRICS: tuple[tuple[str, tuple[str, ...]], ...] = (
 )
 
 
-def _get(r: Any, path: Sequence[str]) -> Any:
-    for key in path:
-        if not isinstance(r, dict) or key not in r:
-            return None
-        r = r[key]
-    return r
-
-
 def compare_student(teacher: dict[str, Any], student: dict[str, Any]) -> dict[str, Any]:
     """Student vs teacher from their two ``eval.json`` dicts.
 
@@ -61,12 +51,14 @@ def compare_student(teacher: dict[str, Any], student: dict[str, Any]) -> dict[st
         (0-100), over every test activity (``headline`` says which set was used when that
         one was not measured); gap and verdict are ``None`` when neither was measured.
     """
+    from .eval._compare import _get  # path lookup into an eval.json dict, None if absent
+
     out: dict[str, Any] = {"teacher": {}, "student": {}, "delta": {}}
     for name, r in (("teacher", teacher), ("student", student)):
-        imu = _get(r, ("model", "encoders", "imu")) or {}
+        imu = _get(r, "model", "encoders", "imu") or {}
         out[name] = {"parameters": imu.get("parameters"), "flops": imu.get("flops"),
-                     "checkpoint": _get(r, ("checkpoint", "path"))}
-        out[name].update({k: _get(r, p) for k, p in _METRICS})
+                     "checkpoint": _get(r, "checkpoint", "path")}
+        out[name].update({k: _get(r, *p) for k, p in _METRICS})
     for k, _ in _METRICS:
         a, b = out["teacher"][k], out["student"][k]
         out["delta"][k] = b - a if isinstance(a, float) and isinstance(b, float) else None
@@ -223,17 +215,9 @@ DISTILL_COMMAND = DistillCommand()
 
 def main(argv: Sequence[str] | None = None) -> int:
     """``aura distill`` as a standalone program; returns the exit code."""
-    parser = argparse.ArgumentParser(prog="aura distill", description=DISTILL_COMMAND.help)
-    DISTILL_COMMAND.configure(parser)
-    try:
-        args = parser.parse_args(argv)
-    except SystemExit as exc:  # --help and usage errors
-        return int(exc.code or 0)
-    try:
-        return DISTILL_COMMAND.run(args)
-    except AuraError as exc:
-        print(f"aura distill: error: {exc}", file=sys.stderr)
-        return 1
+    from aura_sdk.cli._registry import run_standalone
+
+    return run_standalone(DISTILL_COMMAND, "distill", argv)
 
 
 if __name__ == "__main__":

@@ -23,7 +23,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from aura_sdk import AuraError, ConfigError
+from aura_sdk import ConfigError
 
 __all__ = ["EVAL_COMMAND", "EvalCommand", "eval_command_line", "main"]
 
@@ -199,17 +199,9 @@ EVAL_COMMAND = EvalCommand()
 
 def main(argv: Sequence[str] | None = None) -> int:
     """``aura eval`` as a standalone program; returns the exit code."""
-    parser = argparse.ArgumentParser(prog="aura eval", description=EVAL_COMMAND.help)
-    EVAL_COMMAND.configure(parser)
-    try:
-        args = parser.parse_args(argv)
-    except SystemExit as exc:  # --help and usage errors
-        return int(exc.code or 0)
-    try:
-        return EVAL_COMMAND.run(args)
-    except AuraError as exc:
-        print(f"aura eval: error: {exc}", file=sys.stderr)
-        return 1
+    from aura_sdk.cli._registry import run_standalone
+
+    return run_standalone(EVAL_COMMAND, "eval", argv)
 
 
 if __name__ == "__main__":

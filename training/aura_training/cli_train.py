@@ -26,7 +26,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from aura_sdk import AuraError, ConfigError
+from aura_sdk import ConfigError
 
 __all__ = ["TRAIN_COMMAND", "TrainCommand", "main", "parse_overrides"]
 
@@ -137,17 +137,9 @@ TRAIN_COMMAND = TrainCommand()
 
 def main(argv: Sequence[str] | None = None) -> int:
     """``aura train`` as a standalone program; returns the exit code."""
-    parser = argparse.ArgumentParser(prog="aura train", description=TRAIN_COMMAND.help)
-    TRAIN_COMMAND.configure(parser)
-    try:
-        args = parser.parse_args(argv)
-    except SystemExit as exc:  # --help and usage errors
-        return int(exc.code or 0)
-    try:
-        return TRAIN_COMMAND.run(args)
-    except AuraError as exc:
-        print(f"aura train: error: {exc}", file=sys.stderr)
-        return 1
+    from aura_sdk.cli._registry import run_standalone
+
+    return run_standalone(TRAIN_COMMAND, "train", argv)
 
 
 if __name__ == "__main__":

@@ -9,13 +9,15 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import sys
+from collections.abc import Sequence
 from dataclasses import dataclass
 from importlib import metadata
 from typing import Protocol, runtime_checkable
 
-from .._errors import MissingExtraError, NotBuiltError
+from .._errors import AuraError, MissingExtraError, NotBuiltError
 
-__all__ = ["ENTRY_POINT_GROUP", "SLOTS", "Command", "Slot", "resolve"]
+__all__ = ["ENTRY_POINT_GROUP", "SLOTS", "Command", "Slot", "resolve", "run_standalone"]
 
 ENTRY_POINT_GROUP = "aura.commands"
 
@@ -110,3 +112,28 @@ def resolve(name: str) -> Command:
     except ModuleNotFoundError as exc:
         raise MissingExtraError(slot.extra or "dev", f"`aura {name}`", exc.name or "") from exc
     return _check(obj, f"entry point {ep.value}")
+
+
+def run_standalone(command: Command, name: str, argv: Sequence[str] | None = None, *,
+                   broken_pipe_ok: bool = False) -> int:
+    """Run ``command`` as its own program (``python -m <module> ...``); return the exit code.
+
+    ``--help`` and usage errors return argparse's code; an :class:`AuraError` is printed as
+    ``aura NAME: error: ...`` and returns 1; with ``broken_pipe_ok`` a closed stdout (output
+    piped into ``head``) returns 0.
+    """
+    parser = argparse.ArgumentParser(prog=f"aura {name}", description=command.help)
+    command.configure(parser)
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # --help and usage errors
+        return int(exc.code or 0)
+    try:
+        return command.run(args)
+    except AuraError as exc:
+        print(f"aura {name}: error: {exc}", file=sys.stderr)
+        return 1
+    except BrokenPipeError:
+        if broken_pipe_ok:
+            return 0
+        raise
