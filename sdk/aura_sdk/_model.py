@@ -379,8 +379,8 @@ class AuraModel:
             self._labels.append(label)
             self._protos = np.concatenate([self._protos, proto[None, :]], axis=0)
 
-    def forget(self, label: str) -> None:
-        """Remove an enrolled label (and from the persisted file).
+    def forget(self, label: str, *, persist: bool = True) -> None:
+        """Remove an enrolled label (and, with ``persist``, from the persisted file).
 
         Raises:
             ConfigError: ``label`` was not enrolled (bundle labels cannot be removed).
@@ -392,7 +392,8 @@ class AuraModel:
         del self._labels[i]
         self._protos = np.delete(self._protos, i, axis=0)
         self._enrolled.discard(label)
-        self._save_enrollments()
+        if persist:
+            self._save_enrollments()
 
     def enroll(
         self, label: str, examples: Sequence[npt.ArrayLike], spec: SensorSpec,
