@@ -19,6 +19,7 @@ import numpy as np
 import numpy.typing as npt
 
 from .._errors import ConfigError
+from ..fewshot import FewShotHead
 
 __all__ = ["UNKNOWN", "Decision", "HmmFilter", "MovingAverage", "NoSmoothing", "Scorer",
            "Smoother", "make_smoother"]
@@ -130,18 +131,29 @@ class Decision:
 
 
 class Scorer:
-    """Cosine scoring of embeddings against label prototypes.
+    """Scores windows against labels: cosine to prototypes, plus a few-shot head.
+
+    Every label has a prototype: its cosine similarity is what unknown rejection and the
+    reported ``similarity`` use, and ``softmax(cos / temperature)`` is its zero-shot
+    probability. When two or more of the labels are enrolled, a few-shot head decides among
+    them: the zero-shot mass of the enrolled group is shared out by the head's probabilities,
+    so with only enrolled labels the head alone decides, and text labels beside enrolled ones
+    still compete on the zero-shot scale. ``AuraModel.classify`` and ``LiveRecognizer`` both
+    score through this class.
 
     Args:
         labels: one name per prototype row.
         prototypes: ``(K, D)`` unit vectors.
         temperature: softmax temperature over cosine similarity.
         unknown_threshold: below this similarity to the best label, a window is unknown.
-        unknown_margin: below this gap between the best and second-best similarity, unknown.
+        unknown_margin: below this gap between the best and second-best similarity, unknown
+            (not applied between two labels the head decided between).
+        head: a few-shot head over some of ``labels`` (``None``: zero-shot only).
     """
 
     def __init__(self, labels: Sequence[str], prototypes: npt.ArrayLike, temperature: float,
-                 unknown_threshold: float, unknown_margin: float) -> None:
+                 unknown_threshold: float, unknown_margin: float,
+                 head: FewShotHead | None = None) -> None:
         self.labels = tuple(labels)
         self.prototypes = np.asarray(prototypes, dtype=np.float32)
         if self.prototypes.shape[0] != len(self.labels):
@@ -149,6 +161,18 @@ class Scorer:
         self.temperature = float(temperature)
         self.unknown_threshold = float(unknown_threshold)
         self.unknown_margin = float(unknown_margin)
+        self.head = head
+        self._head_index = np.array([], dtype=np.int64)
+        if head is not None:
+            missing = [x for x in head.labels if x not in self.labels]
+            if missing:
+                raise ConfigError(f"the few-shot head's labels {missing} are not scored labels")
+            self._head_index = np.array([self.labels.index(x) for x in head.labels])
+
+    @property
+    def needs_features(self) -> bool:
+        """Whether :meth:`score` needs window feature rows (a head is present)."""
+        return self.head is not None
 
     def similarities(self, emb: npt.ArrayLike) -> F64:
         """``(N, K)`` cosine similarities (embeddings are normalised first)."""
@@ -156,17 +180,58 @@ class Scorer:
         e = e / np.maximum(np.linalg.norm(e, axis=1, keepdims=True), 1e-12)
         return e @ self.prototypes.astype(np.float64).T
 
-    def probabilities(self, cos: F64) -> F64:
-        """Softmax of ``cos / temperature`` along the label axis."""
+    def probabilities(self, cos: F64, head_log_proba: F64 | None = None) -> F64:
+        """Softmax of ``cos / temperature`` along the label axis, with the enrolled group's
+        mass shared out by ``head_log_proba`` ``(N, H)`` when given."""
         z = cos / self.temperature
         z = z - z.max(axis=-1, keepdims=True)
         p = np.exp(z)
-        return p / p.sum(axis=-1, keepdims=True)
+        p = p / p.sum(axis=-1, keepdims=True)
+        if head_log_proba is not None and self._head_index.size:
+            idx = self._head_index
+            mass = p[..., idx].sum(axis=-1, keepdims=True)
+            lp = head_log_proba - head_log_proba.max(axis=-1, keepdims=True)
+            ph = np.exp(lp)
+            p[..., idx] = mass * ph / ph.sum(axis=-1, keepdims=True)
+        return p
+
+    def _head(self, features: npt.ArrayLike | None, n: int) -> F64 | None:
+        if self.head is None:
+            return None
+        if features is None:
+            raise ConfigError("this scorer has a few-shot head: pass the windows' feature rows")
+        f = np.atleast_2d(np.asarray(features, dtype=np.float64))
+        if f.shape[0] != n:
+            raise ConfigError(f"{f.shape[0]} feature rows for {n} embeddings")
+        return self.head.log_proba(f)
+
+    def score(self, emb: npt.ArrayLike, features: npt.ArrayLike | None = None
+              ) -> tuple[F64, F64]:
+        """Per window: ``(cos, probabilities)``, both ``(N, K)``."""
+        cos = self.similarities(emb)
+        return cos, self.probabilities(cos, self._head(features, cos.shape[0]))
+
+    def score_recording(self, emb: npt.ArrayLike, features: npt.ArrayLike | None = None
+                        ) -> tuple[F64, F64]:
+        """One recording of ``N`` windows: ``(cos, probabilities)``, both ``(K,)``.
+
+        The zero-shot part scores the renormalised mean embedding; the head averages its
+        windows' log probabilities (a product of experts over the windows).
+        """
+        e = np.atleast_2d(np.asarray(emb, dtype=np.float64))
+        lp = self._head(features, e.shape[0])
+        cos = self.similarities(e.mean(axis=0, keepdims=True))
+        head_lp = None if lp is None else lp.mean(axis=0, keepdims=True)
+        return cos[0], self.probabilities(cos, head_lp)[0]
 
     def decide(self, cos: F64, smoothed: F64, top_k: int = 3) -> Decision:
         """Turn one window's similarities and smoothed probabilities into a :class:`Decision`."""
         best = int(np.argmax(smoothed))
-        others = np.delete(cos, best)
+        rivals = np.ones(cos.shape[-1], dtype=bool)
+        rivals[best] = False
+        if best in self._head_index:
+            rivals[self._head_index] = False  # the head separates these; cosine need not
+        others = cos[rivals]
         margin = float(cos[best] - others.max()) if others.size else float("inf")
         unknown = bool(cos[best] < self.unknown_threshold or margin < self.unknown_margin)
         order = np.argsort(-smoothed, kind="stable")[:top_k]

@@ -1,0 +1,128 @@
+"""A second encoder output for few-shot heads: pooled token features before the projection.
+
+The embedding is what the contrastive loss shaped: a point in the text space, which keeps the
+motion detail a text prompt can name and drops the rest. A few-shot head on the device wants
+the rest too (posture, sway, cadence detail). :func:`add_feature_output` adds an output
+``features`` to an exported encoder graph: the mean and the standard deviation over time of
+the final (normalised) token sequence, ``(B, 2 * D_model)``. It is graph surgery on the
+exported ONNX (fp32, or int8 / fp16 made from it), so the embedding output is untouched
+bit for bit and the parity checks of the export still hold.
+
+The token tensor is found by the shape of the graph the exporter writes for a CLS-token
+Transformer: the last ``Gather`` on axis 1 that selects the CLS token from a ``(B, T, D)``
+tensor (the projection head reads that selection). Encoders without tokens (a GRU's last
+state, IMU2CLIP) expose the projection's input instead: the input of the last ``Gemm`` or
+``MatMul`` before the embedding.
+"""
+
+from __future__ import annotations
+
+import onnx
+from onnx import TensorProto, helper
+
+from ._errors import ExportError
+
+__all__ = ["FEATURES_NAME", "add_feature_output", "feature_source"]
+
+#: Name of the features output in every AURA encoder graph that has one.
+FEATURES_NAME = "features"
+
+
+def _producers(graph: onnx.GraphProto) -> dict[str, onnx.NodeProto]:
+    return {out: node for node in graph.node for out in node.output}
+
+
+def _axis(node: onnx.NodeProto) -> int:
+    for a in node.attribute:
+        if a.name == "axis":
+            return int(a.i)
+    return 0
+
+
+def feature_source(model: onnx.ModelProto) -> tuple[str, str]:
+    """``(tensor, kind)``: the tensor the features are read from, ``kind`` ``"tokens"``
+    (a ``(B, T, D)`` sequence, pooled) or ``"vector"`` (a ``(B, D)`` projection input).
+
+    Raises:
+        ExportError: neither pattern is in the graph.
+    """
+    g = model.graph
+    gathers = [n for n in g.node if n.op_type == "Gather" and _axis(n) == 1]
+    if gathers:
+        return gathers[-1].input[0], "tokens"
+    producers = _producers(g)
+    # walk back from the output through the normalisation to the projection
+    seen: set[str] = set()
+    frontier = [o.name for o in g.output[:1]]
+    while frontier:
+        name = frontier.pop()
+        node = producers.get(name)
+        if node is None or name in seen:
+            continue
+        seen.add(name)
+        if node.op_type in ("Gemm", "MatMul", "MatMulInteger"):
+            return node.input[0], "vector"
+        frontier.extend(node.input)
+    raise ExportError("cannot find the encoder's pre-projection tensor (no CLS-token Gather and "
+                      "no projection Gemm/MatMul before the output); export the encoder with "
+                      "features=False")
+
+
+def _opset(model: onnx.ModelProto) -> int:
+    for imp in model.opset_import:
+        if imp.domain in ("", "ai.onnx"):
+            return int(imp.version)
+    return 0
+
+
+def add_feature_output(model_bytes: bytes) -> bytes:
+    """Return the encoder graph with a second output :data:`FEATURES_NAME`.
+
+    The embedding output and every existing node are kept unchanged; new nodes only read.
+
+    Raises:
+        ExportError: the graph already has the output, or its feature source is not found.
+    """
+    model = onnx.load_from_string(model_bytes)
+    g = model.graph
+    if any(o.name == FEATURES_NAME for o in g.output):
+        raise ExportError(f"the encoder already has an output {FEATURES_NAME!r}")
+    src, kind = feature_source(model)
+    p = "aura_features/"
+    if kind == "vector":
+        g.node.append(helper.make_node("Identity", [src], [FEATURES_NAME], name=p + "out"))
+    else:
+        # mean and population std over the token axis; ReduceMean takes axes as an input
+        # from opset 18 and as an attribute before it
+        def reduce(inp: str, out: str) -> onnx.NodeProto:
+            if _opset(model) >= 18:
+                return helper.make_node("ReduceMean", [inp, p + "axes"], [out], keepdims=0,
+                                        name=p + out.rsplit("/", 1)[-1])
+            return helper.make_node("ReduceMean", [inp], [out], axes=[1], keepdims=0,
+                                    name=p + out.rsplit("/", 1)[-1])
+
+        g.initializer.append(helper.make_tensor(p + "axes", TensorProto.INT64, [1], [1]))
+        g.initializer.append(helper.make_tensor(p + "zero", TensorProto.FLOAT, [], [0.0]))
+        g.node.extend([
+            reduce(src, p + "mean"),
+            helper.make_node("Mul", [src, src], [p + "sq"], name=p + "sq"),
+            reduce(p + "sq", p + "mean_sq"),
+            helper.make_node("Mul", [p + "mean", p + "mean"], [p + "sq_mean"], name=p + "sqm"),
+            helper.make_node("Sub", [p + "mean_sq", p + "sq_mean"], [p + "var"], name=p + "var"),
+            helper.make_node("Max", [p + "var", p + "zero"], [p + "var0"], name=p + "var0"),
+            helper.make_node("Sqrt", [p + "var0"], [p + "std"], name=p + "std"),
+            helper.make_node("Concat", [p + "mean", p + "std"], [FEATURES_NAME], axis=1,
+                             name=p + "out"),
+        ])
+    elem = TensorProto.FLOAT
+    for vi in list(g.value_info) + list(g.output):
+        if vi.name == src:
+            elem = vi.type.tensor_type.elem_type
+    g.output.append(helper.make_tensor_value_info(FEATURES_NAME, elem, ["batch", None]))
+    try:
+        inferred = onnx.shape_inference.infer_shapes(model, strict_mode=True)
+        onnx.checker.check_model(inferred)
+    except (onnx.checker.ValidationError, onnx.shape_inference.InferenceError) as exc:
+        raise ExportError(f"the encoder with a features output fails the ONNX checker: "
+                          f"{exc}") from exc
+    return model.SerializeToString()
