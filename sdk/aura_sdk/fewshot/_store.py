@@ -18,6 +18,7 @@ import zipfile
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -86,7 +87,7 @@ class EnrolledLabel:
                    np.asarray(example, np.int32), np.asarray(view, np.int32), layout,
                    datetime.now(UTC).replace(microsecond=0).isoformat())
 
-    def arrays(self, fingerprint: str) -> dict[str, npt.NDArray[np.generic]]:
+    def arrays(self, fingerprint: str) -> dict[str, Any]:
         return {"format": np.array(_FORMAT), "fingerprint": np.array(fingerprint),
                 "label": np.array(self.label), "layout": np.array(self.layout),
                 "created": np.array(self.created), "embeddings": self.embeddings,
