@@ -10,6 +10,7 @@ zero-shot text scores.
 """
 
 from ._classifier import DEFAULT_C, FewShotHead
+from ._enrollments import Enrollments
 from ._features import STATS_VERSION, n_statistics, window_statistics
 from ._head import LogisticHead
 from ._store import EnrolledLabel, EnrollmentStore
@@ -19,6 +20,7 @@ __all__ = [
     "STATS_VERSION",
     "EnrolledLabel",
     "EnrollmentStore",
+    "Enrollments",
     "FewShotHead",
     "LogisticHead",
     "n_statistics",
