@@ -13,6 +13,7 @@ on-device text agreement), ``_windows`` (calibration and validation windows), ``
 
 from ._bundle import ExportResult, Tolerances, export_bundle
 from ._errors import ExportError, ParityError
+from ._label_sets import LABEL_SETS, catalogue_label_sets, with_label_sets
 from ._metrics import ZeroShotMetrics, cosine_rows, zero_shot_metrics
 from ._onnx_export import (
     DEFAULT_FP32_TOLERANCE,
@@ -84,6 +85,7 @@ __all__ = [
     "DEFAULT_UNKNOWN_THRESHOLD",
     "FP32_OPS_IN_FP16",
     "INT8_METHODS",
+    "LABEL_SETS",
     "TOY_LABELS",
     "TOY_PROMPTS",
     "TRT_MAX_OPSET",
@@ -111,6 +113,7 @@ __all__ = [
     "ZeroShotMetrics",
     "as_window_set",
     "build_prototypes",
+    "catalogue_label_sets",
     "check_parity",
     "check_tensorrt_ops",
     "choose_int8",
@@ -135,6 +138,7 @@ __all__ = [
     "toy_encoder_onnx",
     "toy_windows",
     "vocabulary_prompts",
+    "with_label_sets",
     "write_example_bundle",
     "zero_shot_metrics",
 ]

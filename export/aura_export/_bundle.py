@@ -33,6 +33,7 @@ from aura_sdk.bundle import (
 )
 
 from ._errors import ParityError
+from ._label_sets import catalogue_label_sets
 from ._metrics import zero_shot_metrics
 from ._model_card import CardFacts, model_card
 from ._onnx_export import DEFAULT_FP32_TOLERANCE, OnnxExport, export_onnx, run_encoder
@@ -189,6 +190,7 @@ def export_bundle(
     out_path: str | os.PathLike[str],
     *,
     labels: LabelPrompts | Sequence[str] | str | os.PathLike[str] | None = None,
+    label_sets: Mapping[str, Sequence[str]] | None = None,
     precisions: Sequence[Precision] = ("fp32", "int8"),
     calibration: WindowSet | npt.ArrayLike | None = None,
     validation: WindowSet | None = None,
@@ -215,6 +217,9 @@ def export_bundle(
         out_path: a ``.aura`` zip or a directory.
         labels: the vocabulary: a :class:`LabelPrompts`, label names, a label file path
             (:func:`read_label_file`), or ``None`` for :data:`DEFAULT_LABELS`.
+        label_sets: named subsets of the labels written into the manifest (the device scores
+            ``"everyday"`` by default); ``None`` for the sets of :data:`LABEL_SETS` the
+            vocabulary covers whole, ``{}`` for none.
         precisions: encoders to ship; fp32 always ships.
         calibration: preprocessed windows for int8 calibration and the parity check
             (default: synthetic windows of every generator activity, seeded).
@@ -373,6 +378,7 @@ def export_bundle(
         out, name=name, version=version, input_spec=input_spec, encoders=encoders,
         prototypes=prototypes, scoring=scoring.spec, model_card=card, text_encoder=text_ref,
         files=files, producer=_producer(), training=training, metrics=all_metrics,
+        label_sets=(catalogue_label_sets(vocab.labels) if label_sets is None else label_sets),
         signing_key=sign_key, overwrite=overwrite)
     logger.info("wrote %s: %s, %d labels", out, "/".join(encoders), len(prototypes.labels))
     return ExportResult(out, manifest, onnx_export, prototypes, int8, fp16, trt, agreement,

@@ -10,9 +10,10 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from importlib import resources
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any, Literal
 
 import numpy as np
@@ -21,19 +22,23 @@ import numpy.typing as npt
 from ._errors import BackendError, BundleNotFoundError, ConfigError, PreprocessingError
 from ._spec import ModelInputSpec, SensorSpec
 from .backends import DeviceName, select_providers, tensorrt_available
-from .bundle import Bundle, TrustPolicy, read_bundle
+from .bundle import LABEL_SET_ALL, Bundle, TrustPolicy, read_bundle
 from .preprocessing import PreprocessConfig, Windows, preprocess
 
-__all__ = ["DEFAULT_BUNDLE_NAME", "AuraModel", "load_bundle"]
+__all__ = ["DEFAULT_BUNDLE_NAME", "DEFAULT_LABEL_SET", "AuraModel", "Labels", "load_bundle"]
 
 logger = logging.getLogger(__name__)
 
 F32 = npt.NDArray[np.float32]
 Precision = Literal["auto", "fp32", "fp16", "int8"]
 Backend = Literal["auto", "onnxruntime", "tensorrt"]
+#: What a ``labels`` argument takes: ``None`` (the default set), a label set's name, or words.
+Labels = str | Sequence[str] | None
 
 #: File name of the default bundle embedded in the ``aura_sdk`` package (``aura_sdk/models/``).
 DEFAULT_BUNDLE_NAME = "default.aura"
+#: The label set used when no labels are given, where the bundle defines it (else "all").
+DEFAULT_LABEL_SET = "everyday"
 #: A recording shorter than this fraction of a window is refused rather than padded.
 _MIN_FRACTION = 0.2
 _BATCH = 64
@@ -51,6 +56,15 @@ def _default_bundle_path() -> Path:
     return path
 
 
+def _is_embedded(path: str | os.PathLike[str]) -> bool:
+    """Whether ``path`` is the default bundle inside the installed package."""
+    ref = resources.files("aura_sdk").joinpath("models", DEFAULT_BUNDLE_NAME)
+    try:
+        return Path(path).resolve() == Path(str(ref)).resolve()
+    except (OSError, RuntimeError):
+        return False
+
+
 def load_bundle(
     path: str | os.PathLike[str] | None = None,
     *,
@@ -65,7 +79,9 @@ def load_bundle(
 
     Args:
         path: a bundle directory or ``.aura`` file; ``None`` for the embedded default.
-        trust: signature policy (default: verify when signed, warn when unsigned).
+        trust: signature policy (default: verify when signed, warn when unsigned; a bundle's
+            warning is logged once per process, and none for the embedded default, whose
+            install is its provenance; ``"require"`` refuses it like any unsigned bundle).
         precision: encoder precision; ``"auto"`` takes int8 when the bundle ships it, else
             fp32 (fp16 is meant for GPU execution providers).
         device: ``"auto"`` (TensorRT, then CUDA, then CPU, whichever is present), or one of
@@ -82,7 +98,8 @@ def load_bundle(
         BackendError: the backend cannot open the encoder.
         ConfigError: a device or backend that is not available here (says what to install).
     """
-    bundle = read_bundle(_default_bundle_path() if path is None else path, trust)
+    where = _default_bundle_path() if path is None else path
+    bundle = read_bundle(where, trust, embedded=_is_embedded(where))
     return AuraModel(bundle, precision=precision, device=device, backend=backend,
                      providers=providers, threads=threads)
 
@@ -164,6 +181,55 @@ class AuraModel:
     def embedding_dim(self) -> int:
         return int(self._protos.shape[1])
 
+    # -- label sets -------------------------------------------------------------------------
+    @property
+    def label_sets(self) -> Mapping[str, tuple[str, ...]]:
+        """Named label sets: the bundle's (``"everyday"``, ``"sports"``, ...) and ``"all"``
+        (every label with a prototype, enrolled ones included). Read-only."""
+        sets = dict(self.manifest.label_sets)
+        sets[LABEL_SET_ALL] = self.labels
+        return MappingProxyType(sets)
+
+    @property
+    def default_label_set(self) -> str:
+        """The set scored when no labels are given: ``"everyday"`` where the bundle defines
+        it, else ``"all"``."""
+        return DEFAULT_LABEL_SET if DEFAULT_LABEL_SET in self.manifest.label_sets \
+            else LABEL_SET_ALL
+
+    def resolve_labels(self, labels: Labels = None) -> list[str]:
+        """The labels a ``labels`` argument stands for, in order (every API taking one calls this).
+
+        Args:
+            labels: ``None`` for the default set (:attr:`default_label_set`) plus every
+                enrolled label (the user enrolled them to see them); a set name from
+                :attr:`label_sets` for exactly that set; or a sequence of words: bundle
+                labels, enrolled labels or free text (scored through the text encoder).
+
+        Raises:
+            ConfigError: a string that names no label set (one free-text label goes in a
+                one-element list), an empty sequence, repeated or empty labels.
+        """
+        if labels is None:
+            names = list(self.label_sets[self.default_label_set])
+            return names + [x for x in self._labels if x in self._enrolled and x not in names]
+        if isinstance(labels, str):
+            sets = self.label_sets
+            if labels not in sets:
+                raise ConfigError(
+                    f"{labels!r} is not a label set of this bundle; sets: {sorted(sets)}. To "
+                    f"score one free-text label, pass a one-element list: labels=[{labels!r}]")
+            return list(sets[labels])
+        names = list(labels)
+        if not names:
+            raise ConfigError("labels is empty: pass at least one label, a label set's name "
+                              f"({sorted(self.label_sets)}), or None for the default set")
+        if any(not isinstance(x, str) or not x.strip() for x in names):
+            raise ConfigError("labels must be non-empty strings")
+        if len(set(names)) != len(names):
+            raise ConfigError("labels must be unique")
+        return names
+
     def __repr__(self) -> str:
         return (f"AuraModel({self.manifest.name!r} v{self.manifest.version}, {self.precision}, "
                 f"{self.backend}, {len(self._labels)} labels)")
@@ -234,14 +300,10 @@ class AuraModel:
         return _unit(e.mean(axis=0, keepdims=True))[0]
 
     # -- scoring ----------------------------------------------------------------------------
-    def _prototype_matrix(self, labels: Sequence[str] | None) -> tuple[list[str], F32]:
-        if labels is None:
-            return list(self._labels), self._protos
-        labels = list(labels)
-        if not labels:
-            raise ConfigError("labels is empty: pass at least one label, or None for all")
-        if len(set(labels)) != len(labels):
-            raise ConfigError("labels must be unique")
+    def _prototype_matrix(self, labels: Labels) -> tuple[list[str], F32]:
+        labels = self.resolve_labels(labels)
+        if labels == self._labels:
+            return labels, self._protos
         missing = [x for x in labels if x not in self._labels and x not in self._text_protos]
         if missing:
             self._add_text_prototypes(missing)
@@ -273,16 +335,19 @@ class AuraModel:
                 self._text_encoder, label, templates, self.bundle.text_projection)
             logger.info("free-text label %r: prototype from %d prompts", label, len(templates))
 
-    def prototype_matrix(self, labels: Sequence[str] | None = None) -> F32:
-        """``(K, D)`` prototypes of ``labels`` (all labels when ``None``), in that order.
+    def prototype_matrix(self, labels: Labels = None) -> F32:
+        """``(K, D)`` prototypes of ``labels`` (see :meth:`resolve_labels`), in that order.
 
         Raises:
-            ConfigError: a label has no prototype.
+            ConfigError: bad ``labels`` (see :meth:`resolve_labels`), or a label has no
+                prototype and there is no text encoder.
         """
         return self._prototype_matrix(labels)[1].copy()
 
-    def probabilities(self, embeddings: npt.ArrayLike, labels: Sequence[str] | None = None) -> F32:
+    def probabilities(self, embeddings: npt.ArrayLike, labels: Labels = None) -> F32:
         """Softmax over labels of cosine similarity / temperature, for ``(N, D)`` embeddings.
+
+        ``labels`` as in :meth:`resolve_labels` (``None``: the default set).
 
         Returns:
             ``(N, len(labels))`` float32 rows summing to 1.
@@ -295,15 +360,17 @@ class AuraModel:
         return (p / p.sum(axis=1, keepdims=True)).astype(np.float32)
 
     def classify(
-        self, imu: npt.ArrayLike, spec: SensorSpec, labels: Sequence[str] | None = None,
+        self, imu: npt.ArrayLike, spec: SensorSpec, labels: Labels = None,
         t: npt.ArrayLike | None = None,
     ) -> dict[str, float]:
         """Zero-shot classification of a recording: ``{label: probability}``, most likely first.
 
         A recording longer than one window is scored on the mean of its window embeddings.
+        ``labels``: ``None`` (the default label set plus enrolled labels), a label set's
+        name (``"sports"``, ``"all"``), or words (see :meth:`resolve_labels`).
 
         Raises:
-            ConfigError: a label has no prototype (see :meth:`enroll`).
+            ConfigError: bad ``labels``, or a label has no prototype (see :meth:`enroll`).
             PreprocessingError, SpecMismatchError, BackendError: see :meth:`embed`.
         """
         names, _ = self._prototype_matrix(labels)

@@ -79,18 +79,21 @@ def test_public_api_is_frozen() -> None:
     assert sorted(aura_export.__all__) == sorted([
         "DEFAULT_FP32_TOLERANCE", "DEFAULT_LABELS", "DEFAULT_TEMPERATURE",
         "DEFAULT_UNKNOWN_MARGIN", "DEFAULT_UNKNOWN_THRESHOLD", "FP32_OPS_IN_FP16",
-        "INT8_METHODS", "TOY_LABELS", "TOY_PROMPTS", "TRT_MAX_OPSET", "TRT_MIN_OPSET",
+        "INT8_METHODS", "LABEL_SETS", "TOY_LABELS", "TOY_PROMPTS", "TRT_MAX_OPSET",
+        "TRT_MIN_OPSET",
         "TRT_OPS_SOURCE", "TRT_SUPPORTED_OPS", "TRT_UNSUPPORTED_OPS", "AgreementReport",
         "ExportError", "ExportResult", "Int8Choice", "Int8Method", "LabelPrompts",
         "OnnxExport", "ParityError", "ParityReport", "PrototypeAgreement", "ScoringChoice",
         "SimplifyReport", "Tolerances", "TrtIssue", "TrtOpReport", "WindowReader",
-        "WindowSet", "ZeroShotMetrics", "as_window_set", "build_prototypes", "check_parity",
+        "WindowSet", "ZeroShotMetrics", "as_window_set", "build_prototypes",
+        "catalogue_label_sets", "check_parity",
         "check_tensorrt_ops", "choose_int8", "choose_scoring", "compare_encoders",
         "convert_fp16", "corpus_windows", "cosine_rows", "default_vocabulary",
         "device_agreement", "export_bundle", "export_onnx", "label_templates",
         "quantize_int8", "read_label_file", "run_encoder", "simplify_onnx",
         "synthetic_windows", "temperature_from", "torch_embed", "toy_embed",
-        "toy_encoder_onnx", "toy_windows", "vocabulary_prompts", "write_example_bundle",
+        "toy_encoder_onnx", "toy_windows", "vocabulary_prompts", "with_label_sets",
+        "write_example_bundle",
         "zero_shot_metrics"])
     assert all(hasattr(aura_export, name) for name in aura_export.__all__)
     assert issubclass(aura_export.ParityError, aura_export.ExportError)

@@ -227,7 +227,8 @@ def test_manifest_bytes_round_trip(tmp_path: Path) -> None:
 
 def test_public_api_is_frozen() -> None:
     assert set(bundle_api.__all__) == {
-        "DEFAULT_MAX_BYTES", "MANIFEST_NAME", "SCHEMA_VERSION", "SIGNATURE_NAME", "Bundle",
+        "DEFAULT_MAX_BYTES", "LABEL_SET_ALL", "MANIFEST_NAME", "SCHEMA_VERSION",
+        "SIGNATURE_NAME", "Bundle",
         "EncoderFiles", "EncoderSpec", "FileEntry", "Manifest", "Precision", "Prototypes",
         "ScoringSpec", "SignatureInfo", "SignatureStatus", "TextEncoderRef", "TrustPolicy",
         "VerifyReport", "decode_prototypes", "encode_prototypes", "file_table",

@@ -19,6 +19,7 @@ EXPECTED = {
     "linear_probe", "load_eval", "plot_confusion", "render_comparison", "render_report",
     "retrieval_from_scores", "retrieval_metrics", "write_comparison", "write_report",
     "zero_shot_predict", "zero_shot_scores",
+    "LABEL_SET_EVAL_FORMAT", "evaluate_label_sets", "render_label_set_report",
 }  # fmt: skip
 
 

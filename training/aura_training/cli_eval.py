@@ -6,11 +6,15 @@ Registered in the ``aura.commands`` entry-point group as ``eval``; also runnable
     aura eval --checkpoint runs/cpu-teacher --data data/synth-cpu --out runs/cpu-teacher/eval
     aura eval --checkpoint runs/smoke --data data/smoke --out /tmp/eval --no-finetune
     aura eval --compare docs/results.yaml --out docs/results.md
+    aura eval --bundle model.aura --data data/synth-cpu --label-sets --out /tmp/sets
     aura eval --run transformer=runs/a/eval --run imu2clip=runs/b/eval --out /tmp/cmp.md
 
 The first form writes ``eval.json`` (every number), ``report.md`` and confusion-matrix PNGs
 into ``--out``; the ``--compare`` / ``--run`` form writes one markdown document from
-existing ``eval.json`` files (see :mod:`aura_training.eval`).
+existing ``eval.json`` files (see :mod:`aura_training.eval`). The ``--bundle`` form scores
+an exported bundle through the device-side API instead (no torch): closed-set accuracy and
+macro-F1 over all its labels, and with ``--label-sets`` per label set
+(:func:`aura_training.eval.evaluate_label_sets`).
 """
 
 from __future__ import annotations
@@ -56,6 +60,15 @@ class EvalCommand:
         d = _DEFAULTS
         parser.add_argument("--checkpoint", type=Path, metavar="PATH",
                             help="run directory, its checkpoints/ or one step-* folder")
+        parser.add_argument("--bundle", type=Path, metavar="BUNDLE",
+                            help="an exported bundle instead of a checkpoint: closed-set "
+                                 "accuracy through the device-side API (no torch)")
+        parser.add_argument("--label-sets", nargs="?", const="*", default=None,
+                            metavar="NAMES", help="with --bundle: score each label set of the "
+                            "bundle (or the comma-separated NAMES) on its own; default: 'all'")
+        parser.add_argument("--precision", default="auto",
+                            choices=["auto", "fp32", "fp16", "int8"],
+                            help="with --bundle: encoder precision (default: int8 if shipped)")
         parser.add_argument("--data", type=Path, metavar="DIR", help="corpus directory")
         parser.add_argument("--out", type=Path, required=True,
                             help="report folder (evaluate) or markdown file (compare)")
@@ -99,6 +112,8 @@ class EvalCommand:
             logging.getLogger().setLevel(logging.INFO)
         if args.compare is not None or args.runs:
             return _compare(args)
+        if args.bundle is not None:
+            return _evaluate_bundle(args)
         return _evaluate(args)
 
 
@@ -113,6 +128,18 @@ def eval_command_line(args: argparse.Namespace) -> str:
         if args.runs and args.title != "AURA results":
             parts += ["--title", args.title]
         parts += ["--out", str(args.out)]
+        return shlex.join(parts)
+    if getattr(args, "bundle", None) is not None:
+        parts += ["--bundle", str(args.bundle), "--data", str(args.data), "--out", str(args.out)]
+        if args.label_sets is not None:
+            parts += ["--label-sets"] + ([] if args.label_sets == "*" else [args.label_sets])
+        for flag, value, default in (("--precision", args.precision, "auto"),
+                                     ("--split", args.split, _DEFAULTS["split"]),
+                                     ("--hop", args.hop, None),
+                                     ("--location", args.location, None),
+                                     ("--device", args.device, _DEFAULTS["device"])):
+            if value != default:
+                parts += [flag, str(value)]
         return shlex.join(parts)
     parts += ["--checkpoint", str(args.checkpoint), "--data", str(args.data), "--out",
               str(args.out)]
@@ -151,6 +178,29 @@ def _evaluate(args: argparse.Namespace) -> int:
     result = evaluate_checkpoint(args.checkpoint, args.data, cfg, out_dir=args.out,
                                  device=device, command=eval_command_line(args))
     _summary(result, sys.stdout)
+    print(f"wrote {args.out / 'report.md'} and {args.out / 'eval.json'}")
+    return 0
+
+
+def _evaluate_bundle(args: argparse.Namespace) -> int:
+    if args.checkpoint is not None or args.data is None:
+        raise ConfigError("aura eval --bundle needs --data and no --checkpoint")
+    from aura_sdk import load_bundle
+
+    from .eval import evaluate_label_sets
+
+    model = load_bundle(args.bundle, precision=args.precision, device=args.device)
+    sets = (None if args.label_sets == "*" else ["all"] if args.label_sets is None
+            else [x.strip() for x in args.label_sets.split(",") if x.strip()])
+    result = evaluate_label_sets(model, args.data, label_sets=sets, split=args.split,
+                                 hop_s=args.hop, location=args.location, out_dir=args.out,
+                                 command=eval_command_line(args))
+    for name, r in result["label_sets"].items():
+        if "skipped" in r:
+            print(f"{name:<12} skipped: {r['skipped']}")
+        else:
+            print(f"{name:<12} {len(r['labels']):>3} labels  {r['n']:>5} windows  accuracy "
+                  f"{r['accuracy']:.4f}  macro-F1 {r['macro_f1']:.4f}")
     print(f"wrote {args.out / 'report.md'} and {args.out / 'eval.json'}")
     return 0
 

@@ -15,6 +15,7 @@ collects every defect instead. Nothing is ever unpickled or executed on load.
 
 from ._container import DEFAULT_MAX_BYTES
 from ._manifest import (
+    LABEL_SET_ALL,
     MANIFEST_NAME,
     SCHEMA_VERSION,
     SIGNATURE_NAME,
@@ -42,6 +43,7 @@ from ._writer import file_table, sign_bundle, write_bundle
 
 __all__ = [
     "DEFAULT_MAX_BYTES",
+    "LABEL_SET_ALL",
     "MANIFEST_NAME",
     "SCHEMA_VERSION",
     "SIGNATURE_NAME",

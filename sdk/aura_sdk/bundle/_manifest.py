@@ -26,6 +26,7 @@ from .._errors import BundleFormatError, BundleVersionError
 from .._spec import CHANNELS, ModelInputSpec
 
 __all__ = [
+    "LABEL_SET_ALL",
     "MANIFEST_NAME",
     "SCHEMA_VERSION",
     "SIGNATURE_NAME",
@@ -56,6 +57,11 @@ _SHA256 = re.compile(r"^[0-9a-f]{64}$")
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
 _VERSION = re.compile(r"^[0-9A-Za-z][0-9A-Za-z.+_-]{0,63}$")
 _DRIVE = re.compile(r"^[A-Za-z]:")
+_SET_NAME = re.compile(r"^[a-z][a-z0-9_-]{0,31}$")
+#: The implicit label set of every bundle label; a manifest may not declare it.
+LABEL_SET_ALL = "all"
+_MAX_LABEL_SETS = 64
+_MAX_SET_LABELS = 4096
 
 
 def check_member_name(name: str) -> str | None:
@@ -206,6 +212,11 @@ class Manifest(_Frozen):
         training: training provenance (data, seeds, commit, ...), JSON values.
         metrics: evaluation metrics, finite floats.
         model_card: the model card file (Markdown).
+        label_sets: named subsets of the prototypes' labels (``"everyday"``, ``"sports"``,
+            ...): a name of 1-32 lower-case letters, digits, ``_`` or ``-`` (starting with a
+            letter) -> unique labels. ``"all"`` is implicit and cannot be declared; the reader
+            checks that every label is one of the bundle's. Optional (older manifests have
+            none) and omitted from ``manifest.json`` when empty.
         files: every file of the bundle except ``manifest.json`` and ``signature.json``.
     """
 
@@ -222,6 +233,7 @@ class Manifest(_Frozen):
     training: dict[str, JsonValue] = Field(default_factory=dict)
     metrics: dict[str, float] = Field(default_factory=dict)
     model_card: str = "MODEL_CARD.md"
+    label_sets: dict[str, tuple[str, ...]] = Field(default_factory=dict)
     files: dict[str, FileEntry]
 
     @field_validator("name")
@@ -244,6 +256,28 @@ class Manifest(_Frozen):
         bad = sorted(k for k, x in v.items() if not math.isfinite(x))
         if bad:
             raise ValueError(f"metrics must be finite numbers; not finite: {bad}")
+        return v
+
+    @field_validator("label_sets")
+    @classmethod
+    def _label_sets(cls, v: dict[str, tuple[str, ...]]) -> dict[str, tuple[str, ...]]:
+        if len(v) > _MAX_LABEL_SETS:
+            raise ValueError(f"at most {_MAX_LABEL_SETS} label sets, got {len(v)}")
+        for name, labels in v.items():
+            if name == LABEL_SET_ALL:
+                raise ValueError(f"label set {LABEL_SET_ALL!r} is implicit (every label of the "
+                                 "bundle) and cannot be declared; remove it")
+            if not _SET_NAME.match(name):
+                raise ValueError(f"label set name {name!r} must be 1-32 lower-case letters, "
+                                 "digits, '_' or '-', starting with a letter")
+            if not labels or len(labels) > _MAX_SET_LABELS:
+                raise ValueError(f"label set {name!r} must hold 1-{_MAX_SET_LABELS} labels, "
+                                 f"got {len(labels)}")
+            if any(not x.strip() for x in labels):
+                raise ValueError(f"label set {name!r} holds an empty label")
+            repeated = sorted({x for x in labels if labels.count(x) > 1})
+            if repeated:
+                raise ValueError(f"label set {name!r} repeats labels {repeated}")
         return v
 
     @field_validator("files")
@@ -283,8 +317,14 @@ class Manifest(_Frozen):
 
 
 def manifest_to_bytes(manifest: Manifest) -> bytes:
-    """Serialise a manifest the way the writer stores it: sorted keys, 2-space indent, UTF-8."""
+    """Serialise a manifest the way the writer stores it: sorted keys, 2-space indent, UTF-8.
+
+    An empty ``label_sets`` is left out, so a bundle without label sets has the same bytes
+    (and fingerprint) as before the field existed, and older readers still take it.
+    """
     data = manifest.model_dump(mode="json")
+    if not data.get("label_sets"):
+        data.pop("label_sets", None)
     return (json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n").encode()
 
 

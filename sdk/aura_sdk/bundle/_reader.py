@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
+import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -148,12 +149,15 @@ class VerifyReport:
         defects: every refusal, in check order; empty when the bundle is sound.
         warnings: things worth telling a user that do not refuse the bundle.
         bundle: the loaded bundle when there are no defects, else ``None``.
+        signature_warnings: the subset of ``warnings`` that the signature check raised
+            (unsigned, or signed by a key the policy does not know).
     """
 
     path: Path
     defects: tuple[BundleError, ...]
     warnings: tuple[str, ...]
     bundle: Bundle | None
+    signature_warnings: tuple[str, ...] = ()
 
     @property
     def ok(self) -> bool:
@@ -170,6 +174,7 @@ class _Inspection:
         self.where = str(source.path)
         self.defects: list[BundleError] = []
         self.warnings: list[str] = []
+        self.signature_warnings: list[str] = []
 
     def read(self, name: str) -> bytes | None:
         try:
@@ -192,6 +197,7 @@ class _Inspection:
             try:
                 signature, warnings = check_signature(raw, sig_raw, self.trust, path=self.where)
                 self.warnings.extend(warnings)
+                self.signature_warnings.extend(warnings)
             except BundleSignatureError as exc:
                 self.defects.append(exc)
         try:
@@ -201,6 +207,8 @@ class _Inspection:
             return None
         contents = self.read_listed(manifest)
         prototypes = self.check_prototypes(manifest, contents)
+        if prototypes is not None:
+            self.check_label_sets(manifest, prototypes)
         projection = self.check_text(manifest, contents)
         self.check_model_card(manifest, contents)
         if signature is None:
@@ -272,6 +280,20 @@ class _Inspection:
                 "embedding space and re-export", path=self.where, file=name))
             return None
         return prototypes
+
+    def check_label_sets(self, manifest: Manifest, prototypes: Prototypes) -> None:
+        known = set(prototypes.labels)
+        for name, labels in manifest.label_sets.items():
+            unknown = [x for x in labels if x not in known]
+            if unknown:
+                others = f" (and {len(unknown) - 1} more: {unknown[1:6]})" if len(unknown) > 1 \
+                    else ""
+                self.defects.append(BundleCompatibilityError(
+                    f"label set {name!r} names {unknown[0]!r}{others}, which has no prototype "
+                    f"in {manifest.prototypes_file}; a label set may only name the bundle's own "
+                    "labels: drop it from the set, or add its prototype, and write the bundle "
+                    "again (aura_export.with_label_sets, or re-export)",
+                    path=self.where, file=MANIFEST_NAME))
 
     def check_text(self, manifest: Manifest, contents: Mapping[str, bytes]
                    ) -> npt.NDArray[np.float32] | None:
@@ -352,7 +374,25 @@ def verify_bundle(
     with source:
         inspection = _Inspection(source, trust)
         bundle = inspection.run()
-    return VerifyReport(p, tuple(inspection.defects), tuple(inspection.warnings), bundle)
+    return VerifyReport(p, tuple(inspection.defects), tuple(inspection.warnings), bundle,
+                        tuple(inspection.signature_warnings))
+
+
+_warned: set[tuple[str, str]] = set()
+_warned_lock = threading.Lock()
+
+
+def _warn_once(path: Path, message: str) -> None:
+    """Log ``message`` at WARNING the first time this process sees it for ``path``."""
+    try:
+        key = (str(path.resolve()), message)
+    except OSError:
+        key = (str(path), message)
+    with _warned_lock:
+        if key in _warned:
+            return
+        _warned.add(key)
+    logger.warning("%s", message)
 
 
 def read_bundle(
@@ -360,17 +400,22 @@ def read_bundle(
     trust: TrustPolicy | None = None,
     *,
     max_bytes: int = DEFAULT_MAX_BYTES,
+    embedded: bool = False,
 ) -> Bundle:
     """Load and fully validate a model bundle (directory or ``.aura`` zip).
 
     Nothing is executed or unpickled; each encoder is opened once with onnxruntime (CPU) to
     check its shapes. Warnings (unsigned bundle, unknown signing key under ``"warn"``) are
-    logged.
+    logged at WARNING once per bundle path and message per process.
 
     Args:
         path: a bundle directory or ``.aura`` zip.
         trust: the signature policy; default ``TrustPolicy()`` (mode ``"warn"``).
         max_bytes: cap on the bundle's total uncompressed size.
+        embedded: the bundle ships inside the installed ``aura_sdk`` package (the embedded
+            default), so its install is its provenance: the signature check's warnings are
+            logged at DEBUG instead. The trust policy itself applies unchanged (``"require"``
+            still refuses an unsigned embedded bundle).
 
     Raises:
         BundleNotFoundError: the path is missing or is not a bundle.
@@ -384,7 +429,10 @@ def read_bundle(
     """
     report = verify_bundle(path, trust, max_bytes=max_bytes)
     for warning in report.warnings:
-        logger.warning("%s", warning)
+        if embedded and warning in report.signature_warnings:
+            logger.debug("%s (embedded in the installed aura_sdk package)", warning)
+        else:
+            _warn_once(report.path, warning)
     if report.defects:
         first = report.defects[0]
         if len(report.defects) > 1:

@@ -10,7 +10,7 @@ import hashlib
 import json
 import os
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -82,6 +82,7 @@ def write_bundle(
     producer: Mapping[str, str] | None = None,
     training: Mapping[str, JsonValue] | None = None,
     metrics: Mapping[str, float] | None = None,
+    label_sets: Mapping[str, Sequence[str]] | None = None,
     created: datetime | None = None,
     signing_key: str | os.PathLike[str] | None = None,
     overwrite: bool = False,
@@ -110,6 +111,8 @@ def write_bundle(
         producer: software versions to record (``aura_sdk`` is added).
         training: training provenance (JSON values).
         metrics: evaluation metrics.
+        label_sets: named subsets of the prototypes' labels (see ``Manifest.label_sets``);
+            every label must be one of ``prototypes.labels``.
         created: creation time (default: now, UTC, whole seconds).
         signing_key: an Ed25519 PEM private key file; signs the bundle as it is written.
         overwrite: replace an existing bundle at ``out_path``.
@@ -158,6 +161,7 @@ def write_bundle(
         "training": dict(training or {}),
         "metrics": dict(metrics or {}),
         "model_card": MODEL_CARD_NAME,
+        "label_sets": {k: tuple(v) for k, v in (label_sets or {}).items()},
         "files": file_table(members),
     }
     try:
@@ -166,6 +170,11 @@ def write_bundle(
         problems = "; ".join(f"{'.'.join(str(x) for x in e['loc'])}: {e['msg']}"
                              for e in exc.errors()[:5])
         raise ConfigError(f"invalid bundle manifest: {problems}") from exc
+    for set_name, set_labels in manifest.label_sets.items():
+        strangers = [x for x in set_labels if x not in prototypes.labels]
+        if strangers:
+            raise ConfigError(f"label set {set_name!r} names {strangers}, which are not labels "
+                              "of the prototypes; a label set may only name bundle labels")
     raw = manifest_to_bytes(manifest)
     members = {MANIFEST_NAME: raw, **members}
     trust = TrustPolicy(mode="off")

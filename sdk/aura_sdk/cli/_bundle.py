@@ -8,7 +8,9 @@ import json
 import sys
 from typing import Any, Literal
 
+from .._model import DEFAULT_LABEL_SET
 from ..bundle import (
+    LABEL_SET_ALL,
     Bundle,
     TrustPolicy,
     generate_keypair,
@@ -34,6 +36,11 @@ def _policy(args: argparse.Namespace) -> TrustPolicy:
     return TrustPolicy.from_key_files(args.trust_key or (), mode=mode)
 
 
+def _default_set(bundle: Bundle) -> str:
+    return DEFAULT_LABEL_SET if DEFAULT_LABEL_SET in bundle.manifest.label_sets \
+        else LABEL_SET_ALL
+
+
 def _summary(bundle: Bundle) -> list[str]:
     m = bundle.manifest
     spec = m.input
@@ -48,6 +55,10 @@ def _summary(bundle: Bundle) -> list[str]:
         f"pad {spec.pad_mode}",
         f"  encoder: {encoders}; embedding_dim {m.encoder.embedding_dim}",
         f"  labels ({len(bundle.labels)}): {labels}",
+        f"  label sets (default {_default_set(bundle)!r}): " + ", ".join(
+            [f"{k} ({len(v)})" for k, v in m.label_sets.items()]
+            + [f"{LABEL_SET_ALL} ({len(bundle.labels)})"]),
+        *(f"    {k}: {', '.join(v)}" for k, v in m.label_sets.items()),
         f"  scoring: temperature {m.scoring.temperature:g}, unknown below "
         f"{m.scoring.unknown_threshold:g} or margin {m.scoring.unknown_margin:g}",
     ]
@@ -81,6 +92,8 @@ def _info_json(bundle: Bundle) -> dict[str, Any]:
                            for p, f in m.encoder.files.as_dict().items()},
         },
         "labels": list(bundle.labels),
+        "label_sets": {k: list(v) for k, v in m.label_sets.items()},
+        "default_label_set": _default_set(bundle),
         "prompts": {label: list(bundle.prototypes.prompts_for(label)) for label in bundle.labels},
         "scoring": m.scoring.model_dump(mode="json"),
         "text_encoder": None if m.text_encoder is None else m.text_encoder.model_dump(),

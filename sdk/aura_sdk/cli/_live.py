@@ -8,7 +8,7 @@ import sys
 import time
 
 from .._errors import ConfigError
-from .._model import load_bundle
+from .._model import AuraModel, Labels, load_bundle
 from ..live import LiveRecognizer
 from ._options import parse_options
 from ._view import EventPrinter
@@ -18,8 +18,13 @@ __all__ = ["COMMAND"]
 
 def add_model_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--bundle", help="model bundle (default: the embedded default)")
-    parser.add_argument("--labels", help="comma-separated labels (bundle labels, enrolled "
-                        "ones, or free text through the text encoder)")
+    parser.add_argument("--labels", help="a label set's name (e.g. everyday, sports, all), or "
+                        "comma-separated labels (bundle labels, enrolled ones, or free text "
+                        "through the text encoder); default: the bundle's default set "
+                        "(everyday where it has one) plus enrolled labels")
+    parser.add_argument("--label-set", metavar="NAME",
+                        help="score this label set of the bundle (`aura bundle info` lists "
+                             "them); instead of --labels")
     parser.add_argument("--smoothing", choices=("hmm", "average", "none"), default="hmm")
     parser.add_argument("--hop", type=float, default=None, help="seconds between windows")
     parser.add_argument("--accelerator", choices=("auto", "cpu", "cuda", "tensorrt"),
@@ -33,11 +38,39 @@ def add_model_args(parser: argparse.ArgumentParser) -> None:
 def make_recognizer(args: argparse.Namespace, include_status: bool = False) -> LiveRecognizer:
     """A recogniser from the shared model arguments."""
     model = load_bundle(args.bundle, device=args.accelerator)
-    labels = [x.strip() for x in args.labels.split(",")] if args.labels else None
-    return LiveRecognizer(model, labels=labels, smoothing=args.smoothing, hop_s=args.hop,
-                          include_status=include_status,
-                          unknown_threshold=args.unknown_threshold,
-                          unknown_margin=args.unknown_margin)
+    labels = labels_argument(model, args.labels, getattr(args, "label_set", None))
+    rec = LiveRecognizer(model, labels=labels, smoothing=args.smoothing, hop_s=args.hop,
+                         include_status=include_status,
+                         unknown_threshold=args.unknown_threshold,
+                         unknown_margin=args.unknown_margin)
+    what = (f"label set {labels!r}" if isinstance(labels, str) else "the given labels"
+            if labels is not None else f"default label set {model.default_label_set!r}")
+    print(f"scoring {len(rec.scorer.labels)} labels ({what})", file=sys.stderr)
+    return rec
+
+
+def labels_argument(model: AuraModel, labels: str | None, label_set: str | None) -> Labels:
+    """``--labels`` / ``--label-set`` as a ``labels`` argument: ``None`` (the default set), a
+    set name (``--label-set NAME``, or ``--labels NAME`` without commas naming a set), or the
+    comma-separated words of ``--labels``.
+
+    Raises:
+        ConfigError: both options, or ``--labels`` without a label.
+    """
+    if label_set is not None:
+        if labels:
+            raise ConfigError("give --labels or --label-set, not both")
+        return label_set
+    if not labels:
+        return None
+    text = labels.strip()
+    if "," not in text and text in model.label_sets:
+        return text
+    words = [x.strip() for x in text.split(",") if x.strip()]
+    if not words:
+        raise ConfigError(f"--labels {labels!r} names no label; pass a label set's name "
+                          f"({', '.join(model.label_sets)}) or comma-separated labels")
+    return words
 
 
 class _Live:

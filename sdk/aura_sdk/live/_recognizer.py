@@ -14,13 +14,13 @@ import logging
 import queue
 import threading
 import time
-from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping
 from typing import Any
 
 import numpy as np
 
 from .._errors import ConfigError
-from .._model import AuraModel, load_bundle
+from .._model import AuraModel, Labels, load_bundle
 from .._recording import Recording
 from ..preprocessing import PreprocessConfig, Windows
 from ._events import Event, LabelEvent, StatusEvent
@@ -48,8 +48,10 @@ class LiveRecognizer:
 
     Args:
         model: the model (default: the embedded default bundle via :func:`load_bundle`).
-        labels: restrict scoring to these labels (each needs a prototype; see
-            :meth:`AuraModel.enroll`).
+        labels: what to score: ``None`` for the model's default label set (``"everyday"``
+            where the bundle has it, else ``"all"``) plus enrolled labels, a label set's name
+            (``"sports"``, ``"all"``), or words: bundle labels, enrolled labels or free text
+            (see :meth:`AuraModel.resolve_labels`).
         smoothing: ``"hmm"`` (default), ``"average"`` or ``"none"``.
         smoothing_options: e.g. ``{"stay": 0.9}`` for the HMM, ``{"n": 3}`` for the average.
         hop_s: time between windows (default: the model's hop).
@@ -62,19 +64,19 @@ class LiveRecognizer:
         stream_config: reconnection and stall behaviour.
 
     Raises:
-        ConfigError: unknown labels or smoothing.
+        ConfigError: unknown label set, labels without a prototype, or unknown smoothing.
         BundleError: no model given and the default bundle cannot be loaded.
     """
 
     def __init__(
-        self, model: AuraModel | None = None, *, labels: Sequence[str] | None = None,
+        self, model: AuraModel | None = None, *, labels: Labels = None,
         smoothing: SmoothingName = "hmm", smoothing_options: Mapping[str, float] | None = None,
         hop_s: float | None = None, top_k: int = 3, include_status: bool = False,
         stream_config: StreamConfig | None = None, unknown_threshold: float | None = None,
         unknown_margin: float | None = None, health_log_s: float | None = 60.0,
     ) -> None:
         self.model = model if model is not None else load_bundle()
-        names = list(labels) if labels is not None else list(self.model.labels)
+        names = self.model.resolve_labels(labels)
         # known labels, enrolled ones, or free text through the bundle's text encoder
         protos = self.model.prototype_matrix(names)
         sc = self.model.manifest.scoring

@@ -35,6 +35,7 @@ from ._inputs import (
     clip_imu_windows,
     eval_windows,
 )
+from ._label_sets import LABEL_SET_EVAL_FORMAT, evaluate_label_sets, render_label_set_report
 from ._plot import plot_confusion
 from ._probe import LogisticRegression, ProbeResult, fit_logistic_regression, linear_probe
 from ._report import EVAL_FORMAT, EVAL_VERSION, load_eval, render_report, write_report
@@ -57,6 +58,7 @@ __all__ = [
     "DEFAULT_LOCATIONS",
     "EVAL_FORMAT",
     "EVAL_VERSION",
+    "LABEL_SET_EVAL_FORMAT",
     "PAPER_REFERENCE",
     "BundleRef",
     "ClassificationMetrics",
@@ -82,6 +84,7 @@ __all__ = [
     "eval_windows",
     "evaluate",
     "evaluate_checkpoint",
+    "evaluate_label_sets",
     "finetune_transfer",
     "fit_logistic_regression",
     "label_prototypes",
@@ -89,6 +92,7 @@ __all__ = [
     "load_eval",
     "plot_confusion",
     "render_comparison",
+    "render_label_set_report",
     "render_report",
     "retrieval_from_scores",
     "retrieval_metrics",

@@ -1,0 +1,120 @@
+"""Closed-set accuracy of a bundle per label set (``aura eval --bundle --label-sets``)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from aura_export import run_encoder, toy_encoder_onnx
+from aura_sdk import ConfigError, ModelInputSpec, load_bundle
+from aura_sdk.bundle import Prototypes, ScoringSpec, write_bundle
+from aura_training.cli_eval import main
+from aura_training.corpus import CorpusReader
+from aura_training.corpus._synth import SynthConfig, synthesize_corpus
+from aura_training.eval import eval_windows, evaluate_label_sets
+
+SPEC = ModelInputSpec(sample_rate_hz=20.0, window_samples=100, hop_samples=50, gravity="either")
+DIM = 24
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("sets") / "corpus"
+    cfg = SynthConfig(minutes=4.0, seed=13, shard_seconds=60.0, subjects=5, val_subjects=0.1,
+                      test_subjects=0.45, session_s=(20.0, 30.0), segment_s=(10.0, 20.0),
+                      video=False)
+    synthesize_corpus(root, cfg, workers=1)
+    return root
+
+
+def _test_windows(corpus: Path) -> tuple[np.ndarray, list[str]]:
+    ws = list(eval_windows(CorpusReader(corpus, "test", modalities=("imu",)), SPEC,
+                           modalities=("imu",)))
+    return np.stack([w.imu for w in ws]), [w.activity for w in ws]
+
+
+@pytest.fixture(scope="module")
+def bundle(corpus: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict]:
+    x, acts = _test_windows(corpus)
+    onnx = toy_encoder_onnx(SPEC.window_samples, DIM, 5)
+    emb = run_encoder(onnx, x)
+    emb /= np.linalg.norm(emb, axis=1, keepdims=True)
+    labels = [*sorted(set(acts)), "flying"]  # a label the split never shows
+    rng = np.random.default_rng(0)
+    rows = []
+    for lab in labels:  # nearest-centroid prototypes, plus noise so the sets disagree
+        c = emb[[a == lab for a in acts]].mean(axis=0) if lab in acts else rng.normal(size=DIM)
+        c = c / np.linalg.norm(c) + rng.normal(scale=0.3, size=DIM)
+        rows.append(c / np.linalg.norm(c))
+    sets = {"everyday": (labels[0], labels[1]), "odd": (labels[-2], "flying"),
+            "ghost": ("flying",)}
+    out = tmp_path_factory.mktemp("bundle") / "sets.aura"
+    write_bundle(out, name="sets", version="1", input_spec=SPEC, encoders={"fp32": onnx},
+                 prototypes=Prototypes(tuple(labels), np.stack(rows).astype(np.float32)),
+                 scoring=ScoringSpec(temperature=0.1), model_card="# sets", label_sets=sets)
+    return out, {"x": x, "acts": acts, "emb": emb, "labels": labels, "sets": sets,
+                 "protos": np.stack(rows)}
+
+
+def test_each_set_scores_only_its_windows_among_its_labels(corpus: Path, bundle) -> None:
+    path, ref = bundle
+    model = load_bundle(path)
+    result = evaluate_label_sets(model, corpus, split="test")
+    assert list(result["label_sets"]) == ["everyday", "ghost", "odd", "all"]
+    acts = np.array(ref["acts"])
+    for name in ("everyday", "odd", "all"):
+        labels = list(ref["sets"].get(name, ref["labels"]))
+        rows = np.flatnonzero(np.isin(acts, labels))
+        cols = [ref["labels"].index(x) for x in labels]
+        pred = np.argmax(ref["emb"][rows] @ ref["protos"][cols].T, axis=1)
+        truth = np.array([labels.index(a) for a in acts[rows]])
+        r = result["label_sets"][name]
+        assert r["n"] == rows.size > 0 and r["labels"] == labels
+        assert r["accuracy"] == pytest.approx(float(np.mean(pred == truth)))
+        assert 0.0 <= r["macro_f1"] <= 1.0
+    assert "flying" in result["label_sets"]["odd"]["labels_without_windows"]
+    assert result["label_sets"]["ghost"]["skipped"].startswith("no window")
+    assert result["data"]["windows"] == len(ref["acts"])
+    assert result["bundle"]["default_label_set"] == "everyday"
+    with pytest.raises(ConfigError, match="not a label set"):
+        evaluate_label_sets(model, corpus, label_sets=["gym"])
+
+
+def test_aura_eval_bundle_label_sets(corpus: Path, bundle, tmp_path: Path,
+                                     capsys: pytest.CaptureFixture[str]) -> None:
+    path, _ = bundle
+    out = tmp_path / "eval"
+    assert main(["--bundle", str(path), "--data", str(corpus), "--out", str(out),
+                 "--label-sets", "everyday,odd", "--precision", "fp32"]) == 0
+    printed = capsys.readouterr().out
+    assert "everyday" in printed and "odd" in printed and "accuracy" in printed
+    data = json.loads((out / "eval.json").read_text())
+    assert list(data["label_sets"]) == ["everyday", "odd"]
+    assert data["command"].startswith(f"aura eval --bundle {path}")
+    assert "--label-sets everyday,odd --precision fp32" in data["command"]
+    report = (out / "report.md").read_text()
+    assert "| `everyday` | 2 |" in report and "| `odd` | 2 |" in report
+    assert (out / "confusion_odd.png").is_file()
+    # without --label-sets: the closed set of every label only
+    assert main(["--bundle", str(path), "--data", str(corpus), "--out", str(tmp_path / "all")]
+                ) == 0
+    assert list(json.loads((tmp_path / "all" / "eval.json").read_text())["label_sets"]) == ["all"]
+    assert main(["--bundle", str(path), "--data", str(corpus), "--out", str(out),
+                 "--label-sets", "gym"]) == 1
+    assert "not a label set" in capsys.readouterr().err
+
+
+def test_the_bundle_evaluation_needs_no_torch(corpus: Path, bundle) -> None:
+    path, _ = bundle
+    code = ("import sys; from aura_sdk import load_bundle; "
+            "from aura_training.eval import evaluate_label_sets; "
+            f"evaluate_label_sets(load_bundle({str(path)!r}), {str(corpus)!r}); "
+            "sys.exit(int('torch' in sys.modules))")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=120, check=False)
+    assert proc.returncode == 0, proc.stderr[-2000:]

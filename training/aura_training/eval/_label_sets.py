@@ -1,0 +1,210 @@
+"""Closed-set accuracy of an exported bundle per label set, through the device-side API.
+
+Every labelled window of a corpus split goes through the SDK's preprocessing
+(:func:`~aura_training.eval.eval_windows`, the code a device runs) and the bundle's own
+encoder (:meth:`aura_sdk.AuraModel.embed_windows`); for each label set, the windows whose
+true activity is in the set are classified among that set's labels only
+(:meth:`aura_sdk.AuraModel.probabilities`), as a device scoring that set would. numpy only:
+no torch.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from aura_sdk import ConfigError
+from aura_sdk.bundle import LABEL_SET_ALL
+
+from ..corpus import CorpusReader, Sample, load_manifest
+from ._classify import classification_metrics
+from ._inputs import WindowStats, eval_windows
+from ._plot import plot_confusion
+from ._report import fmt
+
+if TYPE_CHECKING:
+    from aura_sdk import AuraModel
+
+__all__ = ["LABEL_SET_EVAL_FORMAT", "evaluate_label_sets", "render_label_set_report"]
+
+LABEL_SET_EVAL_FORMAT = "aura-label-set-eval"
+_VERSION = 1
+_BATCH = 256
+
+Data = str | os.PathLike[str] | Sequence[Sample]
+
+
+def _samples(data: Data, split: str) -> Iterable[Sample]:
+    if isinstance(data, str | os.PathLike):
+        return CorpusReader(data, split, modalities=("imu",))
+    return [s for s in data if s.split == split]
+
+
+def _provenance(data: Data) -> dict[str, Any]:
+    if not isinstance(data, str | os.PathLike):
+        return {"kind": "samples", "source": ",".join(sorted({s.source for s in data}))}
+    root = Path(data)
+    m = load_manifest(root)
+    return {"kind": "corpus", "path": str(root), "source": m.source,
+            "manifest_sha256": hashlib.sha256((root / "manifest.json").read_bytes()).hexdigest(),
+            "held_out_activities": list(m.held_out_activities)}
+
+
+def evaluate_label_sets(
+    model: AuraModel,
+    data: Data,
+    *,
+    label_sets: Sequence[str] | None = None,
+    split: str = "test",
+    hop_s: float | None = None,
+    location: str | None = None,
+    out_dir: str | os.PathLike[str] | None = None,
+    command: str | None = None,
+) -> dict[str, Any]:
+    """Closed-set accuracy and macro-F1 of a bundle per label set on one corpus split.
+
+    Args:
+        model: the loaded bundle (:func:`aura_sdk.load_bundle`).
+        data: a corpus directory (``aura data synth``) or samples from a loader.
+        label_sets: set names to score (default: every set of the bundle, ``"all"`` last).
+        split: the split scored (held-out subjects).
+        hop_s: hop between windows (default: one window, no overlap).
+        location: IMU stream (default: a wrist, see ``DEFAULT_LOCATIONS``).
+        out_dir: write ``eval.json``, ``report.md`` and a confusion PNG per set here.
+        command: the command line, for the report.
+
+    Returns:
+        The JSON-able result (``eval.json``): per set, accuracy, macro-F1, windows, the
+        activities scored and those held out of the model's training.
+
+    Raises:
+        ConfigError: an unknown set, or the split yields no labelled window.
+        CorpusError: the corpus or the split does not exist.
+    """
+    sets = list(label_sets) if label_sets is not None else [
+        *(k for k in model.label_sets if k != LABEL_SET_ALL), LABEL_SET_ALL]
+    for name in sets:
+        model.resolve_labels(name)  # refuses an unknown set before the slow part
+    stats = WindowStats()
+    acts: list[str] = []
+    embs: list[np.ndarray] = []
+    batch: list[np.ndarray] = []
+
+    def flush() -> None:
+        if batch:
+            embs.append(model.embed_windows(np.stack(batch)))
+            batch.clear()
+
+    for w in eval_windows(_samples(data, split), model.input_spec, hop_s=hop_s,
+                          location=location, modalities=("imu",), stats=stats):
+        acts.append(w.activity)
+        batch.append(w.imu)
+        if len(batch) >= _BATCH:
+            flush()
+    flush()
+    if not acts:
+        raise ConfigError(f"split {split!r} gave no labelled window (dropped: {stats.dropped}); "
+                          "check the split name and the IMU location")
+    emb = np.concatenate(embs)
+    truth = np.array(acts)
+    provenance = _provenance(data)
+    held_out = set(provenance.get("held_out_activities", ()))
+    out = None if out_dir is None else Path(out_dir)
+    if out is not None:
+        out.mkdir(parents=True, exist_ok=True)
+    results: dict[str, Any] = {}
+    for name in sets:
+        labels = model.resolve_labels(name)
+        rows = np.flatnonzero(np.isin(truth, labels))
+        if rows.size == 0:
+            results[name] = {"skipped": f"no window of split {split!r} shows an activity of "
+                             "the set", "labels": labels}
+            continue
+        index = {lab: i for i, lab in enumerate(labels)}
+        y = np.array([index[a] for a in truth[rows]], dtype=np.int64)
+        pred = np.argmax(model.probabilities(emb[rows], labels), axis=1).astype(np.int64)
+        m = classification_metrics(y, pred, labels)
+        res: dict[str, Any] = m.as_dict()
+        present = sorted({str(a) for a in truth[rows]}, key=labels.index)
+        ho = [a for a in present if a in held_out]
+        ho_rows = np.isin(truth[rows], ho)
+        res.update({
+            "activities_scored": present,
+            "labels_without_windows": [x for x in labels if x not in present],
+            "held_out_activities": ho,
+            "held_out_windows": int(ho_rows.sum()),
+            "held_out_accuracy": float(np.mean(pred[ho_rows] == y[ho_rows])) if ho else None,
+            "seen_accuracy": (float(np.mean(pred[~ho_rows] == y[~ho_rows]))
+                              if (~ho_rows).any() else None),
+        })
+        if out is not None:
+            png = plot_confusion(m.confusion, labels, out / f"confusion_{name}.png",
+                                 title=f"closed set {name!r} ({len(labels)} labels)")
+            res["confusion_png"] = png.name
+        results[name] = res
+    result: dict[str, Any] = {
+        "format": LABEL_SET_EVAL_FORMAT, "version": _VERSION,
+        "created_utc": datetime.now(UTC).isoformat(timespec="seconds"),
+        "command": command,
+        "bundle": {"path": str(model.bundle.path), "name": model.manifest.name,
+                   "version": model.manifest.version, "fingerprint": model.fingerprint,
+                   "precision": model.precision, "backend": model.backend,
+                   "default_label_set": model.default_label_set},
+        "data": {**provenance, "split": split, "clips": stats.clips, "windows": len(acts),
+                 "dropped": stats.dropped,
+                 "activities": {a: int(n) for a, n in zip(*np.unique(truth, return_counts=True),
+                                                          strict=True)}},
+        "settings": {"hop_s": hop_s, "location": location, "window_s": model.input_spec.window_s},
+        "label_sets": results,
+    }
+    if out is not None:
+        (out / "eval.json").write_text(json.dumps(result, indent=2, sort_keys=True) + "\n")
+        (out / "report.md").write_text(render_label_set_report(result))
+    return result
+
+
+def render_label_set_report(result: Mapping[str, Any]) -> str:
+    """``report.md`` of :func:`evaluate_label_sets`: one row per label set."""
+    b, d = result["bundle"], result["data"]
+    lines = [
+        f"# Closed-set accuracy per label set: `{b['name']}` {b['version']}", "",
+        f"Bundle `{b['path']}` ({b['precision']}, {b['backend']}; default label set "
+        f"`{b['default_label_set']}`), split `{d['split']}` of `{d.get('path', d['source'])}`: "
+        f"{d['windows']} windows of {result['settings']['window_s']:g} s from {d['clips']} "
+        "clips, through the SDK's preprocessing and the bundle's encoder. For each set, only "
+        "the windows whose true activity is in the set count, and each is classified among the "
+        "set's labels only. Held-out activities were left out of the model's training.", "",
+        "| label set | labels | windows | accuracy | macro-F1 | chance | held-out activities "
+        "(windows) | held-out accuracy | seen accuracy |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    for name, r in result["label_sets"].items():
+        if "skipped" in r:
+            lines.append(f"| `{name}` | {len(r['labels'])} | 0 | - | - | - | - | - | - |")
+            continue
+        ho = ", ".join(r["held_out_activities"]) or "none"
+        lines.append(
+            f"| `{name}` | {len(r['labels'])} | {r['n']} | {fmt(r['accuracy'])} | "
+            f"{fmt(r['macro_f1'])} | {fmt(r['chance'])} | {ho} ({r['held_out_windows']}) | "
+            f"{fmt(r['held_out_accuracy'])} | {fmt(r['seen_accuracy'])} |")
+    lines.append("")
+    for name, r in result["label_sets"].items():
+        if "skipped" in r:
+            continue
+        scored = [(k, v) for k, v in r["per_class"].items() if v["support"] > 0]
+        worst = sorted(scored, key=lambda kv: kv[1]["f1"])[:3]
+        lines.append(f"- `{name}`: weakest F1 " + ", ".join(
+            f"{k} {v['f1']:.2f}" for k, v in worst)
+            + (f"; labels without windows: {', '.join(r['labels_without_windows'])}"
+               if r["labels_without_windows"] else "")
+            + (f" ([confusion]({r['confusion_png']}))" if "confusion_png" in r else ""))
+    if result.get("command"):
+        lines += ["", f"Command: `{result['command']}`"]
+    return "\n".join(lines) + "\n"
