@@ -13,6 +13,7 @@ on-device text agreement), ``_windows`` (calibration and validation windows), ``
 
 from ._bundle import ExportResult, Tolerances, export_bundle
 from ._errors import ExportError, ParityError
+from ._features import FEATURES_NAME, add_feature_output, with_feature_output
 from ._label_sets import LABEL_SETS, catalogue_label_sets, with_label_sets
 from ._metrics import ZeroShotMetrics, cosine_rows, zero_shot_metrics
 from ._onnx_export import (
@@ -83,6 +84,7 @@ __all__ = [
     "DEFAULT_TEMPERATURE",
     "DEFAULT_UNKNOWN_MARGIN",
     "DEFAULT_UNKNOWN_THRESHOLD",
+    "FEATURES_NAME",
     "FP32_OPS_IN_FP16",
     "INT8_METHODS",
     "LABEL_SETS",
@@ -111,6 +113,7 @@ __all__ = [
     "WindowReader",
     "WindowSet",
     "ZeroShotMetrics",
+    "add_feature_output",
     "as_window_set",
     "build_prototypes",
     "catalogue_label_sets",
@@ -138,6 +141,7 @@ __all__ = [
     "toy_encoder_onnx",
     "toy_windows",
     "vocabulary_prompts",
+    "with_feature_output",
     "with_label_sets",
     "write_example_bundle",
     "zero_shot_metrics",

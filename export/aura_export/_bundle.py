@@ -32,7 +32,8 @@ from aura_sdk.bundle import (
     write_bundle,
 )
 
-from ._errors import ParityError
+from ._errors import ExportError, ParityError
+from ._features import FEATURES_NAME, add_feature_output, feature_agreement, features_dim
 from ._label_sets import catalogue_label_sets
 from ._metrics import zero_shot_metrics
 from ._model_card import CardFacts, model_card
@@ -82,6 +83,8 @@ class Tolerances:
         text_min_cosine: smallest per-label cosine of on-device text prototypes to the
             training tower's.
         int8_max_f1_drop: macro-F1 loss an int8 variant may have to be eligible.
+        features_min_cosine: smallest per-window cosine of another precision's few-shot
+            features output to fp32's.
     """
 
     fp32_max_abs: float = DEFAULT_FP32_TOLERANCE
@@ -89,6 +92,7 @@ class Tolerances:
     fp16_min_cosine: float = 0.999
     text_min_cosine: float = 0.99
     int8_max_f1_drop: float = 0.01
+    features_min_cosine: float = 0.995
 
 
 @dataclass(frozen=True)
@@ -292,6 +296,7 @@ def export_bundle(
     prototypes = _project(text_protos, projection)
 
     encoders: dict[Precision, bytes] = {"fp32": onnx_export.model}
+    feature_cos: dict[Precision, float] = {}
     int8: Int8Choice | None = None
     fp16: AgreementReport | None = None
     if "int8" in wanted:
@@ -305,6 +310,24 @@ def export_bundle(
                                 variant="fp16", prototypes=prototypes)
         _gate(fp16, tol.fp16_min_cosine)
         encoders["fp16"] = half
+    # the few-shot head's features: a second, read-only output (the embedding stays bit-exact)
+    try:
+        encoders = {p: add_feature_output(b) for p, b in encoders.items()}
+        has_features = True
+    except ExportError as exc:
+        logger.warning("exporting without a features output (few-shot heads then learn from "
+                       "statistics alone): %s", exc)
+        has_features = False
+    for p, blob in encoders.items():
+        if p != "fp32" and has_features:
+            cos = feature_agreement(encoders["fp32"], blob, evaluation.x[:256])
+            if cos < tol.features_min_cosine:
+                raise ParityError(
+                    f"{p} features agree with fp32 at cosine {cos:.5f}, not "
+                    f"{tol.features_min_cosine}; ship without {p} or loosen the bound",
+                    precision=p, measure="features_cosine_min", value=cos,
+                    tolerance=tol.features_min_cosine)
+            feature_cos[p] = cos
     trt: dict[str, TrtOpReport] = {p: check_tensorrt_ops(b) for p, b in encoders.items()}
 
     fp32_emb = run_encoder(onnx_export.model, evaluation.x)
@@ -331,8 +354,10 @@ def export_bundle(
         all_metrics.update({"zero_shot.fp32.accuracy": zs.accuracy,
                             "zero_shot.fp32.macro_f1": zs.macro_f1,
                             "zero_shot.n_windows": float(zs.n)})
-    for p, rep_t in trt.items():
-        all_metrics[f"tensorrt.{p}.issues"] = float(len(rep_t.issues))
+    for trt_precision, rep_t in trt.items():
+        all_metrics[f"tensorrt.{trt_precision}.issues"] = float(len(rep_t.issues))
+    for prec, cos in feature_cos.items():
+        all_metrics[f"agreement.{prec}.features_cosine_min"] = cos
     all_metrics.update(dict(metrics or {}))
 
     enc_name, params, enc_config = _encoder_info(model)
@@ -377,6 +402,7 @@ def export_bundle(
     manifest = write_bundle(
         out, name=name, version=version, input_spec=input_spec, encoders=encoders,
         prototypes=prototypes, scoring=scoring.spec, model_card=card, text_encoder=text_ref,
+        features=(FEATURES_NAME, features_dim(encoders["fp32"])) if has_features else None,
         files=files, producer=_producer(), training=training, metrics=all_metrics,
         label_sets=(catalogue_label_sets(vocab.labels) if label_sets is None else label_sets),
         signing_key=sign_key, overwrite=overwrite)

@@ -17,12 +17,20 @@ state, IMU2CLIP) expose the projection's input instead: the input of the last ``
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
+import numpy as np
+import numpy.typing as npt
 import onnx
 from onnx import TensorProto, helper
 
+from aura_sdk.bundle import Manifest
+
 from ._errors import ExportError
 
-__all__ = ["FEATURES_NAME", "add_feature_output", "feature_source"]
+__all__ = ["FEATURES_NAME", "add_feature_output", "feature_agreement", "feature_source",
+           "features_dim", "with_feature_output"]
 
 #: Name of the features output in every AURA encoder graph that has one.
 FEATURES_NAME = "features"
@@ -126,3 +134,84 @@ def add_feature_output(model_bytes: bytes) -> bytes:
         raise ExportError(f"the encoder with a features output fails the ONNX checker: "
                           f"{exc}") from exc
     return model.SerializeToString()
+
+
+def feature_agreement(reference: bytes, other: bytes, windows: npt.ArrayLike) -> float:
+    """Smallest cosine between two encoders' features outputs on ``windows`` (e.g. int8 vs
+    fp32 of the same model)."""
+    import onnxruntime as ort
+
+    x = np.ascontiguousarray(windows, dtype=np.float32)
+    outs = []
+    for blob in (reference, other):
+        sess = ort.InferenceSession(blob, providers=["CPUExecutionProvider"])
+        (f,) = sess.run([FEATURES_NAME], {sess.get_inputs()[0].name: x})
+        outs.append(np.asarray(f, dtype=np.float64))
+    a, b = outs
+    cos = (a * b).sum(axis=1) / np.maximum(
+        np.linalg.norm(a, axis=1) * np.linalg.norm(b, axis=1), 1e-12)
+    return float(cos.min())
+
+
+def with_feature_output(
+    bundle: str | os.PathLike[str],
+    out_path: str | os.PathLike[str],
+    *,
+    version: str | None = None,
+    min_cosine: float = 0.995,
+    signing_key: str | os.PathLike[str] | None = None,
+    overwrite: bool = False,
+) -> Manifest:
+    """Copy a bundle, adding the :data:`FEATURES_NAME` output to every encoder.
+
+    Everything else is carried over (prototypes, scoring, label sets, provenance, metrics,
+    creation time); the embedding output is unchanged bit for bit. The features of every
+    other precision must agree with fp32's at cosine ``min_cosine`` or better on seeded
+    synthetic windows, and the figure is recorded in the metrics
+    (``agreement.<precision>.features_cosine_min``).
+
+    Raises:
+        ExportError: the encoders have no recognisable feature source, or already have it.
+        ParityError: another precision's features disagree with fp32's.
+        BundleError: the source is refused or the copy fails its read-back check.
+    """
+    from aura_sdk.bundle import TrustPolicy, read_bundle, write_bundle
+
+    from ._errors import ParityError
+    from ._windows import synthetic_windows
+
+    src = read_bundle(bundle, TrustPolicy(mode="off"))
+    m = src.manifest
+    encoders = {p: add_feature_output(src.encoder_bytes(p)) for p in m.encoder.files.as_dict()}
+    probe = synthetic_windows(m.input, clips_per_activity=1, seed=0).x[:256]
+    metrics = dict(m.metrics)
+    for p, blob in encoders.items():
+        if p == "fp32":
+            continue
+        cos = feature_agreement(encoders["fp32"], blob, probe)
+        metrics[f"agreement.{p}.features_cosine_min"] = cos
+        if cos < min_cosine:
+            raise ParityError(f"{p} features agree with fp32 at cosine {cos:.5f} only (needed "
+                              f"{min_cosine})", precision=p, measure="features_cosine_min",
+                              value=cos, tolerance=min_cosine)
+    sess_dim = features_dim(encoders["fp32"])
+    own = {*m.encoder.files.as_dict().values(), m.prototypes_file, m.model_card}
+    extras = {name: data for name, data in src.files.items() if name not in own}
+    return write_bundle(
+        Path(out_path), name=m.name, version=version or m.version, input_spec=m.input,
+        encoders=encoders, prototypes=src.prototypes, scoring=m.scoring,
+        model_card=src.model_card, input_name=m.encoder.input_name,
+        output_name=m.encoder.output_name, features=(FEATURES_NAME, sess_dim),
+        text_encoder=m.text_encoder, files=extras, producer=m.producer, training=m.training,
+        metrics=metrics, label_sets=m.label_sets, created=m.created,
+        signing_key=signing_key, overwrite=overwrite)
+
+
+def features_dim(blob: bytes) -> int:
+    """Width of the features output, measured on one zero window."""
+    import onnxruntime as ort
+
+    sess = ort.InferenceSession(blob, providers=["CPUExecutionProvider"])
+    inp = sess.get_inputs()[0]
+    (f,) = sess.run([FEATURES_NAME], {inp.name: np.zeros((1, *inp.shape[1:]), np.float32)})
+    return int(np.asarray(f).shape[1])

@@ -171,11 +171,12 @@ def run_encoder(model: bytes, x: npt.ArrayLike, batch: int = _BATCH) -> F32:
     """
     session = _session(model)
     name = session.get_inputs()[0].name
+    first = session.get_outputs()[0].name  # the embedding; a features output may follow
     arr = np.ascontiguousarray(x, dtype=np.float32)
     outs = []
     for i in range(0, arr.shape[0], batch):
         try:
-            (y,) = session.run(None, {name: arr[i : i + batch]})
+            (y,) = session.run([first], {name: arr[i : i + batch]})
         except Exception as exc:
             raise ExportError(f"onnxruntime failed to run the exported graph: {exc}") from exc
         outs.append(np.asarray(y, dtype=np.float32))

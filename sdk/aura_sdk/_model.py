@@ -20,9 +20,18 @@ import numpy as np
 import numpy.typing as npt
 
 from ._errors import BackendError, BundleNotFoundError, ConfigError, PreprocessingError
+from ._home import aura_home
+from ._scoring import Scorer
 from ._spec import ModelInputSpec, SensorSpec
 from .backends import DeviceName, select_providers, tensorrt_available
 from .bundle import LABEL_SET_ALL, Bundle, TrustPolicy, read_bundle
+from .fewshot import (
+    STATS_VERSION,
+    EnrolledLabel,
+    Enrollments,
+    EnrollmentStore,
+    window_statistics,
+)
 from .preprocessing import PreprocessConfig, Windows, preprocess
 
 __all__ = ["DEFAULT_BUNDLE_NAME", "DEFAULT_LABEL_SET", "AuraModel", "Labels", "load_bundle"]
@@ -42,6 +51,12 @@ DEFAULT_LABEL_SET = "everyday"
 #: A recording shorter than this fraction of a window is refused rather than padded.
 _MIN_FRACTION = 0.2
 _BATCH = 64
+#: Enrollment: windows start every second of an example, and each example adds this many
+#: views turned by a random rotation of up to _VIEW_DEG degrees (the same motion with the
+#: device sitting a little differently), so a few examples teach the head more than one pose.
+_ENROLL_HOP_S = 1.0
+_VIEWS = 2
+_VIEW_DEG = 10.0
 
 
 def _default_bundle_path() -> Path:
@@ -154,17 +169,20 @@ class AuraModel:
                 options = ort.SessionOptions()
                 options.intra_op_num_threads = int(threads)
             self._session = bundle.create_session(precision, self.providers, options)
-            self._input = self._session.get_inputs()[0].name
-            self._output = self._session.get_outputs()[0].name
+            self._input = self.manifest.encoder.input_name
+            self._output = self.manifest.encoder.output_name
             self.backend = "onnxruntime"
+        self._features_output = self.manifest.encoder.features_name
         protos = bundle.prototypes
         self._labels: list[str] = list(protos.labels)
         self._protos: F32 = np.array(protos.embeddings, dtype=np.float32)
-        self._enrolled: set[str] = set()
+        self._bundle_protos = dict(zip(self._labels, self._protos.copy(), strict=True))
         self._text_protos: dict[str, F32] = {}
         self._text_encoder: Any = None
-        if load_enrollments:
-            self._load_enrollments()
+        store = EnrollmentStore(aura_home(), self.fingerprint, self.feature_layout)
+        self._enrollments = Enrollments(store, load=load_enrollments)
+        for label in self._enrollments.labels:
+            self._set_prototype(label, self._enrollments.get(label).prototype)
 
     # -- properties -------------------------------------------------------------------------
     @property
@@ -262,6 +280,17 @@ class AuraModel:
             ConfigError: wrong window shape.
             BackendError: onnxruntime failed.
         """
+        return self.encode_windows(x, features=False)[0]
+
+    def encode_windows(self, x: npt.ArrayLike, *, features: bool = True
+                       ) -> tuple[F32, F32 | None]:
+        """Encode preprocessed windows: unit embeddings ``(N, D)`` and, with ``features``,
+        the few-shot head's feature rows ``(N, F)`` (see :meth:`head_features`).
+
+        Raises:
+            ConfigError: wrong window shape.
+            BackendError: the encoder failed.
+        """
         arr = np.ascontiguousarray(x, dtype=np.float32)
         spec = self.input_spec
         if arr.ndim != 3 or arr.shape[1:] != (spec.window_samples, 6):
@@ -269,18 +298,49 @@ class AuraModel:
                 f"windows must be (N, {spec.window_samples}, 6) float32, got {arr.shape}; "
                 "use AuraModel.windows() to preprocess a recording"
             )
-        outs = []
+        want = [self._output]
+        if features and self._features_output is not None:
+            want.append(self._features_output)
+        outs: list[list[F32]] = [[] for _ in want]
         for i in range(0, arr.shape[0], _BATCH):
+            part = arr[i : i + _BATCH]
             if self._trt is not None:
-                outs.append(self._trt.run(arr[i : i + _BATCH]))
-                continue
-            try:
-                (y,) = self._session.run([self._output], {self._input: arr[i : i + _BATCH]})
-            except Exception as exc:  # onnxruntime raises its own non-AuraError types
-                raise BackendError(f"the encoder failed on a batch of windows: {exc}") from exc
-            outs.append(np.asarray(y, dtype=np.float32))
-        y = np.concatenate(outs, axis=0) if outs else np.empty((0, self.embedding_dim), np.float32)
-        return _unit(y)
+                got = self._trt.run_outputs(part, want)
+            else:
+                try:
+                    got = self._session.run(want, {self._input: part})
+                except Exception as exc:  # onnxruntime raises its own non-AuraError types
+                    raise BackendError(
+                        f"the encoder failed on a batch of windows: {exc}") from exc
+            for acc, y in zip(outs, got, strict=True):
+                acc.append(np.asarray(y, dtype=np.float32))
+        emb = (np.concatenate(outs[0], axis=0) if outs[0]
+               else np.empty((0, self.embedding_dim), np.float32))
+        if not features:
+            return _unit(emb), None
+        enc = np.concatenate(outs[1], axis=0) if len(want) > 1 and outs[1] else None
+        return _unit(emb), self.head_features(arr, enc)
+
+    @property
+    def feature_layout(self) -> str:
+        """Names the head's feature rows of this model (enrolled records must match it)."""
+        enc = self.manifest.encoder
+        tail = f"+{enc.features_name}{enc.features_dim}" if enc.features_name else ""
+        return f"stats{STATS_VERSION}{tail}"
+
+    def head_features(self, x: npt.ArrayLike, encoder_features: npt.ArrayLike | None) -> F32:
+        """Feature rows of the few-shot head for normalised windows ``x`` ``(N, W, 6)``:
+        statistics of the windows in SI units joined with the encoder's features output
+        (when the bundle has one)."""
+        spec = self.input_spec
+        si = (np.asarray(x, dtype=np.float64) * np.asarray(spec.norm_std)
+              + np.asarray(spec.norm_mean))
+        parts = [window_statistics(si, spec.sample_rate_hz)]
+        if self._features_output is not None:
+            if encoder_features is None:
+                raise ConfigError("this bundle's head needs the encoder's features output")
+            parts.append(np.asarray(encoder_features, dtype=np.float64))
+        return np.concatenate(parts, axis=1).astype(np.float32)
 
     def embed(self, imu: npt.ArrayLike, spec: SensorSpec, t: npt.ArrayLike | None = None) -> F32:
         """Embed a whole recording: the renormalised mean of its window embeddings.
@@ -363,9 +423,11 @@ class AuraModel:
         self, imu: npt.ArrayLike, spec: SensorSpec, labels: Labels = None,
         t: npt.ArrayLike | None = None,
     ) -> dict[str, float]:
-        """Zero-shot classification of a recording: ``{label: probability}``, most likely first.
+        """Classify a recording: ``{label: probability}``, most likely first.
 
-        A recording longer than one window is scored on the mean of its window embeddings.
+        A recording longer than one window is cut into windows one second apart: text labels
+        score the mean of their embeddings, enrolled labels the few-shot head's mean window
+        log-probability (see :meth:`scorer`).
         ``labels``: ``None`` (the default label set plus enrolled labels), a label set's
         name (``"sports"``, ``"all"``), or words (see :meth:`resolve_labels`).
 
@@ -373,71 +435,66 @@ class AuraModel:
             ConfigError: bad ``labels``, or a label has no prototype (see :meth:`enroll`).
             PreprocessingError, SpecMismatchError, BackendError: see :meth:`embed`.
         """
-        names, _ = self._prototype_matrix(labels)
-        p = self.probabilities(self.embed(imu, spec, t)[None, :], names)[0]
+        scorer = self.scorer(labels)
+        # windows a second apart, as enrollment cuts them: more views of a long recording
+        emb, feats = self.encode_windows(self._example_windows(imu, spec, t),
+                                         features=scorer.needs_features)
+        _, p = scorer.score_recording(emb, feats)
+        names = scorer.labels
         order = np.argsort(-p, kind="stable")
         return {names[i]: float(p[i]) for i in order}
 
-    def _local_path(self, kind: str, ext: str = "") -> Path:
-        """``<bundle>.<kind><ext>`` beside the bundle when its folder is writable, else (a
-        read-only location, e.g. the embedded default) ``$AURA_HOME/<kind>/<name>-<fp><ext>``
-        (``AURA_HOME`` defaults to ``~/.aura``)."""
-        here = Path(str(self.bundle.path))
-        if os.access(here.parent, os.W_OK):
-            return here.parent / f"{here.name}.{kind}{ext}"
-        home = Path(os.environ.get("AURA_HOME", Path.home() / ".aura"))
-        return home / kind / f"{self.manifest.name}-{self.fingerprint[:16]}{ext}"
+    def scorer(self, labels: Labels = None, *, unknown_threshold: float | None = None,
+               unknown_margin: float | None = None) -> Scorer:
+        """The scorer of ``labels`` (see :meth:`resolve_labels`): cosine to prototypes with the
+        bundle's temperature and unknown rejection, and a few-shot head over the enrolled
+        labels among them when there are two or more. ``classify`` and ``LiveRecognizer``
+        both score through it.
+
+        Raises:
+            ConfigError: bad ``labels``, or a label has no prototype.
+        """
+        names, protos = self._prototype_matrix(labels)
+        sc = self.manifest.scoring
+        return Scorer(names, protos, sc.temperature,
+                      sc.unknown_threshold if unknown_threshold is None else unknown_threshold,
+                      sc.unknown_margin if unknown_margin is None else unknown_margin,
+                      head=self._enrollments.head_for(names))
 
     def _cache_dir(self) -> Path:
-        """Where built accelerator engines are cached (see :meth:`_local_path`)."""
-        return self._local_path("engines")
+        """Where built accelerator engines are cached: ``$AURA_HOME/engines/<name>-<fp>``,
+        never inside the installed package or beside the bundle."""
+        return aura_home() / "engines" / f"{self.manifest.name}-{self.fingerprint[:16]}"
 
     # -- enrollment ---------------------------------------------------------------------------
     @property
     def fingerprint(self) -> str:
-        """sha256 of the bundle's manifest: enrolled prototypes belong to exactly this model."""
+        """sha256 of the bundle's manifest: enrolled labels belong to exactly this model."""
         return hashlib.sha256(self.bundle.manifest_bytes).hexdigest()
 
     @property
-    def enrollment_path(self) -> Path:
-        """Where enrolled labels persist: beside the bundle, or (read-only bundle location,
-        e.g. the embedded default) under ``$AURA_HOME`` (default ``~/.aura``)."""
-        return self._local_path("enrolled", ".npz")
+    def enrollment_dir(self) -> Path:
+        """Where this model's enrolled labels persist: ``$AURA_HOME/enrolled/<fingerprint>``
+        (``AURA_HOME`` defaults to ``~/.aura``); never inside the installed package."""
+        return self._enrollments.store.directory
 
-    def _load_enrollments(self) -> None:
-        path = self.enrollment_path
-        if not path.is_file():
-            return
-        try:
-            with np.load(path, allow_pickle=False) as z:
-                fp = str(z["fingerprint"])
-                labels = [str(x) for x in z["labels"]]
-                embs = np.asarray(z["embeddings"], dtype=np.float32)
-        except (OSError, KeyError, ValueError) as exc:
-            logger.warning("%s: enrolled labels unreadable (%s); ignoring the file, which is "
-                           "left untouched", path, exc)
-            return
-        if fp != self.fingerprint:
-            logger.warning("%s: enrolled labels belong to another model (fingerprint %s); "
-                           "ignored. Enroll again for this bundle.", path, fp[:12])
-            return
-        if embs.shape != (len(labels), self.embedding_dim) or not np.isfinite(embs).all():
-            logger.warning("%s: enrolled labels have the wrong shape; ignored", path)
-            return
-        for label, e in zip(labels, _unit(embs), strict=True):
-            self._set_prototype(label, e)
-            self._enrolled.add(label)
+    @property
+    def enrolled_labels(self) -> tuple[str, ...]:
+        """Enrolled labels, in enrollment order."""
+        return self._enrollments.labels
 
-    def _save_enrollments(self) -> None:
-        path = self.enrollment_path
-        path.parent.mkdir(parents=True, exist_ok=True)
-        labels = [x for x in self._labels if x in self._enrolled]
-        embs = np.stack([self._protos[self._labels.index(x)] for x in labels]) if labels \
-            else np.empty((0, self.embedding_dim), np.float32)
-        tmp = path.with_name(path.name + ".tmp.npz")
-        np.savez(tmp, fingerprint=np.array(self.fingerprint),
-                 labels=np.array(labels, dtype=np.str_), embeddings=embs.astype(np.float32))
-        tmp.replace(path)
+    @property
+    def _enrolled(self) -> frozenset[str]:
+        return frozenset(self._enrollments.labels)
+
+    def enrollment_summary(self) -> list[dict[str, Any]]:
+        """One row per enrolled label: label, examples, windows, created."""
+        out = []
+        for label in self._enrollments.labels:
+            r = self._enrollments.get(label)
+            out.append({"label": label, "examples": r.n_examples,
+                        "windows": int((r.view == 0).sum()), "created": r.created})
+        return out
 
     def _set_prototype(self, label: str, proto: F32) -> None:
         if label in self._labels:
@@ -447,55 +504,135 @@ class AuraModel:
             self._protos = np.concatenate([self._protos, proto[None, :]], axis=0)
 
     def forget(self, label: str, *, persist: bool = True) -> None:
-        """Remove an enrolled label (and, with ``persist``, from the persisted file).
+        """Remove an enrolled label (and, with ``persist``, its stored file). A bundle label
+        the enrollment had replaced gets its bundle prototype back.
 
         Raises:
             ConfigError: ``label`` was not enrolled (bundle labels cannot be removed).
         """
-        if label not in self._enrolled:
-            raise ConfigError(f"{label!r} is not an enrolled label; enrolled: "
-                              f"{sorted(self._enrolled)}")
+        self._enrollments.remove(label, persist=persist)
         i = self._labels.index(label)
-        del self._labels[i]
-        self._protos = np.delete(self._protos, i, axis=0)
-        self._enrolled.discard(label)
-        if persist:
-            self._save_enrollments()
+        if label in self._bundle_protos:
+            self._protos[i] = self._bundle_protos[label]
+        else:
+            del self._labels[i]
+            self._protos = np.delete(self._protos, i, axis=0)
+
+    def export_enrollments(self, out: str | os.PathLike[str],
+                           labels: Sequence[str] | None = None) -> Path:
+        """Write enrolled labels (all, or ``labels``) to one file for another device with
+        the same bundle (:meth:`import_enrollments`).
+
+        Raises:
+            ConfigError: nothing enrolled, or a label is not enrolled.
+        """
+        return self._enrollments.export(Path(out), labels)
+
+    def import_enrollments(self, path: str | os.PathLike[str], *, replace: bool = False,
+                           persist: bool = True) -> list[str]:
+        """Add the labels of an export of this same bundle; returns their names.
+
+        Raises:
+            ConfigError: an export of another bundle, or a clash without ``replace``.
+        """
+        clash = [x for x in self._enrollments.store.read_export(Path(path))
+                 if x in self._labels and x not in self._enrolled]
+        if clash and not replace:
+            raise ConfigError(f"{clash} are bundle labels; pass replace=True to shadow them")
+        names = self._enrollments.import_file(Path(path), replace=replace, persist=persist)
+        for label in names:
+            self._set_prototype(label, self._enrollments.get(label).prototype)
+        return names
+
+    def _example_windows(self, imu: npt.ArrayLike, spec: SensorSpec,
+                         t: npt.ArrayLike | None) -> F32:
+        hop = max(1, min(self.input_spec.hop_samples,
+                         round(_ENROLL_HOP_S * self.input_spec.sample_rate_hz)))
+        config = PreprocessConfig(pad_min_fraction=_MIN_FRACTION, hop_samples=hop)
+        w = preprocess(imu, spec, self.input_spec, t=t, config=config)
+        if len(w) == 0:
+            self.windows(imu, spec, t)  # raises the explanatory error
+        return w.x
+
+    def _views(self, x: F32, rng: np.random.Generator) -> F32:
+        """``x`` turned by one random rotation of up to ``_VIEW_DEG`` degrees per window."""
+        spec = self.input_spec
+        mean, std = np.asarray(spec.norm_mean), np.asarray(spec.norm_std)
+        si = x.astype(np.float64) * std + mean
+        axis = rng.normal(size=(len(x), 3))
+        axis /= np.maximum(np.linalg.norm(axis, axis=1, keepdims=True), 1e-12)
+        angle = np.deg2rad(rng.uniform(-_VIEW_DEG, _VIEW_DEG, size=len(x)))
+        k = np.zeros((len(x), 3, 3))  # Rodrigues: R = I + sin(a) K + (1 - cos(a)) K^2
+        k[:, 0, 1], k[:, 0, 2], k[:, 1, 2] = -axis[:, 2], axis[:, 1], -axis[:, 0]
+        k = k - k.transpose(0, 2, 1)
+        rot = (np.eye(3) + np.sin(angle)[:, None, None] * k
+               + (1 - np.cos(angle))[:, None, None] * (k @ k))
+        out = si.copy()
+        out[..., :3] = np.einsum("nij,ntj->nti", rot, si[..., :3])
+        out[..., 3:] = np.einsum("nij,ntj->nti", rot, si[..., 3:])
+        return ((out - mean) / std).astype(np.float32)
 
     def enroll(
         self, label: str, examples: Sequence[npt.ArrayLike], spec: SensorSpec,
-        *, replace: bool = False, persist: bool = True,
+        *, times: Sequence[npt.ArrayLike | None] | None = None, replace: bool = False,
+        persist: bool = True, views: int = _VIEWS,
     ) -> F32:
-        """Add a few-shot label: its prototype is the renormalised mean of the examples' embeddings.
+        """Add a few-shot label from example recordings of it.
+
+        Every example is cut into windows one second apart; each window keeps its embedding
+        and its head feature row, plus ``views`` slightly rotated copies. Scoring then uses
+        the label's prototype (the mean embedding) against text labels, and a few-shot head
+        fitted on the device over the enrolled labels whenever two or more are scored together
+        (see :meth:`scorer`).
 
         Args:
-            label: the new label's name.
-            examples: one or more recordings ``(T, 6)`` of the activity.
+            label: the label's name (an existing bundle label is shadowed with ``replace``).
+            examples: one or more recordings ``(T, 6)`` of the activity (each at least a
+                fifth of the model's window).
             spec: what the device sent.
-            replace: allow replacing an existing label's prototype.
-            persist: save enrolled labels beside the bundle (see :attr:`enrollment_path`) so
-                the next :func:`load_bundle` of the same bundle has them.
+            times: optional timestamps per example (``None`` entries: uniform samples).
+            replace: allow replacing an existing label.
+            persist: save it under :attr:`enrollment_dir` so the next load has it.
+            views: augmented (rotated) views per window.
 
         Returns:
-            the new ``(D,)`` prototype.
+            the label's ``(D,)`` prototype.
 
         Raises:
-            ConfigError: no examples, empty label, or the label exists and ``replace`` is False.
+            ConfigError: no examples, empty label, or the label exists and ``replace`` is
+                False.
+            PreprocessingError: an example too short to yield a window.
         """
         if not isinstance(label, str) or not label.strip():
             raise ConfigError("label must be a non-empty string")
         if not examples:
             raise ConfigError(f"enroll {label!r}: pass at least one example recording")
+        if times is not None and len(times) != len(examples):
+            raise ConfigError(f"enroll {label!r}: {len(times)} time arrays for "
+                              f"{len(examples)} examples")
         if label in self._labels and not replace:
             raise ConfigError(f"label {label!r} already has a prototype; pass replace=True")
-        embs = np.stack([self.embed(x, spec) for x in examples])
-        proto = _unit(embs.mean(axis=0, keepdims=True))[0]
-        self._set_prototype(label, proto)
-        self._enrolled.add(label)
-        if persist:
-            self._save_enrollments()
-        logger.info("enrolled %r from %d examples", label, len(examples))
-        return proto
+        seed = int.from_bytes(hashlib.sha256(label.encode("utf-8")).digest()[:8], "little")
+        rng = np.random.default_rng(seed)
+        embs, feats, example, view = [], [], [], []
+        for i, imu in enumerate(examples):
+            x = self._example_windows(imu, spec, None if times is None else times[i])
+            for v in range(views + 1):
+                xv = x if v == 0 else self._views(x, rng)
+                e, f = self.encode_windows(xv)
+                assert f is not None  # features=True always returns rows
+                embs.append(e)
+                feats.append(f)
+                example.append(np.full(len(x), i))
+                view.append(np.full(len(x), v))
+        rec = EnrolledLabel.now(label, np.concatenate(embs), np.concatenate(feats),
+                                np.concatenate(example), np.concatenate(view),
+                                self.feature_layout)
+        self._enrollments.add(rec, persist=persist)
+        self._set_prototype(label, rec.prototype)
+        logger.info("enrolled %r from %d examples (%d windows)", label, len(examples),
+                    int((rec.view == 0).sum()))
+        return rec.prototype
 
 
 def _unit(x: F32) -> F32:

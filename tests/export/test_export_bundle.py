@@ -32,7 +32,7 @@ from aura_export import (
 from aura_sdk import ConfigError, SensorSpec
 from aura_sdk.bundle import Prototypes, TrustPolicy, generate_keypair, read_bundle
 from aura_sdk.cli import main as aura_main
-from aura_sdk.preprocessing import preprocess
+from aura_sdk.preprocessing import PreprocessConfig, preprocess
 from aura_sdk.text import package_tokenizer_path
 from aura_training.models import build_encoder
 from aura_training.models._common import count_flops
@@ -165,10 +165,13 @@ def test_torch_free_load_and_classify(exported: tuple[ExportResult, Path, Path],
     assert list(got["bundle"]) and set(got["bundle"]) == set(LABELS)
     assert sum(got["bundle"].values()) == pytest.approx(1.0, abs=1e-5)
     assert set(got["free"]) == set(free) and sum(got["free"].values()) == pytest.approx(1.0)
-    # the same answer computed here, independently of AuraModel: preprocess, int8 graph,
-    # mean of window embeddings, cosine to prototypes, softmax at the bundle's temperature
+    # the same answer computed here, independently of AuraModel: preprocess into windows a
+    # second apart, int8 graph, mean of window embeddings, cosine to prototypes, softmax at
+    # the bundle's temperature
     bundle = read_bundle(out, TrustPolicy(mode="off"))
-    w = preprocess(rec.as_array(), SensorSpec(sample_rate_hz=50.0), SPEC)
+    w = preprocess(rec.as_array(), SensorSpec(sample_rate_hz=50.0), SPEC,
+                   config=PreprocessConfig(hop_samples=min(SPEC.hop_samples, 50),
+                                           pad_min_fraction=0.2))
     emb = run_encoder(bundle.encoder_bytes("int8"), w.x)
     emb /= np.linalg.norm(emb, axis=1, keepdims=True)
     mean = emb.mean(axis=0) / np.linalg.norm(emb.mean(axis=0))

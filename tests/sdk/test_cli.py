@@ -8,7 +8,7 @@ from aura_sdk import MissingExtraError, NotBuiltError
 from aura_sdk.cli import EXIT_MISSING_EXTRA, EXIT_NOT_BUILT, EXIT_USAGE, _registry, main
 
 FIXED = {"demo", "live", "devices", "simulate", "decode", "data", "train", "distill", "eval",
-         "export", "retrain", "bundle", "bench"}
+         "export", "retrain", "bundle", "bench", "enroll"}
 
 
 def test_every_fixed_subcommand_name_exists() -> None:

@@ -1,10 +1,10 @@
-"""Smoothing and unknown rejection (aura_sdk.live._scoring)."""
+"""Smoothing and unknown rejection (aura_sdk._scoring)."""
 
 import numpy as np
 import pytest
 
 from aura_sdk import ConfigError
-from aura_sdk.live._scoring import UNKNOWN, HmmFilter, MovingAverage, Scorer, make_smoother
+from aura_sdk._scoring import UNKNOWN, HmmFilter, MovingAverage, Scorer, make_smoother
 
 
 def _scorer(threshold: float = 0.5, margin: float = 0.05) -> Scorer:

@@ -134,31 +134,74 @@ def test_default_bundle_absent_is_a_clear_error() -> None:
         load_bundle()
 
 
-def test_enrolled_labels_persist_beside_the_bundle_for_that_bundle_only(tmp_path, caplog) -> None:
+def test_enrolled_labels_persist_in_aura_home_for_that_bundle_only(tmp_path, caplog) -> None:
+    import os
+
     path = tmp_path / "p.aura"
     write_example_bundle(path, window_samples=WINDOW, sample_rate_hz=RATE, embedding_dim=32)
     m = load_bundle(str(path), precision="fp32")
     x = _recording("running")
     proto = m.enroll("sprinting", [x], SI)
-    assert m.enrollment_path == tmp_path / "p.aura.enrolled.npz"
+    home = Path(os.environ["AURA_HOME"])
+    assert m.enrollment_dir == home / "enrolled" / m.fingerprint[:16]
+    assert len(list(m.enrollment_dir.glob("*.npz"))) == 1
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["p.aura"]  # nothing beside it
     again = load_bundle(str(path), precision="fp32")
     assert again.labels[-1] == "sprinting"
+    assert again.enrolled_labels == ("sprinting",)
     np.testing.assert_allclose(again.prototype_matrix(["sprinting"])[0], proto, atol=1e-6)
     again.forget("sprinting")
     assert "sprinting" not in load_bundle(str(path), precision="fp32").labels
     with pytest.raises(ConfigError, match="not an enrolled label"):
         again.forget("walking")
-    # the same file next to a different bundle (another seed: another encoder) is ignored
+    # a file of this bundle copied into another bundle's store is refused, not used
     m.enroll("sprinting", [x], SI, replace=True)
     other = tmp_path / "q.aura"
     write_example_bundle(other, window_samples=WINDOW, sample_rate_hz=RATE, embedding_dim=32,
                          seed=9)
-    (tmp_path / "q.aura.enrolled.npz").write_bytes(m.enrollment_path.read_bytes())
+    q = load_bundle(str(other))
+    q.enrollment_dir.mkdir(parents=True)
+    (q.enrollment_dir / "x.npz").write_bytes(next(m.enrollment_dir.glob("*.npz")).read_bytes())
     assert "sprinting" not in load_bundle(str(other)).labels
-    assert "belong to another model" in caplog.text
-    (tmp_path / "q.aura.enrolled.npz").write_bytes(b"not an npz")
+    assert "another model" in caplog.text
+    (q.enrollment_dir / "x.npz").write_bytes(b"not an npz")
     assert len(load_bundle(str(other)).labels) == 4
     assert "unreadable" in caplog.text
+
+
+def test_enrolling_a_bundle_label_shadows_it_until_forgotten(bundle_path, model) -> None:
+    m = load_bundle(bundle_path, precision="fp32")
+    before = m.prototype_matrix(["walking"])[0].copy()
+    m.enroll("walking", [_recording("running")], SI, replace=True, persist=False)
+    assert not np.allclose(m.prototype_matrix(["walking"])[0], before)
+    m.forget("walking", persist=False)
+    np.testing.assert_array_equal(m.prototype_matrix(["walking"])[0], before)
+    assert m.labels == model.labels
+
+
+def test_enrollments_export_and_import_between_devices(bundle_path, tmp_path, monkeypatch
+                                                        ) -> None:
+    m = load_bundle(bundle_path, precision="fp32")
+    m.enroll("sprinting", [_recording("running")], SI)
+    m.enroll("strolling", [_recording("walking")], SI)
+    out = m.export_enrollments(tmp_path / "mine.zip")
+    monkeypatch.setenv("AURA_HOME", str(tmp_path / "other-device"))
+    fresh = load_bundle(bundle_path, precision="fp32")
+    assert fresh.enrolled_labels == ()
+    assert fresh.import_enrollments(out) == ["sprinting", "strolling"]
+    assert fresh.enrolled_labels == ("sprinting", "strolling")
+    np.testing.assert_allclose(fresh.prototype_matrix(["sprinting"]),
+                               m.prototype_matrix(["sprinting"]), atol=1e-7)
+    with pytest.raises(ConfigError, match="already enrolled"):
+        fresh.import_enrollments(out)
+    other = tmp_path / "q.aura"
+    write_example_bundle(other, window_samples=WINDOW, sample_rate_hz=RATE, embedding_dim=32,
+                         seed=9)
+    with pytest.raises(ConfigError, match="another model"):
+        load_bundle(str(other)).import_enrollments(out)
+    (tmp_path / "junk.zip").write_bytes(b"PK not really")
+    with pytest.raises(ConfigError, match="not an AURA enrollment export"):
+        fresh.import_enrollments(tmp_path / "junk.zip")
 
 
 def test_pinned_threads_give_the_same_embeddings(bundle_path, model) -> None:

@@ -103,9 +103,11 @@ class TensorRTEngine:
             raise BackendError(f"TensorRT could not load {self.engine_path}; delete it to "
                                "rebuild")
         self.context = self.engine.create_execution_context()
-        self._in = self.engine.get_tensor_name(0)
-        self._out = self.engine.get_tensor_name(1)
-        self.dim = int(self.engine.get_tensor_shape(self._out)[-1])
+        names = [self.engine.get_tensor_name(i) for i in range(self.engine.num_io_tensors)]
+        self._in = names[0]
+        self._out = names[1]
+        self._widths = {n: int(self.engine.get_tensor_shape(n)[-1]) for n in names[1:]}
+        self.dim = self._widths[self._out]
         self._stream = cuda.Stream()
 
     def _build(self, trt: Any, trt_logger: Any, onnx: bytes, precision: str,
@@ -143,21 +145,36 @@ class TensorRTEngine:
 
     def run(self, x: npt.ArrayLike) -> F32:
         """Encode windows ``(N, window, 6)`` float32 -> ``(N, D)``, in chunks of max_batch."""
+        return self.run_outputs(x, [self._out])[0]
+
+    def run_outputs(self, x: npt.ArrayLike, names: list[str]) -> list[F32]:
+        """Encode windows and return the named outputs (e.g. ``embedding``, ``features``).
+
+        Raises:
+            BackendError: an unknown output name, or execution failed.
+        """
+        unknown = [n for n in names if n not in self._widths]
+        if unknown:
+            raise BackendError(f"the TensorRT engine has no outputs {unknown}; it has "
+                               f"{sorted(self._widths)}")
         cuda = self._cuda
         arr = np.ascontiguousarray(x, dtype=np.float32)
-        out = np.empty((arr.shape[0], self.dim), np.float32)
+        outs = {n: np.empty((arr.shape[0], self._widths[n]), np.float32) for n in self._widths}
         for i in range(0, arr.shape[0], self.max_batch):
             part = arr[i: i + self.max_batch]
-            res = np.empty((part.shape[0], self.dim), np.float32)
+            res = {n: np.empty((part.shape[0], w), np.float32) for n, w in self._widths.items()}
             d_in = cuda.mem_alloc(part.nbytes)
-            d_out = cuda.mem_alloc(res.nbytes)
+            d_out = {n: cuda.mem_alloc(r.nbytes) for n, r in res.items()}
             self.context.set_input_shape(self._in, part.shape)
             self.context.set_tensor_address(self._in, int(d_in))
-            self.context.set_tensor_address(self._out, int(d_out))
+            for n, d in d_out.items():  # every output needs an address, wanted or not
+                self.context.set_tensor_address(n, int(d))
             cuda.memcpy_htod_async(d_in, part, self._stream)
             if not self.context.execute_async_v3(self._stream.handle):
                 raise BackendError("TensorRT execution failed")
-            cuda.memcpy_dtoh_async(res, d_out, self._stream)
+            for n, r in res.items():
+                cuda.memcpy_dtoh_async(r, d_out[n], self._stream)
             self._stream.synchronize()
-            out[i: i + part.shape[0]] = res
-        return out
+            for n, r in res.items():
+                outs[n][i: i + part.shape[0]] = r
+        return [outs[n] for n in names]

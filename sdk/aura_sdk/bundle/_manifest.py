@@ -134,6 +134,9 @@ class EncoderSpec(_Frozen):
         output_name: the embedding output, ``[batch, embedding_dim]``.
         embedding_dim: size of the shared embedding space.
         window_shape: ``(window_samples, 6)``; must agree with ``input.window_samples``.
+        features_name: optional second output, ``[batch, features_dim]``: features before
+            the projection (pooled tokens) that few-shot heads on the device learn from.
+        features_dim: its width; given exactly when ``features_name`` is.
     """
 
     files: EncoderFiles
@@ -141,6 +144,16 @@ class EncoderSpec(_Frozen):
     output_name: str = Field(default="embedding", min_length=1, max_length=256)
     embedding_dim: int = Field(ge=1, le=65_536)
     window_shape: tuple[int, int]
+    features_name: str | None = Field(default=None, min_length=1, max_length=256)
+    features_dim: int | None = Field(default=None, ge=1, le=65_536)
+
+    @model_validator(mode="after")
+    def _features_pair(self) -> EncoderSpec:
+        if (self.features_name is None) != (self.features_dim is None):
+            raise ValueError("encoder.features_name and encoder.features_dim go together")
+        if self.features_name is not None and self.features_name == self.output_name:
+            raise ValueError("encoder.features_name must differ from encoder.output_name")
+        return self
 
 
 class ScoringSpec(_Frozen):

@@ -92,6 +92,8 @@ def check_encoder(
     embedding_dim: int,
     input_name: str,
     output_name: str,
+    features_name: str | None = None,
+    features_dim: int | None = None,
 ) -> list[BundleError]:
     """Check an encoder's ONNX signature against the manifest and run it on one probe window.
 
@@ -152,6 +154,19 @@ def check_encoder(
             defects.append(BundleCompatibilityError(
                 f"output {output_name!r} has type {out.type}; embeddings must be float or "
                 "float16", **where))
+    if features_name is not None:
+        feat = by_name.get(features_name)
+        fshape = [] if feat is None else list(feat.shape)
+        if feat is None:
+            defects.append(BundleCompatibilityError(
+                f"has no output {features_name!r} (outputs: {sorted(by_name)}), which "
+                "manifest.json declares as encoder.features_name; re-export the bundle, or drop "
+                "features_name and features_dim from the manifest", **where))
+        elif len(fshape) != 2 or (isinstance(fshape[1], int) and fshape[1] != features_dim):
+            defects.append(BundleCompatibilityError(
+                f"output {features_name!r} has shape {_shape_str(fshape)}, but manifest.json "
+                f"declares [batch, {features_dim}] (features_dim); re-export the bundle",
+                **where))
     if defects or dtype is None:
         return defects
     probe = np.random.default_rng(0).standard_normal((1, window_samples, len(CHANNELS)))
@@ -162,6 +177,13 @@ def check_encoder(
             f"fails on a probe window of shape [1, {window_samples}, {len(CHANNELS)}] "
             f"({type(exc).__name__}: {exc}); re-export the encoder", **where)]
     result = np.asarray(result)
+    if features_name is not None:
+        (feats,) = session.run([features_name], {input_name: probe.astype(dtype)})
+        if np.asarray(feats).shape != (1, features_dim):
+            defects.append(BundleCompatibilityError(
+                f"returns features of shape {list(np.asarray(feats).shape)} for one window, "
+                f"but manifest.json declares features_dim={features_dim}; re-export the "
+                "bundle", **where))
     if result.shape != (1, embedding_dim):
         defects.append(BundleCompatibilityError(
             f"returns shape {list(result.shape)} for one window, but manifest.json declares "

@@ -346,7 +346,8 @@ class _Inspection:
                     contents[name], file=name, path=self.where,
                     window_samples=manifest.input.window_samples,
                     embedding_dim=enc.embedding_dim,
-                    input_name=enc.input_name, output_name=enc.output_name))
+                    input_name=enc.input_name, output_name=enc.output_name,
+                    features_name=enc.features_name, features_dim=enc.features_dim))
 
 
 def verify_bundle(

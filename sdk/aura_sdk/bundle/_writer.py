@@ -77,6 +77,7 @@ def write_bundle(
     model_card: str,
     input_name: str = "imu",
     output_name: str = "embedding",
+    features: tuple[str, int] | None = None,
     text_encoder: TextEncoderRef | None = None,
     files: Mapping[str, bytes] | None = None,
     producer: Mapping[str, str] | None = None,
@@ -106,6 +107,8 @@ def write_bundle(
         model_card: the model card, Markdown text.
         input_name: the encoders' input tensor name.
         output_name: the encoders' embedding output name.
+        features: ``(name, width)`` of the encoders' second output of pre-projection
+            features (``encoder.features_name`` / ``features_dim``), if they have one.
         text_encoder: optional reference to the on-device text encoder.
         files: extra files by bundle-relative name.
         producer: software versions to record (``aura_sdk`` is added).
@@ -153,6 +156,8 @@ def write_bundle(
             "output_name": output_name,
             "embedding_dim": prototypes.dim,
             "window_shape": (input_spec.window_samples, len(CHANNELS)),
+            "features_name": None if features is None else features[0],
+            "features_dim": None if features is None else int(features[1]),
         },
         "prototypes_file": PROTOTYPES_NAME,
         "scoring": scoring,

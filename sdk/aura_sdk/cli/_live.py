@@ -25,6 +25,9 @@ def add_model_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--label-set", metavar="NAME",
                         help="score this label set of the bundle (`aura bundle info` lists "
                              "them); instead of --labels")
+    parser.add_argument("--enrolled", action="store_true",
+                        help="score exactly the labels enrolled for this bundle (`aura enroll`), "
+                             "decided among by the on-device few-shot head")
     parser.add_argument("--smoothing", choices=("hmm", "average", "none"), default="hmm")
     parser.add_argument("--hop", type=float, default=None, help="seconds between windows")
     parser.add_argument("--accelerator", choices=("auto", "cpu", "cuda", "tensorrt"),
@@ -39,11 +42,19 @@ def make_recognizer(args: argparse.Namespace, include_status: bool = False) -> L
     """A recogniser from the shared model arguments."""
     model = load_bundle(args.bundle, device=args.accelerator)
     labels = labels_argument(model, args.labels, getattr(args, "label_set", None))
+    if getattr(args, "enrolled", False):
+        if labels is not None:
+            raise ConfigError("give --enrolled, --labels or --label-set, not several")
+        if not model.enrolled_labels:
+            raise ConfigError("no labels are enrolled for this bundle; enroll some first: "
+                              "aura enroll add LABEL --csv FILE (or aura enroll record ...)")
+        labels = list(model.enrolled_labels)
     rec = LiveRecognizer(model, labels=labels, smoothing=args.smoothing, hop_s=args.hop,
                          include_status=include_status,
                          unknown_threshold=args.unknown_threshold,
                          unknown_margin=args.unknown_margin)
-    what = (f"label set {labels!r}" if isinstance(labels, str) else "the given labels"
+    what = ("the enrolled labels" if getattr(args, "enrolled", False)
+            else f"label set {labels!r}" if isinstance(labels, str) else "the given labels"
             if labels is not None else f"default label set {model.default_label_set!r}")
     print(f"scoring {len(rec.scorer.labels)} labels ({what})", file=sys.stderr)
     return rec

@@ -53,6 +53,8 @@ SLOTS: dict[str, Slot] = {
              "the live demo (LiveRecognizer, issue #7)", module="aura_sdk.cli._demo"),
         Slot("live", "live recognition from a real device over serial or BLE",
              "live recognition (LiveRecognizer, issue #7)", module="aura_sdk.cli._live"),
+        Slot("enroll", "few-shot labels from recordings or a live device; list, remove, export",
+             "few-shot enrollment (issue #12)", module="aura_sdk.cli._enroll"),
         Slot("devices", "scan for BLE IMUs the SDK has profiles for",
              "BLE scanning (issue #7)", module="aura_sdk.cli._devices"),
         Slot("simulate", "a virtual device over pty serial, TCP or BLE",

@@ -85,7 +85,7 @@ class EnrolledLabel:
         """Build a record stamped with the current time."""
         return cls(label, np.asarray(embeddings, np.float32), np.asarray(features, np.float32),
                    np.asarray(example, np.int32), np.asarray(view, np.int32), layout,
-                   datetime.now(UTC).replace(microsecond=0).isoformat())
+                   datetime.now(UTC).isoformat())
 
     def arrays(self, fingerprint: str) -> dict[str, Any]:
         return {"format": np.array(_FORMAT), "fingerprint": np.array(fingerprint),

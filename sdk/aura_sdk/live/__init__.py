@@ -1,10 +1,10 @@
 """Live recognition: device streams -> windows -> batched inference -> smoothed label events."""
 
+from .._scoring import UNKNOWN, Decision, HmmFilter, MovingAverage, NoSmoothing, Scorer
 from ._clock import ClockMapper, CountingClock
 from ._events import Event, LabelEvent, StatusEvent, StatusKind
 from ._merge import ChannelMerger
 from ._recognizer import LiveRecognizer
-from ._scoring import UNKNOWN, Decision, HmmFilter, MovingAverage, NoSmoothing, Scorer
 from ._sources import BleLink, DecodedSource, ReplaySource, SerialLink, TcpLink
 from ._stream import Stream, StreamConfig
 

@@ -22,9 +22,9 @@ import numpy as np
 from .._errors import ConfigError
 from .._model import AuraModel, Labels, load_bundle
 from .._recording import Recording
+from .._scoring import Scorer, Smoother, SmoothingName, make_smoother
 from ..preprocessing import PreprocessConfig, Windows
 from ._events import Event, LabelEvent, StatusEvent
-from ._scoring import Scorer, Smoother, SmoothingName, make_smoother
 from ._sources import (
     BleLink,
     DecodedSource,
@@ -76,14 +76,10 @@ class LiveRecognizer:
         unknown_margin: float | None = None, health_log_s: float | None = 60.0,
     ) -> None:
         self.model = model if model is not None else load_bundle()
-        names = self.model.resolve_labels(labels)
-        # known labels, enrolled ones, or free text through the bundle's text encoder
-        protos = self.model.prototype_matrix(names)
-        sc = self.model.manifest.scoring
-        self.scorer = Scorer(
-            names, protos, sc.temperature,
-            sc.unknown_threshold if unknown_threshold is None else unknown_threshold,
-            sc.unknown_margin if unknown_margin is None else unknown_margin)
+        # known labels, enrolled ones (with their few-shot head), or free text through the
+        # bundle's text encoder: the same scorer AuraModel.classify uses
+        self.scorer: Scorer = self.model.scorer(labels, unknown_threshold=unknown_threshold,
+                                                unknown_margin=unknown_margin)
         self._smoothing = smoothing
         self._smoothing_options = dict(smoothing_options or {})
         make_smoother(smoothing, **self._smoothing_options)  # validate now
@@ -275,16 +271,18 @@ class LiveRecognizer:
             try:
                 x = np.concatenate([w.x for _, w, _ in items], axis=0)
                 t0 = time.perf_counter()
-                emb = await asyncio.to_thread(self.model.embed_windows, x)
+                emb, feats = await asyncio.to_thread(
+                    self.model.encode_windows, x, features=self.scorer.needs_features)
                 infer_ms = (time.perf_counter() - t0) * 1000.0
                 self.inference_calls += 1
                 self.inference_windows += int(x.shape[0])
                 i = 0
                 for stream, w, arrival in items:
                     e = emb[i: i + len(w)]
+                    f = None if feats is None else feats[i: i + len(w)]
                     i += len(w)
                     stream.health["inference_ms_total"] += infer_ms * len(w) / x.shape[0]
-                    self._emit_labels(stream, w, e, arrival, out)
+                    self._emit_labels(stream, w, e, f, arrival, out)
             except Exception as exc:  # an inference failure must not hang the caller
                 logger.exception("inference failed")
                 for stream, _, _ in items:
@@ -295,10 +293,9 @@ class LiveRecognizer:
                 for _ in items:
                     pending.task_done()
 
-    def _emit_labels(self, stream: Stream, w: Windows, emb: np.ndarray, arrival: float,
-                     out: asyncio.Queue[Any]) -> None:
-        cos = self.scorer.similarities(emb)
-        probs = self.scorer.probabilities(cos)
+    def _emit_labels(self, stream: Stream, w: Windows, emb: np.ndarray,
+                     feats: np.ndarray | None, arrival: float, out: asyncio.Queue[Any]) -> None:
+        cos, probs = self.scorer.score(emb, feats)
         smoother = self._smoothers[stream.name]
         t_start = stream.host_time(w.t_start)
         t_end = stream.host_time(w.t_end)

@@ -18,8 +18,8 @@ from typing import Literal, Protocol
 import numpy as np
 import numpy.typing as npt
 
-from .._errors import ConfigError
-from ..fewshot import FewShotHead
+from ._errors import ConfigError
+from .fewshot import FewShotHead
 
 __all__ = ["UNKNOWN", "Decision", "HmmFilter", "MovingAverage", "NoSmoothing", "Scorer",
            "Smoother", "make_smoother"]
