@@ -232,3 +232,25 @@ def test_comparison_document_shows_the_bundles_export_checks(runs: dict[str, Pat
     with pytest.raises(ConfigError, match="ghost"):
         write_comparison(spec.model_copy(update={"bundles": (
             BundleRef(name="ghost", path=str(tmp_path / "none.aura")),)}), tmp_path / "x.md")
+
+
+def test_comparison_document_includes_generated_reports(runs: dict[str, Path],
+                                                        tmp_path: Path) -> None:
+    from aura_training.eval._compare import ReportRef
+
+    rep = tmp_path / "eval-hapt"
+    rep.mkdir()
+    (rep / "report.md").write_text("# HAPT\n\n| k | acc |\n|---|---|\n| 5 | 0.9539 |\n")
+    spec = ComparisonSpec(
+        sections=(ComparisonSection(title="one", runs=(
+            ComparisonRun(name="4-mod", eval=str(runs["four"])),)),),
+        reports=(ReportRef(title="Real recordings: UCI HAPT", path=str(rep),
+                           command="aura eval --real hapt --out eval-hapt", note="Dev set."),))
+    doc = write_comparison(spec, tmp_path / "r.md").read_text()
+    section = doc.split("## Real recordings: UCI HAPT")[1].split("## Reference")[0]
+    assert "Dev set." in section and "### HAPT" in section and "| 5 | 0.9539 |" in section
+    assert "aura eval --real hapt --out eval-hapt" in doc.split("## Regenerate")[1]
+    with pytest.raises(ConfigError, match="aura eval --real hapt"):
+        write_comparison(spec.model_copy(update={"reports": (ReportRef(
+            title="x", path=str(tmp_path / "none"), command="aura eval --real hapt"),)}),
+            tmp_path / "x.md")
