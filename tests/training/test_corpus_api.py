@@ -32,6 +32,10 @@ EXPECTED = {
         "PAMAP2_RATE_HZ", "Pamap2Recording", "load_egoexo4d", "load_pamap2",
         "read_aria_imu_csv", "read_atomic_descriptions", "read_body_pose",
         "read_expert_commentary", "read_pamap2_dat", "read_takes", "resample_keypoints",
+        "HAPT_ACTIVITIES", "HAPT_BASIC_ACTIVITIES", "HAPT_MEMBER", "HAPT_PICKLE_SHA256",
+        "HAPT_RATE_HZ", "HAPT_SDIST", "HAPT_SDIST_SHA256", "HAPT_SDIST_URL", "HAPT_SENSOR_SPEC",
+        "DatasetDownloadError", "HaptSegment", "HaptSession", "UnsafePickleError", "hapt_file",
+        "hapt_segments", "read_hapt",
     },
 }  # fmt: skip
 

@@ -11,6 +11,7 @@ import aura_training.eval as ev
 EXPECTED = {
     "DEFAULT_KS", "DEFAULT_LOCATIONS", "EVAL_FORMAT", "EVAL_VERSION", "PAPER_REFERENCE",
     "BundleRef", "ClassificationMetrics", "ComparisonRun", "ComparisonSection", "ComparisonSpec",
+    "ReportRef",
     "EmbeddedWindows", "EvalConfig", "EvalWindow", "FinetuneConfig", "FinetuneResult",
     "LogisticRegression", "ProbeResult", "RetrievalMetrics", "WindowStats",
     "checkpoint_provenance", "classification_metrics", "clip_imu_windows", "confusion_matrix",

@@ -25,6 +25,7 @@ from ._compare import (
     ComparisonRun,
     ComparisonSection,
     ComparisonSpec,
+    ReportRef,
     render_comparison,
     write_comparison,
 )
@@ -72,6 +73,7 @@ __all__ = [
     "FinetuneResult",
     "LogisticRegression",
     "ProbeResult",
+    "ReportRef",
     "RetrievalMetrics",
     "WindowStats",
     "checkpoint_provenance",
