@@ -64,7 +64,16 @@ def test_clips_carry_four_aligned_modalities(corpus: Path) -> None:
         n = int(np.floor(s.duration_s * 10 + 1e-9))
         assert s.mocap is not None and s.mocap.shape == (n, 17, 3)
         assert s.video is not None and s.video.shape == (n, 64, 64) and s.video.dtype == np.uint8
-        assert set(s.imu) == {"left_wrist", "right_wrist"}
+        # both wrists, and a waist, a pocket and an upper-arm device on a side drawn per clip
+        assert {"left_wrist", "right_wrist"} <= set(s.imu) and len(s.imu) == 5
+        assert sorted(loc.split("_", 1)[1] for loc in s.imu) == [
+            "pocket", "upper_arm", "waist", "wrist", "wrist"]
+        for loc, st in s.imu.items():
+            assert st.location == loc
+            rec = s.params["imu"][loc]
+            assert f"{rec['side']}_{rec['placement']}" == loc
+            assert rec["device"] in ("watch", "phone", "board") and rec["fit"] in (
+                "tight", "loose")
         for st in s.imu.values():
             assert 10.0 <= st.spec.sample_rate_hz <= 200.0
             assert st.spec.accel_unit == "m/s^2" and st.spec.gyro_unit == "rad/s"

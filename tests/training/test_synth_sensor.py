@@ -85,7 +85,7 @@ def test_quantisation_and_saturation_follow_the_full_scale() -> None:
     assert np.isclose(a.max(), err.acc_range - err.acc_lsb) or np.isclose(a.max(), err.acc_range)
     np.testing.assert_allclose(a / err.acc_lsb, np.round(a / err.acc_lsb), atol=1e-6)
     np.testing.assert_allclose(g / err.gyro_lsb, np.round(g / err.gyro_lsb), atol=1e-6)
-    assert err.acc_range / GRAVITY in (4.0, 8.0, 16.0)
+    assert err.acc_range / GRAVITY in (2.0, 4.0, 8.0, 16.0)
 
 
 @pytest.mark.parametrize("k", [2, 4, 8])
@@ -118,7 +118,7 @@ def test_every_rate_and_timestamps_jitter_drift_and_drops() -> None:
         rec = simulate_imu(c, i, rate_hz=rate)
         sp = rec.spec
         n_nominal = rec.t.size + sp.dropped
-        assert (c.duration_s - 0.2) * rate <= n_nominal <= c.duration_s * rate
+        assert (c.duration_s - 0.2) * rate - 1 <= n_nominal <= c.duration_s * rate  # floor
         assert np.all(np.diff(rec.t) > 0)
         assert sp.odr_hz % rate == pytest.approx(0.0, abs=1e-9) and sp.odr_hz <= 400
         dt = np.diff(rec.t)
@@ -146,4 +146,7 @@ def test_recordings_are_deterministic_and_randomise_the_device() -> None:
     assert len({s.rate_hz for s in specs}) >= 8
     mounts = np.array([s.mount_rot for s in specs])
     np.testing.assert_allclose(np.linalg.det(mounts), 1.0, atol=1e-9)
-    assert {s.errors.datasheet for s in specs if s.errors} == {d.name for d in DATASHEETS}
+    # a wrist device is a watch or a sensor board: phone-only parts never appear
+    seen = {s.errors.datasheet for s in specs if s.errors}
+    assert seen <= {d.name for d in DATASHEETS if {"watch", "board"} & set(d.devices)}
+    assert len(seen) >= 4 and {s.device for s in specs} == {"watch", "board"}

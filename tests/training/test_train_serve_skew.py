@@ -139,11 +139,14 @@ def test_augmentation_is_deterministic_per_clip_and_epoch() -> None:
 
 def test_training_streams_cover_both_gravity_conventions_and_low_rates() -> None:
     mix = stream_mix(tiny_corpus(), "train")
-    assert mix["streams"] == 10  # two wrists, each its own device, per clip
+    # two wrists, a waist, a pocket and an upper arm, each its own device, per clip
+    assert mix["streams"] == 25
     assert 0.0 < mix["gravity_removed"] < 1.0
     assert mix["low_rate"] > 0.0 and min(mix["rates_hz"]) <= 25.0 < max(mix["rates_hz"])
-    # one stream per clip per epoch, drawn anew each epoch: both wrists get used
+    # one stream per clip per epoch, drawn anew each epoch: every placement gets used
     sample = next(s for s in CorpusReader(tiny_corpus(), "train"))
     w = ClipWindower(SPEC, ("imu",), {}, np.zeros(0, np.int64), seed=0,
                      augment=AugmentConfig())
-    assert {w(sample, e)[0].location for e in range(12)} == {"left_wrist", "right_wrist"}
+    picked = {w(sample, e)[0].location for e in range(30)}
+    assert {"left_wrist", "right_wrist"} <= picked
+    assert {loc.split("_", 1)[1] for loc in picked} == {"wrist", "waist", "pocket", "upper_arm"}

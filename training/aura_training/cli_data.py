@@ -17,6 +17,11 @@ from aura_sdk import ConfigError
 
 __all__ = ["DATA_COMMAND", "DataCommand", "format_info", "main"]
 
+#: Where ``aura data session`` can wear its virtual device (as ``aura_training.synth``;
+#: spelled out so the parser does not import the generator).
+_LOCATIONS = ("left_wrist", "right_wrist", "left_waist", "right_waist", "left_pocket",
+              "right_pocket", "left_upper_arm", "right_upper_arm")
+
 
 def _split_list(text: str) -> tuple[str, ...]:
     return tuple(x.strip() for x in text.split(",") if x.strip())
@@ -54,8 +59,8 @@ class DataCommand:
         r.add_argument("--out", type=Path, required=True, help="output .npz (or .csv)")
         r.add_argument("--seed", type=int, default=0)
         r.add_argument("--rate", type=float, default=50.0, help="watch output rate, Hz")
-        r.add_argument("--location", choices=("left_wrist", "right_wrist"),
-                       default="left_wrist")
+        r.add_argument("--location", choices=_LOCATIONS, default="left_wrist",
+                       help="where the virtual device is worn (default left_wrist)")
         r.add_argument("--gravity-removed", action="store_true",
                        help="linear acceleration (as Android / Core Motion report it)")
         i = sub.add_parser("info", help="describe a corpus on disk")
@@ -168,6 +173,9 @@ def format_info(root: Path, out: TextIO) -> None:
     print(f"bytes by    {parts} (MB, compressed)", file=out)
     if m.features:
         print(f"features    {', '.join(m.features)}", file=out)
+    if m.locations:
+        locs = ", ".join(f"{k} {v}" for k, v in m.locations.items())
+        print(f"imu streams {locs} (clips)", file=out)
     print("splits", file=out)
     order = {"train": 0, "val": 1, "test": 2}
     for name, s in sorted(m.splits.items(), key=lambda kv: (order.get(kv[0], 9), kv[0])):
@@ -192,7 +200,7 @@ def _info(args: argparse.Namespace) -> int:
             "clips": len(m.clips), "shards": len(m.shards), "hours": m.duration_s / 3600.0,
             "bytes": m.bytes, "modalities": m.modalities, "source": m.source,
             "generator": m.generator, "held_out_activities": m.held_out_activities,
-            "features": m.features,
+            "features": m.features, "locations": m.locations,
             "splits": {k: v.model_dump() for k, v in m.splits.items()},
             "activities": m.activities,
         }

@@ -8,7 +8,9 @@ import numpy as np
 
 from aura_sdk import SensorSpec
 
+from ..synth import LOCATIONS as SYNTH_LOCATIONS
 from ..synth import (
+    WRIST_LOCATIONS,
     ImuRecording,
     MotionClip,
     activity_info,
@@ -21,6 +23,8 @@ from ._format import jsonable
 from ._sample import ImuStream
 
 __all__ = [
+    "BODY_PLACEMENTS",
+    "LOCATIONS",
     "WRISTS",
     "activity_info",
     "activity_names",
@@ -31,7 +35,12 @@ __all__ = [
     "virtual_imu_streams",
 ]
 
-WRISTS = ("left_wrist", "right_wrist")
+WRISTS = WRIST_LOCATIONS
+#: Every location a synthetic stream may be stored under (the two wrists and both sides of
+#: each body placement).
+LOCATIONS = SYNTH_LOCATIONS
+#: Placements beside the wrists: every clip gets one of each, on a side drawn per clip.
+BODY_PLACEMENTS = ("waist", "pocket", "upper_arm")
 
 
 def to_stream(rec: ImuRecording) -> ImuStream:
@@ -44,11 +53,18 @@ def to_stream(rec: ImuRecording) -> ImuStream:
 
 
 def recording_params(rec: ImuRecording) -> dict[str, Any]:
-    """How a recording was made (mounting, decimation, errors), as JSON for the manifest."""
+    """How a recording was made, as JSON for the clip's params.
+
+    Placement (``placement``: wrist, waist, pocket or upper_arm; ``side``), device class,
+    fit, position and mounting, rate and decimation, delivery artefacts and errors.
+    """
     s = rec.spec
+    side, placement = s.location.split("_", 1)
     out: dict[str, Any] = {
+        "placement": placement, "side": side, "device": s.device, "fit": s.fit,
         "rate_hz": s.rate_hz, "odr_hz": s.odr_hz, "decimation": s.decimation,
         "gravity_removed": s.gravity_removed, "mount_rot": s.mount_rot,
+        "offset_m": s.offset_m, "wobble": s.wobble,
         "clock_drift_ppm": s.clock_drift_ppm, "jitter_s": s.jitter_s, "dropped": s.dropped,
     }
     if s.errors is not None:
@@ -61,20 +77,30 @@ def recording_params(rec: ImuRecording) -> dict[str, Any]:
 
 
 def virtual_imu_streams(
-    clip: MotionClip, rng: np.random.Generator
+    clip: MotionClip, rng: np.random.Generator,
+    placements: tuple[str, ...] = BODY_PLACEMENTS,
 ) -> tuple[dict[str, ImuStream], dict[str, Any]]:
-    """A virtual watch on each wrist, each with its own randomly drawn device.
+    """A virtual watch on each wrist and one device at each body placement.
 
-    Rate, gravity convention, mounting, decimation, error model and delivery artefacts are
-    drawn per wrist by the generator, so the two wrists of one clip look like two different
-    devices (and a training pipeline can pick either, or mirror one).
+    Each stream is its own randomly drawn device (class, part, rate, gravity convention,
+    fit, site, mounting, decimation, errors, delivery artefacts), so the streams of one clip
+    look like different devices (and a training pipeline can pick any, or mirror one). The
+    body placements go on a side drawn per placement: ``left_waist`` or ``right_waist`` ...
+
+    Args:
+        clip: the motion.
+        rng: the clip's generator.
+        placements: body placements beside the wrists (``()``: wrists only).
 
     Returns:
         ``(streams, params)``: streams by location and how each was recorded.
     """
     streams: dict[str, ImuStream] = {}
     params: dict[str, Any] = {}
-    for loc in WRISTS:
+    locs = list(WRISTS)
+    for kind in placements:
+        locs.append(f"{'left' if rng.random() < 0.5 else 'right'}_{kind}")
+    for loc in locs:
         rec = simulate_imu(clip, int(rng.integers(2**31 - 1)), location=loc)
         streams[loc] = to_stream(rec)
         params[loc] = recording_params(rec)

@@ -52,6 +52,8 @@ class ClipInfo(_Frozen):
     duration_s: float = Field(ge=0)
     activities: list[str]
     zero_shot: bool = False
+    # Empty in corpora written before placements were recorded (wrist streams only).
+    locations: list[str] = Field(default_factory=list, description="its IMU streams")
 
 
 class SplitInfo(_Frozen):
@@ -100,6 +102,15 @@ class CorpusManifest(_Frozen):
     def bytes(self) -> int:
         """Total shard bytes."""
         return int(sum(s.bytes for s in self.shards))
+
+    @property
+    def locations(self) -> dict[str, int]:
+        """Clips per IMU stream location (clips of older manifests do not say)."""
+        out: dict[str, int] = {}
+        for c in self.clips:
+            for loc in c.locations:
+                out[loc] = out.get(loc, 0) + 1
+        return dict(sorted(out.items()))
 
     @property
     def activities(self) -> dict[str, float]:

@@ -37,7 +37,8 @@ def clip_info(sample: Sample, shard: int, held_out: Iterable[str] = ()) -> ClipI
     return ClipInfo(clip_id=sample.clip_id, shard=shard, split=sample.split,
                     subject=sample.subject, duration_s=float(sample.duration_s),
                     activities=list(sample.activities),
-                    zero_shot=bool(held.intersection(sample.activities)))
+                    zero_shot=bool(held.intersection(sample.activities)),
+                    locations=sorted(sample.imu))
 
 
 def build_manifest(

@@ -1,4 +1,11 @@
-"""The virtual IMU: a watch on a wrist of a motion clip, as a real device would stream it."""
+"""The virtual IMU: a watch, phone or sensor board worn on the body, as it would stream.
+
+Per recording we draw the device class for the placement (:data:`DEVICE_P`), its part and
+errors (:func:`~aura_training.synth._sensor.draw_errors`), the output rate and firmware
+decimation that class uses, how tightly it is worn (a loose strap or pocket adds tilt and a
+damped wobble of the device against its segment), where exactly on the segment it sits and
+how it is turned (:func:`draw_mount`).
+"""
 
 from __future__ import annotations
 
@@ -6,17 +13,32 @@ from typing import cast
 
 import numpy as np
 from numpy.typing import NDArray
+from scipy.signal import bilinear, lfilter
 
-from aura_training.synth._kinematics import LOCATIONS, sensor_track
-from aura_training.synth._rotations import matrix_from_quat, quat_exp, random_rotation, rot_x, rot_z
+from aura_training.synth._kinematics import (
+    WRIST_LOCATIONS,
+    placement_of,
+    sensor_track,
+    site_rotation,
+)
+from aura_training.synth._rotations import (
+    matrix_from_quat,
+    quat_exp,
+    random_rotation,
+    rot_x,
+    rot_y,
+    rot_z,
+)
 from aura_training.synth._schema import (
     GRAVITY,
     Decimation,
+    Fit,
     ImuRecording,
     MotionClip,
     VirtualSensorSpec,
 )
 from aura_training.synth._sensor import (
+    DEVICES,
     apply_errors,
     decimate,
     delivery,
@@ -26,7 +48,7 @@ from aura_training.synth._sensor import (
 
 FloatArray = NDArray[np.float64]
 
-#: Output rates real wearables and IMU boards stream at (Hz).
+#: Output rates real wearables, phones and IMU boards stream at (Hz).
 COMMON_RATES: tuple[float, ...] = (
     10.0,
     12.5,
@@ -44,25 +66,108 @@ COMMON_RATES: tuple[float, ...] = (
     120.0,
     200.0,
 )
+#: Relative weight of each of :data:`COMMON_RATES` per device class. Cheap watches and bands
+#: stream 10-25 Hz and better ones 50-100 Hz; phone apps get about 15 Hz (Android's UI
+#: delay), 50 Hz (GAME; iOS apps' usual choice) or 100-200 Hz (FASTEST); boards anything.
+RATE_W: dict[str, tuple[float, ...]] = {
+    "watch": (2, 1, 1, 2, 3, 1, 1, 1, 3, 1, 1, 2, 1, 0.5, 0.5),
+    "phone": (0.3, 0.3, 1, 1, 1, 0.5, 1, 0.5, 4, 1, 1, 3, 1, 0.5, 2),
+    "board": (1,) * 15,
+}
 DECIMATIONS = ("lowpass", "point", "block", "none")
-_DEC_P = (0.4, 0.25, 0.25, 0.1)
+#: Decimation per device class: a phone's OS mostly hands on the chip's own (filtered)
+#: output rate; watch and board firmware decimates a faster chip itself, filtered or not.
+DEC_P: dict[str, tuple[float, ...]] = {
+    "watch": (0.4, 0.25, 0.25, 0.1),
+    "phone": (0.45, 0.1, 0.1, 0.35),
+    "board": (0.4, 0.25, 0.25, 0.1),
+}
+#: Which device class is worn where: belt clips, pockets and armbands are mostly phones.
+DEVICE_P: dict[str, tuple[float, ...]] = {  # over DEVICES = (watch, phone, board)
+    "wrist": (0.8, 0.0, 0.2),
+    "waist": (0.0, 0.8, 0.2),
+    "pocket": (0.0, 1.0, 0.0),
+    "upper_arm": (0.15, 0.7, 0.15),
+}
+#: Probability that the device is worn loose (a loose strap or band, a roomy pocket).
+LOOSE_P: dict[str, float] = {"wrist": 0.35, "waist": 0.15, "pocket": 0.7, "upper_arm": 0.3}
 _MAX_ODR = 400.0
+_WOBBLE_MAX_RAD = np.deg2rad(10.0)
 _MARGIN_S = 0.05  # stay off the spline ends
 
 
-def draw_mount(rng: np.random.Generator) -> FloatArray:
-    """A sensor-to-watch rotation: half watch-like, half uniformly random.
-
-    Watch-like mounts are the canonical frame, worn either way round (crown toward the hand or
-    the elbow) and on either side of the wrist (face up or under the wrist), tilted by about
-    8° (strap tightness, wrist shape); the other half cover sensors in arbitrary devices.
-    """
-    if rng.random() < 0.5:
-        return random_rotation(rng)
-    base = rot_z(np.array(np.pi * rng.integers(2))) @ rot_x(np.array(np.pi * (rng.random() < 0.2)))
+def _tilt(rng: np.random.Generator, sigma_deg: float) -> FloatArray:
     axis = rng.standard_normal(3)
-    tilt = matrix_from_quat(quat_exp(axis / np.linalg.norm(axis) * np.deg2rad(rng.normal(0, 8))))
-    return np.asarray(base @ tilt)
+    return matrix_from_quat(
+        quat_exp(axis / np.linalg.norm(axis) * np.deg2rad(rng.normal(0, sigma_deg))))
+
+
+def draw_mount(
+    rng: np.random.Generator, location: str = "left_wrist", fit: str = "tight"
+) -> FloatArray:
+    """A sensor-to-device rotation for a device worn at ``location``.
+
+    Wrists: half watch-like, half uniformly random. Watch-like mounts are the canonical
+    frame, worn either way round (crown toward the hand or the elbow) and on either side of
+    the wrist (face up or under the wrist), tilted by about 6° (tight strap) or 14° (loose).
+    Belt clips may be turned by any multiple of 90° about the screen normal and face the
+    body or away from it; pocket phones lie screen in or out and either way up; armbands
+    hold the phone screen out, either way up. Those tilt by a few degrees (more when loose);
+    a quarter of them (sensors in arbitrary devices) are uniformly random instead.
+
+    Raises:
+        ValueError: unknown location.
+    """
+    _, pl = placement_of(location)
+    loose = fit == "loose"
+    if pl.kind == "wrist":
+        if rng.random() < 0.5:
+            return random_rotation(rng)
+        base = rot_z(np.array(np.pi * rng.integers(2))) @ rot_x(
+            np.array(np.pi * (rng.random() < 0.2)))
+        return np.asarray(base @ _tilt(rng, 14.0 if loose else 6.0))
+    if rng.random() < 0.25:
+        return random_rotation(rng)
+    if pl.kind == "waist":
+        base = rot_y(np.array(np.pi * (rng.random() < 0.3))) @ rot_z(
+            np.array(0.5 * np.pi * rng.integers(4)))
+        sigma = 12.0 if loose else 5.0
+    elif pl.kind == "pocket":
+        base = rot_y(np.array(np.pi * rng.integers(2))) @ rot_z(
+            np.array(np.pi * rng.integers(2)))
+        sigma = 15.0 if loose else 8.0
+    else:
+        base = rot_z(np.array(np.pi * rng.integers(2)))
+        sigma = 12.0 if loose else 5.0
+    return np.asarray(base @ _tilt(rng, sigma))
+
+
+def _wobble(
+    params: tuple[float, float, float, float],
+    t: FloatArray,
+    omega: FloatArray,
+    f_kin: FloatArray,
+) -> tuple[FloatArray, FloatArray]:
+    """Small rotation ``theta`` (n, 3) of a loosely worn device against its site, and its rate.
+
+    A damped rotational spring (natural frequency ``f0``, damping ratio ``zeta``) driven by
+    the site's angular acceleration (the device lags the segment's turns) and by the torque
+    of the linear acceleration on a centre of mass off the skin (``k_lin`` 1/m, about the
+    screen normal's cross product). Gravity is not a drive: its steady sag is part of the
+    drawn tilt. The strap or pocket stops the device at about :data:`_WOBBLE_MAX_RAD` (a
+    soft limit). Everything is in the canonical device frame at the site.
+    """
+    f0, zeta, k_rot, k_lin = params
+    fs = (t.size - 1) / (t[-1] - t[0])
+    alpha = np.gradient(omega, t, axis=0)
+    torque = np.cross(np.array([0.0, 0.0, 1.0]), f_kin)
+    drive = -k_rot * alpha - k_lin * torque
+    w0 = 2.0 * np.pi * f0
+    b, a = bilinear([1.0], [1.0, 2.0 * zeta * w0, w0 * w0], fs)
+    theta = np.asarray(lfilter(b, a, drive, axis=0))
+    angle = np.linalg.norm(theta, axis=1, keepdims=True) / _WOBBLE_MAX_RAD
+    theta *= np.tanh(angle) / np.maximum(angle, 1e-12)
+    return theta, np.gradient(theta, t, axis=0)
 
 
 def ideal_imu(
@@ -84,42 +189,72 @@ def simulate_imu(
     gravity_removed: bool | None = None,
     mount_rot: FloatArray | None = None,
     decimation: str | None = None,
+    device: str | None = None,
+    fit: str | None = None,
     errors: bool = True,
     artefacts: bool = True,
 ) -> ImuRecording:
-    """Record a clip with a virtual watch. Every argument left ``None`` is drawn at random.
+    """Record a clip with a virtual device. Every argument left ``None`` is drawn at random.
 
     The chip samples the true specific force and body rate at its own rate (an integer
     multiple of the output rate, at most 400 Hz, on a clock off by a few tens of ppm), adds
     datasheet-sized errors, saturates and quantises; firmware decimates to the output rate
     (filtered, point or block); optionally a phone-style fusion removes its estimate of
-    gravity; delivery adds timestamp jitter and drops samples.
+    gravity; delivery adds timestamp jitter and drops samples. A loosely worn device also
+    wobbles against its segment (see :func:`_wobble`).
 
     Args:
         clip: the motion.
         seed: randomness of the recording (combined with the clip's seed).
-        location: ``"left_wrist"`` or ``"right_wrist"``.
+        location: one of :data:`~aura_training.synth._kinematics.LOCATIONS` (default: a
+            wrist drawn at random: the product is a watch).
         rate_hz: output rate, 10-200 Hz.
         gravity_removed: report linear acceleration instead of specific force.
-        mount_rot: sensor-to-watch rotation (see :func:`draw_mount`).
+        mount_rot: sensor-to-canonical-device rotation (see :func:`draw_mount`). Given, the
+            device sits at the placement's nominal site; drawn, the site is drawn too (a
+            few centimetres along and around the segment, the frame turned with it).
         decimation: ``"lowpass"``, ``"point"``, ``"block"`` or ``"none"``.
+        device: ``"watch"``, ``"phone"`` or ``"board"`` (drawn for the placement).
+        fit: ``"tight"`` or ``"loose"`` (strap, band or pocket).
         errors: apply the sensor error model (off: ideal values, no quantisation).
         artefacts: apply timestamp jitter and sample drops.
 
     Raises:
-        ValueError: a rate outside 10-200 Hz, an unknown location or decimation, or a clip
-            shorter than a few output samples.
+        ValueError: a rate outside 10-200 Hz, an unknown location, device, fit or
+            decimation, or a clip shorter than a few output samples.
     """
     rng = np.random.default_rng((int(clip.seed), int(seed)))
-    loc = str(rng.choice(LOCATIONS)) if location is None else location
-    if loc not in LOCATIONS:
-        raise ValueError(f"location must be one of {LOCATIONS}, got {loc!r}")
-    rate = float(rng.choice(COMMON_RATES)) if rate_hz is None else float(rate_hz)
+    loc = str(rng.choice(WRIST_LOCATIONS)) if location is None else location
+    _, pl = placement_of(loc)
+    dev = str(rng.choice(DEVICES, p=DEVICE_P[pl.kind])) if device is None else device
+    if dev not in DEVICES:
+        raise ValueError(f"device must be one of {DEVICES}, got {dev!r}")
+    if rate_hz is None:
+        w = np.asarray(RATE_W[dev], dtype=np.float64)
+        rate = float(rng.choice(COMMON_RATES, p=w / w.sum()))
+    else:
+        rate = float(rate_hz)
     if not 10.0 <= rate <= 200.0:
         raise ValueError(f"rate_hz={rate} is outside 10-200 Hz")
     grav_off = bool(rng.random() < 0.4) if gravity_removed is None else gravity_removed
-    mount = draw_mount(rng) if mount_rot is None else np.asarray(mount_rot, dtype=np.float64)
-    method = str(rng.choice(DECIMATIONS, p=_DEC_P)) if decimation is None else decimation
+    wear = ("loose" if rng.random() < LOOSE_P[pl.kind] else "tight") if fit is None else fit
+    if wear not in ("tight", "loose"):
+        raise ValueError(f"fit must be 'tight' or 'loose', got {wear!r}")
+    if mount_rot is None:
+        spin = float(rng.uniform(*pl.spin_deg))
+        offset, site = site_rotation(loc, spin)
+        offset = offset + np.array([0.0, 0.0, rng.normal(0.0, pl.slide_m)])
+        mount = site @ draw_mount(rng, loc, wear)
+    else:
+        offset, _ = site_rotation(loc, 0.0)
+        site = np.eye(3)
+        mount = np.asarray(mount_rot, dtype=np.float64)
+    # Drawn whatever the fit, so a tight and a loose recording share every other draw.
+    draw = (float(rng.uniform(10.0, 20.0)), float(rng.uniform(0.3, 0.7)),
+            float(rng.uniform(0.2, 0.6)), float(rng.uniform(3.0, 12.0)))
+    wobble = draw if wear == "loose" else None
+    method = (str(rng.choice(DECIMATIONS, p=DEC_P[dev])) if decimation is None
+              else decimation)
     if method not in DECIMATIONS:
         raise ValueError(f"decimation must be one of {DECIMATIONS}, got {method!r}")
     if method == "none":
@@ -138,11 +273,21 @@ def simulate_imu(
     n_odr = n_out * k
     j = np.arange(n_odr)
     t_true = t0 + j / (odr * (1.0 + drift_ppm * 1e-6))
-    track = sensor_track(clip, loc, mount)
-    r, gyro, acc_w = track.evaluate(t_true)
+    if wobble is None:
+        r, gyro, acc_w = sensor_track(clip, loc, mount, offset).evaluate(t_true)
+    else:
+        # Evaluate the device frame at its site, then turn it by the wobble and the mount.
+        r_site, omega, acc_w = sensor_track(clip, loc, site, offset).evaluate(t_true)
+        f_kin = np.einsum("nji,nj->ni", r_site, acc_w)
+        theta, theta_dot = _wobble(wobble, t_true, omega, f_kin)
+        w_rot = matrix_from_quat(quat_exp(theta))
+        rel = site.T @ mount  # sensor -> site frame, the drawn clip orientation
+        r = np.einsum("nij,njk,kl->nil", r_site, w_rot, rel)
+        gyro = (np.einsum("nji,nj->ni", w_rot, omega) + theta_dot) @ rel
+    acc_w = acc_w.copy()
     acc_w[:, 2] += GRAVITY
     acc = np.einsum("nji,nj->ni", r, acc_w)
-    err = draw_errors(rng) if errors else None
+    err = draw_errors(rng, dev) if errors else None
     if err is not None:
         acc, gyro = apply_errors(rng, err, acc, gyro, odr)
     cutoff = float(rng.uniform(0.5, 0.9))
@@ -166,5 +311,9 @@ def simulate_imu(
         jitter_s=jitter,
         dropped=int((~keep).sum()),
         errors=err,
+        device=dev,
+        fit=cast(Fit, wear),
+        offset_m=offset,
+        wobble=wobble,
     )
     return ImuRecording(t=t_rep[keep], acc=acc[keep], gyro=gyro[keep], spec=spec)

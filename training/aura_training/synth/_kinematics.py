@@ -1,5 +1,11 @@
 """Exact-as-possible kinematics of a body-fixed sensor: orientation, body rate, acceleration.
 
+A sensor is worn at one of :data:`LOCATIONS`: a watch on a wrist, a phone or clip on the belt
+(``waist``), a phone in a front trouser pocket (``pocket``) or an armband (``upper_arm``), on
+either side. Each moves with its own segment (forearm, pelvis, thigh, upper arm): its position
+is a point fixed in that segment and its orientation the segment's rotation times a canonical
+device frame (:data:`PLACEMENTS`) times the drawn mounting.
+
 The clip's joint positions and segment rotations are smooth functions sampled at the
 internal rate. We interpolate them with quintic splines (position) and quintic splines of the
 unit quaternion (orientation) and differentiate the splines analytically, so the virtual
@@ -38,10 +44,117 @@ from aura_training.synth._schema import (
 
 FloatArray = NDArray[np.float64]
 
-LOCATIONS = ("left_wrist", "right_wrist")
+
+def _rot_about_z(deg: float) -> FloatArray:
+    c, s = np.cos(np.radians(deg)), np.sin(np.radians(deg))
+    return np.array([[c, -s, 0.0], [s, c, 0.0], [0.0, 0.0, 1.0]])
+
+#: Where a virtual device can be worn. The side is part of the name, as for the wrists.
+WRIST_LOCATIONS: tuple[str, ...] = ("left_wrist", "right_wrist")
+LOCATIONS: tuple[str, ...] = (
+    *WRIST_LOCATIONS,
+    "left_waist",
+    "right_waist",
+    "left_pocket",
+    "right_pocket",
+    "left_upper_arm",
+    "right_upper_arm",
+)
 #: The watch sits on the back of the distal forearm: 2 cm up the forearm from the wrist joint
 #: centre and 2.5 cm out from the bone axis (forearm local frame, left side).
 SENSOR_OFFSET_LEFT: FloatArray = np.array([0.0, 0.025, 0.02])
+
+# Canonical phone axes (Android / iOS convention: x to the right of the screen, y up the long
+# axis, z out of the screen) in a segment frame, columns = device axes, left side:
+# screen facing forward (segment +x), long axis up the segment (+z), x to the subject's left.
+_PHONE_FORWARD: FloatArray = np.array([[0.0, 0.0, 1.0], [1.0, 0.0, 0.0], [0.0, 1.0, 0.0]])
+# The same phone with its screen facing out of the left side of the segment (+y), x backward.
+_PHONE_LATERAL: FloatArray = np.array([[-1.0, 0.0, 0.0], [0.0, 0.0, 1.0], [0.0, 1.0, 0.0]])
+
+
+@dataclass(frozen=True, eq=False)
+class Placement:
+    """Where on the body a device of one kind sits (described for the left side).
+
+    Attributes:
+        kind: ``"wrist"``, ``"waist"``, ``"pocket"`` or ``"upper_arm"``.
+        segment: the segment it moves with (``"pelvis"`` or a limb without its side prefix).
+        anchors: keypoints (left-side names) whose mean is the reference point.
+        offset: nominal device position from the reference point in the segment's local
+            frame, metres.
+        frame: canonical device axes (columns) in the segment's local frame.
+        spin_deg: range of the drawn position around the segment's long (local ``z``) axis,
+            degrees from the nominal site (the device frame turns with it).
+        slide_m: standard deviation of the drawn position along the long axis, metres.
+    """
+
+    kind: str
+    segment: str
+    anchors: tuple[str, ...]
+    offset: FloatArray
+    frame: FloatArray
+    spin_deg: tuple[float, float] = (0.0, 0.0)
+    slide_m: float = 0.0
+
+
+PLACEMENTS: dict[str, Placement] = {
+    "wrist": Placement("wrist", "forearm", ("left_wrist",), SENSOR_OFFSET_LEFT, WATCH_IN_FOREARM),
+    # A phone or clip on the belt over the front of the hip: 7 cm above the hip joint centres
+    # (belt line), 14 cm from the pelvis centre at 35 deg from straight ahead toward the side;
+    # drawn anywhere from the belly (0 deg) to past the side seam (100 deg).
+    "waist": Placement(
+        "waist", "pelvis", ("left_hip", "right_hip"),
+        np.array([0.14 * np.cos(np.radians(35.0)), 0.14 * np.sin(np.radians(35.0)), 0.07]),
+        _rot_about_z(35.0) @ _PHONE_FORWARD, spin_deg=(-35.0, 65.0), slide_m=0.02),
+    # A phone in the front trouser pocket: 11 cm below the hip joint, on the front of the
+    # thigh (7.5 cm ahead of the bone axis, 3 cm lateral), long axis along the thigh.
+    "pocket": Placement(
+        "pocket", "thigh", ("left_hip",), np.array([0.075, 0.03, -0.11]),
+        _rot_about_z(float(np.degrees(np.arctan2(0.03, 0.075)))) @ _PHONE_FORWARD,
+        spin_deg=(-30.0, 30.0), slide_m=0.025),
+    # An armband on the outside of the upper arm, 12 cm below the shoulder joint centre and
+    # 4.5 cm out from the humerus, screen facing out, long axis along the arm.
+    "upper_arm": Placement(
+        "upper_arm", "upper_arm", ("left_shoulder",), np.array([0.0, 0.045, -0.12]),
+        _PHONE_LATERAL, spin_deg=(-40.0, 25.0), slide_m=0.02),
+}
+
+
+def placement_of(location: str) -> tuple[str, Placement]:
+    """``(side, placement)`` of a location name such as ``"left_pocket"``.
+
+    Raises:
+        ValueError: not one of :data:`LOCATIONS`.
+    """
+    if location not in LOCATIONS:
+        raise ValueError(f"location must be one of {LOCATIONS}, got {location!r}")
+    side, kind = location.split("_", 1)
+    return side, PLACEMENTS[kind]
+
+
+def device_frame(location: str) -> FloatArray:
+    """Canonical device axes (columns) in the local frame of the location's segment."""
+    side, pl = placement_of(location)
+    return pl.frame if side == "left" else MIRROR_Y @ pl.frame @ MIRROR_Y
+
+
+def site_rotation(location: str, spin_deg: float) -> tuple[FloatArray, FloatArray]:
+    """The device moved ``spin_deg`` around its segment's long axis from the nominal site.
+
+    Returns:
+        ``(offset, rot)``: the new position (segment frame, this side) and the rotation of
+        the canonical device frame, in device coordinates, that keeps the device facing out
+        of the segment there (a mount factor: ``frame @ rot`` is the moved device's frame).
+        Positive angles turn the device counter-clockwise seen from above on the left
+        side (mirrored on the right: toward the subject's side seam at the waist).
+    """
+    side, pl = placement_of(location)
+    rz = _rot_about_z(spin_deg)
+    offset, frame = rz @ pl.offset, pl.frame
+    rot = frame.T @ rz @ frame
+    if side == "right":
+        return MIRROR_Y @ offset, MIRROR_Y @ rot @ MIRROR_Y
+    return offset, rot
 
 
 def watch_frame(side: str) -> FloatArray:
@@ -84,30 +197,37 @@ def sensor_track(
     mount_rot: FloatArray | None = None,
     offset_local: FloatArray | None = None,
 ) -> SensorTrack:
-    """Build the spline kinematics of a watch at a wrist.
+    """Build the spline kinematics of a device rigidly attached to a body segment.
+
+    The position is a point fixed in the segment (the placement's reference keypoints plus
+    an offset in the segment frame) and the orientation is the segment's rotation times the
+    canonical device frame (:func:`device_frame`) times ``mount_rot``.
 
     Args:
         clip: the motion.
-        location: ``"left_wrist"`` or ``"right_wrist"``.
-        mount_rot: sensor-to-watch rotation (identity: the canonical watch frame).
-        offset_local: sensor position in the left forearm's local frame (mirrored for the
-            right); default :data:`SENSOR_OFFSET_LEFT`.
+        location: one of :data:`LOCATIONS` (``"left_wrist"``, ``"right_waist"`` ...).
+        mount_rot: sensor-to-canonical-device rotation (identity: the canonical frame).
+        offset_local: sensor position from the placement's reference point, in the segment's
+            local frame of this side (default: the placement's nominal offset, mirrored for
+            the right side).
 
     Raises:
         ValueError: unknown location or a clip too short to interpolate (< 6 frames).
     """
-    if location not in LOCATIONS:
-        raise ValueError(f"location must be one of {LOCATIONS}, got {location!r}")
+    side, pl = placement_of(location)
     if clip.n_frames < 6:
         raise ValueError(f"clip has {clip.n_frames} frames; at least 6 are needed")
-    side = location.split("_")[0]
-    off = SENSOR_OFFSET_LEFT if offset_local is None else np.asarray(offset_local, float)
-    if side == "right":
-        off = MIRROR_Y @ off
-    r_fore = clip.segment_rot[f"{side}_forearm"]
+    if offset_local is None:
+        off = pl.offset if side == "left" else MIRROR_Y @ pl.offset
+    else:
+        off = np.asarray(offset_local, float)
+    seg = pl.segment if pl.segment == "pelvis" else f"{side}_{pl.segment}"
+    r_seg = clip.segment_rot[seg]
     mount = np.eye(3) if mount_rot is None else np.asarray(mount_rot, float)
-    r_ws = np.einsum("nij,jk->nik", r_fore, watch_frame(side) @ mount)
-    pos = clip.joints[:, KEYPOINT_INDEX[f"{side}_wrist"]] + apply(r_fore, off)
+    r_ws = np.einsum("nij,jk->nik", r_seg, device_frame(location) @ mount)
+    anchors = [KEYPOINT_INDEX[a.replace("left", side, 1)] for a in pl.anchors]
+    ref = clip.joints[:, anchors].mean(axis=1)
+    pos = ref + apply(r_seg, off)
     q = quat_continuous(quat_from_matrix(r_ws))
     t = clip.times
     return SensorTrack(

@@ -28,7 +28,7 @@ def session_recording(
         plan: ``(activity, seconds)`` in order (see ``activity_names()``).
         seed: makes subject, motion and sensor reproducible.
         rate_hz: the watch's output rate (10-200 Hz).
-        location: ``"left_wrist"`` or ``"right_wrist"``.
+        location: where the device is worn (``"left_wrist"``, ``"right_waist"`` ...).
         gravity_removed: record linear acceleration instead of raw specific force.
 
     Returns:

@@ -19,7 +19,10 @@ Frames and units, everywhere in this schema:
   On the right wrist it is the mirror image of the left one (mirror the ``y`` axis of the body
   and flip the sensor ``y`` axis so the frame stays right-handed); a left/right mirrored motion
   therefore reads ``acc -> (ax, -ay, az)`` and ``gyro -> (-gx, gy, -gz)``.
-* **Sensor frame:** the canonical watch frame rotated by the recording's mounting rotation
+* **Canonical phone frame** (waist, pocket, upper arm; see
+  :data:`aura_training.synth._kinematics.PLACEMENTS`): Android / iOS axes, ``x`` to the right
+  of the screen, ``y`` up the long axis, ``z`` out of the screen; upright and screen out.
+* **Sensor frame:** the canonical device frame rotated by the recording's mounting rotation
   (``VirtualSensorSpec.mount_rot``), which is how the physical chip sits in the device.
 """
 
@@ -113,6 +116,7 @@ Posture = Literal["standing", "sitting", "lying", "kneeling", "squatting", "plan
 Pattern = Literal["static", "periodic", "sporadic"]
 Intensity = Literal["sedentary", "light", "moderate", "vigorous"]
 Decimation = Literal["none", "lowpass", "point", "block"]
+Fit = Literal["tight", "loose"]
 
 
 @dataclass(frozen=True)
@@ -323,9 +327,13 @@ class VirtualSensorSpec:
         rate_hz: nominal output rate in Hz (10-200).
         gravity_removed: ``False``: raw specific force (a still device reads +9.81 m/s^2 up);
             ``True``: linear acceleration, gravity removed by a (imperfect) fusion estimate.
-        location: ``"left_wrist"`` or ``"right_wrist"``.
-        mount_rot: ``(3, 3)`` sensor-to-canonical-watch-frame rotation
-            (``v_watch = mount_rot @ v_sensor``).
+        location: where it is worn: ``"left_wrist"``, ``"right_wrist"``, ``"left_waist"``,
+            ``"right_waist"``, ``"left_pocket"``, ``"right_pocket"``, ``"left_upper_arm"`` or
+            ``"right_upper_arm"`` (see :mod:`aura_training.synth._kinematics`).
+        mount_rot: ``(3, 3)`` sensor-to-canonical-device-frame rotation
+            (``v_device = mount_rot @ v_sensor``); the canonical frame is the watch frame at
+            a wrist and a phone frame (x right, y up the long axis, z out of the screen)
+            elsewhere, at the placement's nominal site.
         odr_hz: the chip's internal sample rate before the output decimation.
         decimation: ``"none"`` (odr = rate), ``"lowpass"`` (anti-aliasing filter, then
             decimate), ``"point"`` (keep every k-th sample, aliasing) or ``"block"`` (mean of
@@ -334,6 +342,12 @@ class VirtualSensorSpec:
         jitter_s: standard deviation of timestamp jitter, seconds.
         dropped: number of samples lost (the recording simply lacks them).
         errors: the drawn error model, or ``None`` for an ideal sensor.
+        device: ``"watch"``, ``"phone"`` or ``"board"`` (what class of device it was).
+        fit: ``"tight"`` or ``"loose"`` (a loose strap, band or pocket lets it wobble).
+        offset_m: ``(3,)`` sensor position from the placement's reference point, in the
+            segment's local frame (``None``: the nominal one).
+        wobble: ``(f0_hz, damping, k_rot, k_lin_per_m)`` of a loose device's wobble against
+            its segment, or ``None``.
     """
 
     rate_hz: float
@@ -346,6 +360,10 @@ class VirtualSensorSpec:
     jitter_s: float = 0.0
     dropped: int = 0
     errors: ImuErrorModel | None = None
+    device: str = "watch"
+    fit: Fit = "tight"
+    offset_m: FloatArray | None = None
+    wobble: tuple[float, float, float, float] | None = None
 
 
 @dataclass(frozen=True, eq=False)

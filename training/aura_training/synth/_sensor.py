@@ -1,21 +1,37 @@
 """Consumer MEMS error model, firmware decimation and delivery artefacts of a virtual IMU.
 
-Parameter ranges come from consumer 6-axis IMU datasheets ("typ." values, 1 sigma):
+A virtual device is a ``"watch"`` (watches and fitness bands), a ``"phone"`` or a ``"board"``
+(a research / hobby IMU board streaming over BLE or serial). Each class draws its part from
+the datasheets below and its full scales, calibration and offsets from what such devices do.
+
+Parameter ranges come from consumer 6-axis IMU datasheets ("typ." values, used as 1 sigma;
+the marked older phone parts are approximate):
 
 * InvenSense MPU-6000/6050, Product Specification PS-MPU-6000A-00 rev 3.4 (2013): accel
   noise PSD 400 µg/√Hz, gyro rate noise 0.005 °/s/√Hz; zero-g ±50 mg (x, y), ±80 mg (z);
   zero-rate output ±20 °/s; sensitivity tolerance ±3 %; cross-axis sensitivity ±2 %; zero-g
   drift ±35 mg over 0-70 °C; ZRO drift ±20 °/s over -40..85 °C.
+* InvenSense MPU-6500, PS-MPU-6500A-01 (2014; phones of 2013-2016, MPU-9250 boards): accel
+  300 µg/√Hz, gyro 0.01 °/s/√Hz, zero-g ±60 mg, ZRO ±5 °/s, sensitivity ±3 %, cross-axis
+  ±2 %.
+* ST LSM330DLC (phones of 2012, approximate): accel about 220 µg/√Hz, zero-g ±60 mg; gyro
+  about 0.03 °/s/√Hz, ZRO about ±10 °/s.
 * Bosch BMI160, data sheet BST-BMI160-DS000-07 (2015): accel 180 µg/√Hz, gyro
   0.007 °/s/√Hz; zero-g offset ±40 mg; zero-rate offset ±3 °/s; sensitivity and cross-axis
   about ±1 %.
+* ST LSM6DSL, DS11854 (phones of 2017-2019): accel about 80 µg/√Hz, gyro about
+  4 mdps/√Hz, zero-g ±40 mg, zero-rate ±3 °/s.
+* TDK ICM-20600, DS-000184 (phones of 2018-): accel 100 µg/√Hz, gyro 4 mdps/√Hz, zero-g
+  ±25 mg, zero-rate ±1 °/s, cross-axis ±2 %.
 * Bosch BMI270, data sheet BST-BMI270-DS000 rev 1.5 (2023): accel 160 µg/√Hz, gyro
   0.007 °/s/√Hz (performance mode); zero-rate offset ±0.5 °/s; zero-g about ±20 mg.
 * ST LSM6DSO, datasheet DS12140 rev 2: accel about 70 µg/√Hz high-performance (1.8 mg RMS
   normal mode at ±2 g), gyro about 3.8 mdps/√Hz; 0.061 mg/LSB at ±2 g, 70 mdps/LSB at
   ±2000 dps; zero-g about ±20 mg, zero-rate about ±1 °/s.
 
-Full scales are ±2/4/8/16 g and ±125..±2000 °/s on all four, 16-bit outputs.
+Full scales are ±2/4/8/16 g and ±250..±2000 °/s on all of them, 16-bit outputs (some
+devices stream 12-bit words). Phones at rest read up to ±7.5 % of g away from 1 g (Stisen et
+al., SenSys 2015): accelerometer offsets and gains are kept at that size for phones.
 """
 
 from __future__ import annotations
@@ -32,6 +48,9 @@ FloatArray = NDArray[np.float64]
 _DPS = np.pi / 180.0
 _MG = GRAVITY / 1000.0
 
+#: Device classes: watches and bands, phones, research / hobby IMU boards.
+DEVICES: tuple[str, ...] = ("watch", "phone", "board")
+
 
 @dataclass(frozen=True)
 class Datasheet:
@@ -46,30 +65,56 @@ class Datasheet:
     cross_pct: float
     acc_drift_mg_k: float  # zero-g change per kelvin
     gyro_drift_dps_k: float  # zero-rate change per kelvin
+    devices: tuple[str, ...] = DEVICES  # device classes that use this part
 
 
 DATASHEETS: tuple[Datasheet, ...] = (
-    Datasheet("MPU-6050", 400.0, 5.0, 50.0, 20.0, 3.0, 2.0, 0.5, 0.16),
+    Datasheet("MPU-6050", 400.0, 5.0, 50.0, 20.0, 3.0, 2.0, 0.5, 0.16, ("board",)),
+    Datasheet("MPU-6500", 300.0, 10.0, 60.0, 5.0, 3.0, 2.0, 0.6, 0.24, ("phone", "board")),
+    Datasheet("LSM330DLC", 220.0, 30.0, 60.0, 10.0, 2.0, 2.0, 0.5, 0.05, ("phone",)),
     Datasheet("BMI160", 180.0, 7.0, 40.0, 3.0, 1.0, 1.0, 0.5, 0.05),
-    Datasheet("BMI270", 160.0, 7.0, 20.0, 0.5, 1.0, 1.0, 0.25, 0.02),
-    Datasheet("LSM6DSO", 70.0, 3.8, 20.0, 1.0, 1.0, 1.0, 0.1, 0.01),
+    Datasheet("LSM6DSL", 80.0, 4.0, 40.0, 3.0, 1.0, 1.0, 0.2, 0.015, ("phone", "watch")),
+    Datasheet("ICM-20600", 100.0, 4.0, 25.0, 1.0, 1.0, 2.0, 0.2, 0.02, ("phone",)),
+    Datasheet("BMI270", 160.0, 7.0, 20.0, 0.5, 1.0, 1.0, 0.25, 0.02, ("watch", "board")),
+    Datasheet("LSM6DSO", 70.0, 3.8, 20.0, 1.0, 1.0, 1.0, 0.1, 0.01, ("phone", "watch")),
 )
-ACC_RANGES_G = (4.0, 8.0, 16.0)
-ACC_RANGE_P = (0.15, 0.45, 0.40)
-GYRO_RANGES_DPS = (500.0, 1000.0, 2000.0)
-GYRO_RANGE_P = (0.1, 0.2, 0.7)
+ACC_RANGES_G = (2.0, 4.0, 8.0, 16.0)
+GYRO_RANGES_DPS = (250.0, 500.0, 1000.0, 2000.0)
+# Full-scale settings per device class. Phones run their accelerometer at ±2..±8 g more
+# often than watches (Android reports the range as 19.6 / 39.2 / 78.5 m/s²), watches keep
+# ±8/16 g for sport; hobby boards often stay at the power-on default (±2 g, ±250 °/s).
+ACC_RANGE_P: dict[str, tuple[float, ...]] = {
+    "watch": (0.05, 0.15, 0.4, 0.4),
+    "phone": (0.2, 0.25, 0.35, 0.2),
+    "board": (0.3, 0.2, 0.25, 0.25),
+}
+GYRO_RANGE_P: dict[str, tuple[float, ...]] = {
+    "watch": (0.0, 0.1, 0.2, 0.7),
+    "phone": (0.05, 0.15, 0.2, 0.6),
+    "board": (0.25, 0.2, 0.15, 0.4),
+}
 
 
-def draw_errors(rng: np.random.Generator) -> ImuErrorModel:
-    """Draw one device's errors from a datasheet, as a calibrated or uncalibrated part.
+def draw_errors(rng: np.random.Generator, device: str = "watch") -> ImuErrorModel:
+    """Draw one device's errors from a datasheet of its class, calibrated or not.
 
     Phone and watch stacks remove most of the gyro offset by background calibration, so half
-    of the devices keep only 5-20 % of the datasheet offset.
+    of them keep only 5-20 % of the datasheet offset (a board never does). Phone and watch
+    accelerometers are trimmed at the factory to 25-80 % of the part's offset; boards keep
+    it whole.
+
+    Raises:
+        ValueError: an unknown device class.
     """
-    ds = DATASHEETS[int(rng.integers(len(DATASHEETS)))]
-    calib = rng.uniform(0.05, 0.2) if rng.random() < 0.5 else 1.0
-    acc_range = float(rng.choice(ACC_RANGES_G, p=ACC_RANGE_P)) * GRAVITY
-    gyro_range = float(rng.choice(GYRO_RANGES_DPS, p=GYRO_RANGE_P)) * _DPS
+    if device not in DEVICES:
+        raise ValueError(f"device must be one of {DEVICES}, got {device!r}")
+    parts = [d for d in DATASHEETS if device in d.devices]
+    ds = parts[int(rng.integers(len(parts)))]
+    consumer = device != "board"
+    calib = rng.uniform(0.05, 0.2) if consumer and rng.random() < 0.5 else 1.0
+    trim = rng.uniform(0.25, 0.8) if consumer else 1.0
+    acc_range = float(rng.choice(ACC_RANGES_G, p=ACC_RANGE_P[device])) * GRAVITY
+    gyro_range = float(rng.choice(GYRO_RANGES_DPS, p=GYRO_RANGE_P[device])) * _DPS
     bits = 16 if rng.random() < 0.85 else 12  # some devices stream 12-bit words
 
     def gain(pct_sens: float, pct_cross: float) -> FloatArray:
@@ -81,10 +126,10 @@ def draw_errors(rng: np.random.Generator) -> ImuErrorModel:
         datasheet=ds.name,
         acc_noise_density=ds.acc_noise_ug * 1e-6 * GRAVITY * rng.uniform(0.8, 1.5),
         gyro_noise_density=ds.gyro_noise_mdps * 1e-3 * _DPS * rng.uniform(0.8, 1.5),
-        acc_bias=rng.normal(0.0, ds.acc_offset_mg * _MG, 3),
+        acc_bias=rng.normal(0.0, ds.acc_offset_mg * _MG * trim, 3),
         gyro_bias=rng.normal(0.0, ds.gyro_offset_dps * _DPS * calib, 3),
         # Slow drift: a random walk sized so that over ~10 min the offset wanders by about the
-        # datasheet's temperature coefficient times 2 K (a watch warming on the wrist).
+        # datasheet's temperature coefficient times 2 K (a device warming on the body).
         acc_bias_walk=ds.acc_drift_mg_k * 2.0 * _MG / np.sqrt(600.0),
         gyro_bias_walk=ds.gyro_drift_dps_k * 2.0 * _DPS * calib / np.sqrt(600.0),
         acc_gain=gain(ds.sens_pct, ds.cross_pct),

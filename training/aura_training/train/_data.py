@@ -3,8 +3,11 @@
 Per clip and epoch (all randomness from ``default_rng([seed, epoch, crc32(clip_id)])``, so
 the stream does not depend on how clips are spread over ranks and workers):
 
-1. pick one IMU stream (one wrist: each is its own virtual device, with its own rate,
-   decimation and gravity convention, so both conventions and 10-200 Hz devices appear);
+1. pick one IMU stream at random among the clip's placements (both wrists and, in corpora
+   written since placements were added, a waist, a trouser-pocket and an upper-arm device:
+   each is its own virtual device, with its own rate, decimation and gravity convention, so
+   both conventions, every placement and 10-200 Hz devices appear); ``locations`` restricts
+   the choice (``("left_wrist", "right_wrist")``: the wrist-only ablation);
 2. convert it to SI (:func:`aura_sdk.preprocessing.to_si`), start it at a random phase of
    the hop, and augment it at the device rate (:func:`augment_imu`: rotation, mirror, gain,
    noise);
@@ -136,7 +139,8 @@ class ClipWindower:
         hop_samples: hop between a clip's windows (``None``: the spec's live hop).
         pad_min_fraction: pad short segments into windows (as at run time).
         label_prompt_prob: probability of a label prompt instead of a description.
-        locations: IMU streams to pick from (default: all of the clip's).
+        locations: IMU streams to pick from (default: all of the clip's, every placement;
+            clips holding none of them are skipped).
         video_frames: frames the video encoder reads (``n_frames`` of its config).
         mocap_fps: mocap frame rate the mocap encoder expects.
     """
