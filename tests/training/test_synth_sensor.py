@@ -150,3 +150,58 @@ def test_recordings_are_deterministic_and_randomise_the_device() -> None:
     seen = {s.errors.datasheet for s in specs if s.errors}
     assert seen <= {d.name for d in DATASHEETS if {"watch", "board"} & set(d.devices)}
     assert len(seen) >= 4 and {s.device for s in specs} == {"watch", "board"}
+
+
+def _rest_offsets(device: str, n: int = 2000) -> np.ndarray:
+    """| |reading| - g | / g of ``n`` drawn devices at rest, in random orientations."""
+    rng = np.random.default_rng(21)
+    out = np.empty(n)
+    for i in range(n):
+        err = draw_errors(rng, device)
+        u = rng.standard_normal(3)
+        f = err.acc_gain @ (GRAVITY * u / np.linalg.norm(u)) + err.acc_bias
+        out[i] = abs(np.linalg.norm(f) - GRAVITY) / GRAVITY
+    return out
+
+
+def test_phones_at_rest_read_up_to_about_7_5_percent_of_g_off() -> None:
+    """Stisen et al. (SenSys 2015): phones at rest read up to ±7.5 % of g away from 1 g."""
+    phones = _rest_offsets("phone")
+    p50, p90, p99 = np.percentile(phones, [50, 90, 99])
+    assert 0.005 < p50 < 0.03  # the typical phone is 1-2 % off
+    assert p90 > 0.03  # a real share of them is several percent off
+    assert np.mean(phones <= 0.075) > 0.95 and p99 < 0.1
+    # uncalibrated hobby boards are worse, trimmed watches better
+    assert np.median(_rest_offsets("board")) > p50 > np.median(_rest_offsets("watch"))
+
+
+def test_device_classes_draw_their_own_parts_and_full_scales() -> None:
+    from aura_training.synth._sensor import ACC_RANGES_G, DEVICES, GYRO_RANGES_DPS
+
+    rng = np.random.default_rng(5)
+    for device in DEVICES:
+        errs = [draw_errors(rng, device) for _ in range(400)]
+        parts = {e.datasheet for e in errs}
+        assert parts == {d.name for d in DATASHEETS if device in d.devices}
+        acc = {round(e.acc_range / GRAVITY) for e in errs}
+        gyro = {round(np.degrees(e.gyro_range)) for e in errs}
+        assert acc <= set(ACC_RANGES_G) and gyro <= set(GYRO_RANGES_DPS)
+        assert len(acc) >= 3 and len(gyro) >= 3
+    assert {d.name for d in DATASHEETS} == {p for d in DEVICES for p in
+                                            {x.name for x in DATASHEETS if d in x.devices}}
+    with pytest.raises(ValueError, match="device"):
+        draw_errors(rng, "tablet")
+
+
+def test_placements_choose_devices_and_rates_their_way() -> None:
+    c = generate_clip("walking", 12.0, seed=3)
+    specs = {loc: [simulate_imu(c, s, location=loc, errors=False).spec for s in range(60)]
+             for loc in ("left_wrist", "right_waist", "left_pocket")}
+    frac = {loc: np.mean([s.device == "phone" for s in sp]) for loc, sp in specs.items()}
+    assert frac["left_wrist"] == 0.0 and frac["left_pocket"] == 1.0
+    assert frac["right_waist"] > 0.6
+    for sp in specs.values():
+        assert {s.rate_hz for s in sp} <= set(COMMON_RATES)
+    # phones stream at 50 Hz or faster more often than watches do
+    fast = {loc: np.mean([s.rate_hz >= 50 for s in sp]) for loc, sp in specs.items()}
+    assert fast["left_pocket"] > fast["left_wrist"]

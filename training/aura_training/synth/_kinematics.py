@@ -19,7 +19,7 @@ accelerometer and gyroscope can be evaluated at any time without finite differen
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Literal
 
 import numpy as np
@@ -70,6 +70,7 @@ SENSOR_OFFSET_LEFT: FloatArray = np.array([0.0, 0.025, 0.02])
 _PHONE_FORWARD: FloatArray = np.array([[0.0, 0.0, 1.0], [1.0, 0.0, 0.0], [0.0, 1.0, 0.0]])
 # The same phone with its screen facing out of the left side of the segment (+y), x backward.
 _PHONE_LATERAL: FloatArray = np.array([[-1.0, 0.0, 0.0], [0.0, 0.0, 1.0], [0.0, 1.0, 0.0]])
+_FLIP_X: FloatArray = np.diag([-1.0, 1.0, 1.0])
 
 
 @dataclass(frozen=True, eq=False)
@@ -86,6 +87,11 @@ class Placement:
         spin_deg: range of the drawn position around the segment's long (local ``z``) axis,
             degrees from the nominal site (the device frame turns with it).
         slide_m: standard deviation of the drawn position along the long axis, metres.
+        mirror: the reflection of the device axes that makes the right-side device the
+            mirror image of the left one while staying right-handed: the watch flips its
+            ``y`` (as :data:`WATCH_IN_FOREARM` says), a phone its ``x`` (so it stays upright,
+            screen out). A left/right mirrored motion then reads ``acc -> mirror @ acc`` and
+            ``gyro -> -mirror @ gyro`` on the other side.
     """
 
     kind: str
@@ -95,10 +101,12 @@ class Placement:
     frame: FloatArray
     spin_deg: tuple[float, float] = (0.0, 0.0)
     slide_m: float = 0.0
+    mirror: FloatArray = field(default_factory=lambda: _FLIP_X.copy())
 
 
 PLACEMENTS: dict[str, Placement] = {
-    "wrist": Placement("wrist", "forearm", ("left_wrist",), SENSOR_OFFSET_LEFT, WATCH_IN_FOREARM),
+    "wrist": Placement("wrist", "forearm", ("left_wrist",), SENSOR_OFFSET_LEFT, WATCH_IN_FOREARM,
+                       mirror=MIRROR_Y),
     # A phone or clip on the belt over the front of the hip: 7 cm above the hip joint centres
     # (belt line), 14 cm from the pelvis centre at 35 deg from straight ahead toward the side;
     # drawn anywhere from the belly (0 deg) to past the side seam (100 deg).
@@ -135,7 +143,7 @@ def placement_of(location: str) -> tuple[str, Placement]:
 def device_frame(location: str) -> FloatArray:
     """Canonical device axes (columns) in the local frame of the location's segment."""
     side, pl = placement_of(location)
-    return pl.frame if side == "left" else MIRROR_Y @ pl.frame @ MIRROR_Y
+    return pl.frame if side == "left" else MIRROR_Y @ pl.frame @ pl.mirror
 
 
 def site_rotation(location: str, spin_deg: float) -> tuple[FloatArray, FloatArray]:
@@ -153,8 +161,12 @@ def site_rotation(location: str, spin_deg: float) -> tuple[FloatArray, FloatArra
     offset, frame = rz @ pl.offset, pl.frame
     rot = frame.T @ rz @ frame
     if side == "right":
-        return MIRROR_Y @ offset, MIRROR_Y @ rot @ MIRROR_Y
+        return MIRROR_Y @ offset, pl.mirror @ rot @ pl.mirror
     return offset, rot
+
+
+def _other_side(name: str) -> str:
+    return name.replace("left", "#").replace("right", "left").replace("#", "right")
 
 
 def watch_frame(side: str) -> FloatArray:
@@ -225,7 +237,7 @@ def sensor_track(
     r_seg = clip.segment_rot[seg]
     mount = np.eye(3) if mount_rot is None else np.asarray(mount_rot, float)
     r_ws = np.einsum("nij,jk->nik", r_seg, device_frame(location) @ mount)
-    anchors = [KEYPOINT_INDEX[a.replace("left", side, 1)] for a in pl.anchors]
+    anchors = [KEYPOINT_INDEX[_other_side(a) if side == "right" else a] for a in pl.anchors]
     ref = clip.joints[:, anchors].mean(axis=1)
     pos = ref + apply(r_seg, off)
     q = quat_continuous(quat_from_matrix(r_ws))
