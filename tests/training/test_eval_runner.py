@@ -240,7 +240,8 @@ def test_comparison_document_includes_generated_reports(runs: dict[str, Path],
 
     rep = tmp_path / "eval-hapt"
     rep.mkdir()
-    (rep / "report.md").write_text("# HAPT\n\n| k | acc |\n|---|---|\n| 5 | 0.9539 |\n")
+    (rep / "report.md").write_text("# HAPT\n\n| k | acc |\n|---|---|\n| 5 | 0.9539 |\n"
+                                   "![m](conf.png) [web](https://x.org/a)\n")
     spec = ComparisonSpec(
         sections=(ComparisonSection(title="one", runs=(
             ComparisonRun(name="4-mod", eval=str(runs["four"])),)),),
@@ -249,6 +250,7 @@ def test_comparison_document_includes_generated_reports(runs: dict[str, Path],
     doc = write_comparison(spec, tmp_path / "r.md").read_text()
     section = doc.split("## Real recordings: UCI HAPT")[1].split("## Reference")[0]
     assert "Dev set." in section and "### HAPT" in section and "| 5 | 0.9539 |" in section
+    assert f"![m]({rep.as_posix()}/conf.png) [web](https://x.org/a)" in section
     assert "aura eval --real hapt --out eval-hapt" in doc.split("## Regenerate")[1]
     with pytest.raises(ConfigError, match="aura eval --real hapt"):
         write_comparison(spec.model_copy(update={"reports": (ReportRef(

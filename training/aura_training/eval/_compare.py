@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
@@ -145,6 +146,9 @@ class ComparisonSpec(BaseModel):
     reports: tuple[ReportRef, ...] = ()
 
 
+_LINK = re.compile(r"\]\((?!https?://|/|#)([^)\s]+)\)")
+
+
 def _report_section(ref: ReportRef, base: Path) -> list[str]:
     """A generated report under a heading of this document (its own headings demoted)."""
     path = base / ref.path
@@ -155,10 +159,15 @@ def _report_section(ref: ReportRef, base: Path) -> list[str]:
     except OSError as exc:
         raise ConfigError(f"report {path} cannot be read ({exc}); run `{ref.command}` "
                           "first") from exc
+    folder = Path(ref.path) if path.name != "report.md" or (base / ref.path).is_dir() \
+        else Path(ref.path).parent
     body = []
     for line in text.splitlines():
         if line.startswith("#"):
             line = "##" + line  # "# Title" -> "### Title": nested under our section
+        # the report's relative links (its figures) point into its own folder, which is
+        # relative to the spec file, where the document lives
+        line = _LINK.sub(lambda m: f"]({folder.as_posix()}/{m.group(1)})", line)
         body.append(line)
     out = [f"## {ref.title}", ""]
     if ref.note:
