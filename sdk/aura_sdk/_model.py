@@ -89,6 +89,7 @@ def load_bundle(
     backend: Backend = "auto",
     providers: Sequence[Any] | None = None,
     threads: int | None = None,
+    encoder_features: bool = True,
 ) -> AuraModel:
     """Load a model bundle and return a ready :class:`AuraModel`.
 
@@ -107,6 +108,9 @@ def load_bundle(
         providers: explicit onnxruntime providers (overrides ``device``).
         threads: onnxruntime intra-op threads of the encoder (``None``: onnxruntime's
             default, one per core). On a shared or busy CPU, 1 avoids oversubscription.
+        encoder_features: let few-shot heads learn from the encoder's features output where
+            the bundle has one (``False``: window statistics only; enrolled labels are then
+            stored apart, as another feature layout).
 
     Raises:
         BundleError: the bundle is refused (its subclasses say why, naming the file).
@@ -116,7 +120,7 @@ def load_bundle(
     where = _default_bundle_path() if path is None else path
     bundle = read_bundle(where, trust, embedded=_is_embedded(where))
     return AuraModel(bundle, precision=precision, device=device, backend=backend,
-                     providers=providers, threads=threads)
+                     providers=providers, threads=threads, encoder_features=encoder_features)
 
 
 class AuraModel:
@@ -127,12 +131,14 @@ class AuraModel:
         precision: see :func:`load_bundle`.
         device, backend, providers, threads: see :func:`load_bundle`.
         load_enrollments: add the labels enrolled earlier for this exact bundle.
+        encoder_features: see :func:`load_bundle`.
     """
 
     def __init__(
         self, bundle: Bundle, *, precision: Precision = "auto", device: DeviceName = "auto",
         backend: Backend = "auto", providers: Sequence[Any] | None = None,
         load_enrollments: bool = True, threads: int | None = None,
+        encoder_features: bool = True,
     ) -> None:
         self.bundle = bundle
         self.manifest = bundle.manifest
@@ -172,7 +178,8 @@ class AuraModel:
             self._input = self.manifest.encoder.input_name
             self._output = self.manifest.encoder.output_name
             self.backend = "onnxruntime"
-        self._features_output = self.manifest.encoder.features_name
+        self._features_output = (self.manifest.encoder.features_name if encoder_features
+                                 else None)
         protos = bundle.prototypes
         self._labels: list[str] = list(protos.labels)
         self._protos: F32 = np.array(protos.embeddings, dtype=np.float32)
@@ -325,7 +332,7 @@ class AuraModel:
     def feature_layout(self) -> str:
         """Names the head's feature rows of this model (enrolled records must match it)."""
         enc = self.manifest.encoder
-        tail = f"+{enc.features_name}{enc.features_dim}" if enc.features_name else ""
+        tail = f"+{enc.features_name}{enc.features_dim}" if self._features_output else ""
         return f"stats{STATS_VERSION}{tail}"
 
     def head_features(self, x: npt.ArrayLike, encoder_features: npt.ArrayLike | None) -> F32:
@@ -474,8 +481,9 @@ class AuraModel:
 
     @property
     def enrollment_dir(self) -> Path:
-        """Where this model's enrolled labels persist: ``$AURA_HOME/enrolled/<fingerprint>``
-        (``AURA_HOME`` defaults to ``~/.aura``); never inside the installed package."""
+        """Where this model's enrolled labels persist:
+        ``$AURA_HOME/enrolled/<fingerprint>/<feature layout>`` (``AURA_HOME`` defaults to
+        ``~/.aura``); never inside the installed package."""
         return self._enrollments.store.directory
 
     @property

@@ -190,3 +190,25 @@ def test_loading_the_embedded_default_prints_nothing() -> None:
                           "import logging; logging.basicConfig(level=logging.WARNING); " + code],
                          capture_output=True, text=True, check=True)
     assert out.stdout == "" and out.stderr == ""
+
+
+def test_encoder_features_can_be_left_out_and_are_stored_apart() -> None:
+    from aura_sdk.fewshot import n_statistics
+
+    full = load_bundle()
+    assert full.feature_layout == f"stats1+features{full.manifest.encoder.features_dim}"
+    stats_only = load_bundle(encoder_features=False)
+    assert stats_only.feature_layout == "stats1"
+    x = np.random.default_rng(1).normal(size=(2, 250, 6)).astype(np.float32)
+    _, f_full = full.encode_windows(x)
+    _, f_stats = stats_only.encode_windows(x)
+    assert f_stats is not None and f_stats.shape == (2, n_statistics())
+    assert f_full is not None and f_full.shape == (2, n_statistics() + 128)
+    np.testing.assert_allclose(f_full[:, : n_statistics()], f_stats, rtol=1e-6)
+    rng = np.random.default_rng(0)
+    rec = rng.normal(0, 0.3, (400, 6))
+    rec[:, 2] += 9.81
+    stats_only.enroll("x", [rec], SensorSpec(sample_rate_hz=50.0))
+    assert stats_only.enrollment_dir != full.enrollment_dir
+    assert "x" not in load_bundle().enrolled_labels
+    assert "x" in load_bundle(encoder_features=False).enrolled_labels

@@ -143,7 +143,7 @@ def test_enrolled_labels_persist_in_aura_home_for_that_bundle_only(tmp_path, cap
     x = _recording("running")
     proto = m.enroll("sprinting", [x], SI)
     home = Path(os.environ["AURA_HOME"])
-    assert m.enrollment_dir == home / "enrolled" / m.fingerprint[:16]
+    assert m.enrollment_dir == home / "enrolled" / m.fingerprint[:16] / m.feature_layout
     assert len(list(m.enrollment_dir.glob("*.npz"))) == 1
     assert sorted(p.name for p in tmp_path.iterdir()) == ["p.aura"]  # nothing beside it
     again = load_bundle(str(path), precision="fp32")

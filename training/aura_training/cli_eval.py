@@ -151,6 +151,9 @@ class EvalCommand:
         real.add_argument("--test-subjects", type=_subjects,
                           default=_REAL_DEFAULTS["test_subjects"], metavar="A-B",
                           help="subjects classified after enrollment (default 16-30)")
+        real.add_argument("--no-encoder-features", action="store_true",
+                          help="ablation: few-shot heads learn from window statistics only, "
+                               "not from the encoder's features output")
         parser.add_argument("-v", "--verbose", action="store_true", help="log progress")
 
     def run(self, args: argparse.Namespace) -> int:
@@ -180,6 +183,8 @@ def eval_command_line(args: argparse.Namespace) -> str:
         if args.hapt_path is not None:
             parts += ["--hapt-path", str(args.hapt_path)]
         parts += ["--out", str(_real_out(args))]
+        if args.no_encoder_features:
+            parts.append("--no-encoder-features")
         for key, value in _REAL_DEFAULTS.items():
             got = getattr(args, key)
             if got != value:
@@ -295,7 +300,8 @@ def _evaluate_real(args: argparse.Namespace) -> int:
         raise ConfigError(f"bad --real options: {exc}") from exc
     out = _real_out(args)
     r = run_hapt_eval(out, bundle=args.bundle, precision=args.precision, device=args.device,
-                      hapt_path=args.hapt_path, config=cfg, command=eval_command_line(args))
+                      hapt_path=args.hapt_path, config=cfg, command=eval_command_line(args),
+                      encoder_features=not args.no_encoder_features)
     z = r["zero_shot"]
     print(f"HAPT: {r['segments']['n']} segments, {r['model']['name']} "
           f"v{r['model']['version']}, {r['wall_time_s']:.1f} s")

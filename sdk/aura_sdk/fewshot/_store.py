@@ -1,13 +1,13 @@
 """Where enrolled labels live: one ``.npz`` per label under the user data directory.
 
-``$AURA_HOME/enrolled/<model fingerprint>/<label hash>.npz`` (``AURA_HOME`` defaults to
-``~/.aura``; see :func:`aura_sdk._home.aura_home`). The fingerprint is the sha256 of the
-bundle's manifest, so enrolled labels belong to exactly one model and never to the installed
-package. Each file keeps, per window of each example (and each augmented view of it), the
-embedding and the head's feature row, so the head can be refit whenever the label set
-changes. Files are written atomically and read with ``allow_pickle=False``; a file that is
-unreadable, of another model or of another feature layout is skipped with a warning and left
-untouched, never silently used.
+``$AURA_HOME/enrolled/<model fingerprint>/<feature layout>/<label hash>.npz``
+(``AURA_HOME`` defaults to ``~/.aura``; see :func:`aura_sdk._home.aura_home`). The
+fingerprint is the sha256 of the bundle's manifest, so enrolled labels belong to exactly one
+model and never to the installed package. Each file keeps, per window of each example (and
+each augmented view of it), the embedding and the head's feature row, so the head can be
+refit whenever the label set changes. Files are written atomically and read with
+``allow_pickle=False``; a file that is unreadable, of another model or of another feature
+layout is skipped with a warning and left untouched, never silently used.
 """
 
 from __future__ import annotations
@@ -124,7 +124,7 @@ class EnrollmentStore:
     def __init__(self, root: Path, fingerprint: str, layout: str) -> None:
         self.fingerprint = fingerprint
         self.layout = layout
-        self.directory = Path(root) / "enrolled" / fingerprint[:16]
+        self.directory = Path(root) / "enrolled" / fingerprint[:16] / layout
 
     def path(self, label: str) -> Path:
         """The file that holds ``label``."""

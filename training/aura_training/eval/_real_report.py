@@ -84,7 +84,8 @@ def render_hapt_report(result: Mapping[str, Any]) -> str:
         f"# UCI HAPT: {m['name']} v{m['version']}", "",
         f"`{result['command']}`" if result.get("command") else "", "",
         f"Model manifest sha256 `{m['fingerprint']}` ({m['precision']}, {m['backend']}, "
-        f"{m['labels']} labels). Data `{d['file']}`, sha256 `{d['sha256']}`"
+        f"{m['labels']} labels; few-shot features `{m.get('few_shot_features', '?')}`). "
+        f"Data `{d['file']}`, sha256 `{d['sha256']}`"
         + ("" if d["verified"] else " (**not** the published file)") + ". "
         f"Wall time {result['wall_time_s']:.1f} s. Evaluated through the device-side API "
         "(`classify`, `enroll`, `forget`) with SensorSpec 50 Hz, g, rad/s, gravity included.",
