@@ -147,6 +147,9 @@ class AuraModel:
         self.precision = precision
         self._trt: Any = None
         self._session: Any = None
+        # outputs by the manifest's names, whichever backend runs them
+        self._input = self.manifest.encoder.input_name
+        self._output = self.manifest.encoder.output_name
         use_trt = backend == "tensorrt" or (
             backend == "auto" and device in ("auto", "tensorrt") and providers is None
             and tensorrt_available())
@@ -175,8 +178,6 @@ class AuraModel:
                 options = ort.SessionOptions()
                 options.intra_op_num_threads = int(threads)
             self._session = bundle.create_session(precision, self.providers, options)
-            self._input = self.manifest.encoder.input_name
-            self._output = self.manifest.encoder.output_name
             self.backend = "onnxruntime"
         self._features_output = (self.manifest.encoder.features_name if encoder_features
                                  else None)
