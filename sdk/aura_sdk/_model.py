@@ -413,19 +413,20 @@ class AuraModel:
         return self._prototype_matrix(labels)[1].copy()
 
     def probabilities(self, embeddings: npt.ArrayLike, labels: Labels = None) -> F32:
-        """Softmax over labels of cosine similarity / temperature, for ``(N, D)`` embeddings.
+        """Zero-shot probabilities for ``(N, D)`` embeddings: softmax over labels of cosine
+        similarity / temperature (the scorer's zero-shot part; a few-shot head needs the
+        windows' feature rows, see :meth:`scorer`).
 
         ``labels`` as in :meth:`resolve_labels` (``None``: the default set).
 
         Returns:
             ``(N, len(labels))`` float32 rows summing to 1.
         """
-        _, protos = self._prototype_matrix(labels)
-        e = _unit(np.atleast_2d(np.asarray(embeddings, dtype=np.float32)))
-        logits = (e @ protos.T) / float(self.manifest.scoring.temperature)
-        logits = logits - logits.max(axis=1, keepdims=True)
-        p = np.exp(logits)
-        return (p / p.sum(axis=1, keepdims=True)).astype(np.float32)
+        names, protos = self._prototype_matrix(labels)
+        sc = self.manifest.scoring
+        zero_shot = Scorer(names, protos, sc.temperature, sc.unknown_threshold,
+                           sc.unknown_margin)
+        return zero_shot.probabilities(zero_shot.similarities(embeddings)).astype(np.float32)
 
     def classify(
         self, imu: npt.ArrayLike, spec: SensorSpec, labels: Labels = None,
