@@ -283,3 +283,58 @@ def test_a_loose_device_wobbles_a_little_and_only_when_the_body_moves() -> None:
         a0, a1 = tight.acc.mean(axis=0), loose.acc.mean(axis=0)
         tilt = np.degrees(np.arccos(a0 @ a1 / np.linalg.norm(a0) / np.linalg.norm(a1)))
         assert tilt < 10.0
+
+
+def _waist_vertical(name: str, seed: int) -> tuple[np.ndarray, float]:
+    c = clip(name, seed=seed, seconds=20.0)
+    t = np.arange(2.0, 18.0, 0.01)
+    acc, _ = ideal_imu(c, t, "left_waist")
+    return acc[:, 1], c.timeline[0].params.cadence_hz
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_stairs_move_the_pelvis_one_riser_per_step_and_descent_lands_hardest(seed: int) -> None:
+    up, f_up = _waist_vertical("walking upstairs", seed)
+    down, f_down = _waist_vertical("walking downstairs", seed)
+    walk, _ = _waist_vertical("walking", seed)
+    assert 1.3 <= f_up <= 1.9 and 1.4 <= f_down <= 2.1
+    # one vertical acceleration cycle per step (not a constant climb rate)
+    assert peak_hz(up, 100.0) == pytest.approx(f_up, rel=0.1)
+    assert 1.0 < up.std() < 4.0  # m/s²: about 0.1-0.4 g at the belt
+    # the landing on the lower step: descent reads more than ascent and than level walking
+    assert down.std() > 1.15 * up.std()
+    assert down.std() > walk.std()
+
+
+def test_stairs_still_climb_one_riser_per_step() -> None:
+    c = clip("walking upstairs", seed=2, seconds=20.0)
+    pelvis_z = c.joints[:, KEYPOINT_INDEX["left_hip"], 2]
+    steps = c.timeline[0].params.cadence_hz * (c.duration_s - 4.0)
+    a, b = int(2.0 * c.rate_hz), int((c.duration_s - 2.0) * c.rate_hz)
+    per_step = (pelvis_z[b] - pelvis_z[a]) / steps
+    assert 0.12 < per_step < 0.2  # m: a riser of 15-19 cm
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3, 4])
+def test_sitting_tilts_the_belt_phone_back_from_standing(seed: int) -> None:
+    tilt = {}
+    for name in ("standing", "sitting"):
+        c = clip(name, seed=seed)
+        acc, _ = ideal_imu(c, c.times[100:-100:5], "left_waist")
+        g = acc.mean(axis=0)
+        # standing puts gravity along the device's long axis (+y); sitting rolls the pelvis
+        # back by 6-34°, and the phone on the belt with it
+        tilt[name] = np.degrees(np.arccos(g[1] / np.linalg.norm(g)))
+    assert tilt["standing"] < 6.0 < tilt["sitting"] < 40.0, tilt
+
+
+def test_people_at_rest_shift_their_weight() -> None:
+    moved = []
+    for seed in range(1, 6):
+        c = clip("standing", seed=seed, seconds=60.0)
+        _, gyro = ideal_imu(c, c.times[100:-100], "left_waist")
+        rate = np.degrees(np.linalg.norm(gyro, axis=1))
+        # the pelvis turns now and then (a few °/s at most, never a walk's 20-60)
+        assert rate.max() < 30.0
+        moved.append(rate.max() > 1.0)
+    assert sum(moved) >= 4, moved

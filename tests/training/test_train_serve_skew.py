@@ -150,3 +150,50 @@ def test_training_streams_cover_both_gravity_conventions_and_low_rates() -> None
     picked = {w(sample, e)[0].location for e in range(30)}
     assert {"left_wrist", "right_wrist"} <= picked
     assert {loc.split("_", 1)[1] for loc in picked} == {"wrist", "waist", "pocket", "upper_arm"}
+
+
+@pytest.mark.parametrize("max_deg", [10.0, 30.0, 90.0])
+def test_a_limited_rotation_stays_within_its_angle_and_uses_the_same_draws(
+        max_deg: float) -> None:
+    angles = []
+    for seed in range(300):
+        r = random_rotation(np.random.default_rng(seed), max_deg)
+        assert np.allclose(r @ r.T, np.eye(3), atol=1e-12) and np.isclose(np.linalg.det(r), 1)
+        angles.append(np.degrees(np.arccos(np.clip((np.trace(r) - 1) / 2, -1, 1))))
+        full = random_rotation(np.random.default_rng(seed))
+        full_angle = np.degrees(np.arccos(np.clip((np.trace(full) - 1) / 2, -1, 1)))
+        # the same draw, its angle scaled: the limited one is the full one, shortened
+        assert angles[-1] == pytest.approx(full_angle * max_deg / 180.0, abs=1e-6)
+    assert max(angles) <= max_deg + 1e-9
+    assert max(angles) > 0.8 * max_deg  # and it does use the range
+    # a 30° limit keeps a standing belt phone's gravity within 30° of where it was
+    cfg = AugmentConfig(rotate_max_deg=max_deg, mirror_prob=0.0, gain_std=0.0,
+                        acc_noise_std=0.0, gyro_noise_std=0.0)
+    x = np.tile([0.0, 9.81, 0.0, 0.0, 0.0, 0.0], (10, 1))
+    for seed in range(50):
+        y = augment_imu(x, np.random.default_rng(seed), cfg)
+        tilt = np.degrees(np.arccos(np.clip(y[0, 1] / 9.81, -1, 1)))
+        assert tilt <= max_deg + 1e-6
+
+
+def test_activity_positives_give_every_text_of_an_activity_one_id() -> None:
+    sample, _ = _device_recording()
+    texts = sorted({t for e in sample.timeline for t in e.texts})
+    assert len(texts) > 1
+    index = {t: i for i, t in enumerate(texts)}
+    ids = np.arange(len(texts), dtype=np.int64) + 1000
+    kw: dict[str, object] = {"seed": 0, "augment": AugmentConfig(enabled=False)}
+    by_text = ClipWindower(SPEC, ("imu", "text"), index, ids, **kw)  # type: ignore[arg-type]
+    by_act = ClipWindower(SPEC, ("imu", "text"), index, ids, positives="activity",
+                          **kw)  # type: ignore[arg-type]
+    a, b = by_text(sample, 0), by_act(sample, 0)
+    assert [i.text for i in a] == [i.text for i in b]  # the same texts are drawn
+    assert all(i.text_id == ids[i.text] for i in a)
+    per_activity: dict[str, set[int]] = {}
+    for it in b:
+        per_activity.setdefault(it.activity, set()).add(it.text_id)
+    assert all(len(v) == 1 for v in per_activity.values()), per_activity
+    if len(per_activity) > 1:  # different activities, different ids
+        assert len(set.union(*per_activity.values())) == len(per_activity)
+    with pytest.raises(ValueError, match="positives"):
+        ClipWindower(SPEC, ("imu",), {}, ids, positives="clip", **kw)  # type: ignore[arg-type]

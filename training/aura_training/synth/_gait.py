@@ -55,7 +55,9 @@ def gait(
     lo, hi = g.speed
     v = lo + (hi - lo) * float(np.clip(0.6 * intensity + 0.4 * rng.random(), 0.0, 1.0))
     if g.kind.startswith("stairs"):
-        f_step = step_frequency(g.kind, 1.45 + 0.5 * (v - lo) / max(hi - lo, 1e-6), subject)
+        # Ascent is slower than descent: about 85-105 steps/min up, 95-115 down.
+        base = 1.35 if g.kind == "stairs_up" else 1.55
+        f_step = step_frequency(g.kind, base + 0.4 * (v - lo) / max(hi - lo, 1e-6), subject)
         tread = rng.uniform(0.25, 0.32)
         rise = rng.uniform(0.15, 0.19)
         v = tread * f_step
@@ -81,7 +83,11 @@ def gait(
         # step of about the compass-gait drop L (1 - cos θ) (2-5 cm; knee flexion at loading
         # and heel rise smooth it into a near-sinusoid in people).
         a_v = 0.8 * leg * (1.0 - np.cos(np.radians(a_hip))) + 0.005
-        z_off = a_v * 0.5 * (np.cos(4 * np.pi * (stride - 0.3)) - 1.0) * env
+        # Heel strike adds a sharper component at twice the step rate (the pelvis reads
+        # vertical RMS accelerations of about 0.2-0.3 g at a normal pace).
+        heel = rng.uniform(0.0015, 0.003) * min(v / 1.2, 1.5)
+        z_off = (a_v * 0.5 * (np.cos(4 * np.pi * (stride - 0.3)) - 1.0)
+                 + heel * np.cos(8 * np.pi * (stride - 0.3))) * env
     elif g.kind == "run":
         a_hip = (24.0 + 3.5 * (v - 2.5)) * amp
         h0, k_st, k_sw, base_k = 12.0, 30.0, 70.0 + 10 * (v - 2.5), 14.0
@@ -98,7 +104,19 @@ def gait(
         a_arm = float(np.clip(7.0 * subject.arm_swing, 2.0, 15.0))
         e0, a_el = 5.0, 3.0
         lean = 10.0 if up else 3.0
-        z_off = 0.015 * np.cos(4 * np.pi * stride) * env
+        # The body rises (or drops) one riser per step, not at a constant rate: the vertical
+        # velocity peaks in single support (the stance leg pushing up, or lowering the body
+        # eccentrically) and falls near foot contact, so the pelvis sees one vertical
+        # acceleration cycle per step of about 0.15-0.25 g in ascent; in descent the landing
+        # on the lower step adds a sharper second harmonic, which is why descent reads the
+        # largest vertical accelerations of the three gaits at the waist (the deviation from
+        # the mean climb below integrates to zero over a step, so the climb stays one riser).
+        u = 2.0 * stride
+        a1 = rng.uniform(0.8, 1.2)
+        a2 = rng.uniform(0.0, 0.3) if up else rng.uniform(0.5, 0.9)
+        dev = a1 * np.sin(2 * np.pi * u) + a2 * np.sin(4 * np.pi * u) / 2.0
+        z_off = (-(rise if up else -rise) * dev / (2 * np.pi)
+                 + 0.01 * np.cos(4 * np.pi * stride)) * env
         out["climb_rate"] = (rise if up else -rise) * f_step * env
 
     for side, ph in (("l", ph_l), ("r", ph_r)):

@@ -89,8 +89,9 @@ DEVICE_P: dict[str, tuple[float, ...]] = {  # over DEVICES = (watch, phone, boar
     "pocket": (0.0, 1.0, 0.0),
     "upper_arm": (0.15, 0.7, 0.15),
 }
-#: Probability that the device is worn loose (a loose strap or band, a roomy pocket).
-LOOSE_P: dict[str, float] = {"wrist": 0.35, "waist": 0.15, "pocket": 0.7, "upper_arm": 0.3}
+#: Probability that the device is worn loose (a loose strap or band, a roomy pocket, a belt
+#: pouch or holster).
+LOOSE_P: dict[str, float] = {"wrist": 0.35, "waist": 0.4, "pocket": 0.7, "upper_arm": 0.3}
 _MAX_ODR = 400.0
 _WOBBLE_MAX_RAD = np.deg2rad(10.0)
 _MARGIN_S = 0.05  # stay off the spline ends

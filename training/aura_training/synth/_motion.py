@@ -16,6 +16,7 @@ from aura_training.synth._signals import (
     hop_profile,
     min_jerk,
     modulated_phase,
+    posture_shifts,
 )
 from aura_training.synth._skeleton import CH, CHANNELS, N_CH, body_frames, leg_drop
 from aura_training.synth._spec import Activity, Event, Num
@@ -283,6 +284,14 @@ def synthesize(
     pose[:, [CH["pelvis_pitch"], CH["pelvis_roll"]]] += (
         0.4 * _D * sway * band_noise(rng, n, fs, 0.05, 0.6, 2)
     )
+    if act.gait is None:
+        # Weight shifts and settling: a few degrees of pelvis roll, pitch and yaw every 10-40 s
+        # (the waist and pocket sensors of a resting person see these, not only the wrists).
+        gap_s, scale = {"standing": (10.0, 1.0), "sitting": (18.0, 0.7),
+                        "lying": (35.0, 0.8)}.get(info.posture, (15.0, 0.8))
+        sh = posture_shifts(rng, n, fs, gap_s * rng.uniform(0.6, 1.6), 3)
+        sh *= scale * subject.sway * _D * np.array([1.5, 2.0, 4.0])
+        pose[:, [CH["pelvis_pitch"], CH["pelvis_roll"], CH["pelvis_yaw"]]] += sh
     pose[:, CH["heading_rate"]] += act.turn * band_noise(rng, n, fs, 0.01, 0.3)[:, 0]
     for ch, amp in act.wander.items():
         for c, _, _ in _resolve(ch, hand):

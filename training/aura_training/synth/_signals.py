@@ -45,6 +45,34 @@ def min_jerk(s: FloatArray) -> FloatArray:
     return s * s * s * (10.0 + s * (-15.0 + 6.0 * s))
 
 
+def posture_shifts(
+    rng: np.random.Generator, n: int, fs: float, mean_gap_s: float, dims: int,
+    move_s: tuple[float, float] = (0.6, 1.6),
+) -> FloatArray:
+    """Occasional shifts of a resting posture: ``(n, dims)`` levels of unit scale.
+
+    People at rest do not hold still: they shift their weight, settle in the seat or turn in
+    bed every few seconds to tens of seconds. Each shift moves every dimension to a new level
+    (half the old one plus a standard normal, so the posture wanders but stays put on
+    average) along a minimum-jerk path lasting ``move_s`` seconds; the waiting times are
+    exponential with mean ``mean_gap_s``.
+    """
+    out = np.zeros((n, dims))
+    level = np.zeros(dims)
+    t = float(rng.exponential(mean_gap_s))
+    dur_s = n / fs
+    while t < dur_s:
+        move = float(rng.uniform(*move_s))
+        target = 0.5 * level + rng.standard_normal(dims)
+        a = int(t * fs)
+        idx = np.arange(a, n)
+        s = min_jerk((idx - a) / (move * fs))
+        out[a:] = level + (target - level) * s[:, None]
+        level = target
+        t += move + float(rng.exponential(mean_gap_s))
+    return out
+
+
 def vm_bump(phase: FloatArray, centre: float, kappa: float) -> FloatArray:
     """Periodic von Mises bump of peak 1 at ``centre`` (cycles); larger ``kappa`` is narrower."""
     return np.exp(kappa * (np.cos(2.0 * np.pi * (phase - centre)) - 1.0))

@@ -28,10 +28,22 @@ F64 = NDArray[np.float64]
 MIRROR: F64 = np.diag([1.0, -1.0, 1.0])
 
 
-def random_rotation(rng: np.random.Generator) -> F64:
-    """A rotation matrix drawn uniformly from SO(3) (a normalised Gaussian quaternion)."""
+def random_rotation(rng: np.random.Generator, max_deg: float = 180.0) -> F64:
+    """A random rotation matrix: uniform over SO(3) at ``max_deg=180``.
+
+    A normalised Gaussian quaternion is uniform over SO(3); below 180 its angle is scaled by
+    ``max_deg / 180`` about the same (uniformly random) axis, so the draw uses the same random
+    numbers whatever the limit.
+    """
     q = rng.normal(size=4)
-    w, x, y, z = q / np.linalg.norm(q)
+    q = q / np.linalg.norm(q)
+    if max_deg < 180.0:
+        half = np.arccos(np.clip(abs(q[0]), 0.0, 1.0)) * max_deg / 180.0
+        v = q[1:] * np.sign(q[0] or 1.0)
+        nv = np.linalg.norm(v)
+        axis = v / nv if nv > 1e-12 else np.array([1.0, 0.0, 0.0])
+        q = np.concatenate([[np.cos(half)], np.sin(half) * axis])
+    w, x, y, z = q
     return np.array([
         [1 - 2 * (y * y + z * z), 2 * (x * y - w * z), 2 * (x * z + w * y)],
         [2 * (x * y + w * z), 1 - 2 * (x * x + z * z), 2 * (y * z - w * x)],
@@ -54,7 +66,7 @@ def augment_imu(x: F64, rng: np.random.Generator, cfg: AugmentConfig) -> F64:
         ``(n, 6)`` float64.
     """
     mirror = rng.random() < cfg.mirror_prob
-    rot = random_rotation(rng)
+    rot = random_rotation(rng, cfg.rotate_max_deg)
     gains = rng.normal(1.0, 1.0, size=6)
     noise = rng.standard_normal(size=x.shape)
     if not cfg.enabled:

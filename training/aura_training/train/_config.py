@@ -82,7 +82,10 @@ class AugmentConfig(_Frozen):
 
     Attributes:
         enabled: switch all of it off (evaluation, the train/serve skew test).
-        rotate: a uniformly random 3D rotation of the sensor frame.
+        rotate: a random 3D rotation of the sensor frame.
+        rotate_max_deg: the largest rotation angle (180: uniform over all rotations; less
+            keeps the sensor's mounting roughly as the corpus placed it, so gravity still
+            says how the body segment is oriented: standing vs sitting at the waist).
         mirror_prob: probability of the left/right mirror (reflect y; gyro is axial).
         gain_std: per-axis gain error, ``N(1, gain_std)``.
         acc_noise_std: white noise on the accelerometer, m/s^2.
@@ -92,6 +95,7 @@ class AugmentConfig(_Frozen):
 
     enabled: bool = True
     rotate: bool = True
+    rotate_max_deg: float = Field(default=180.0, gt=0.0, le=180.0)
     mirror_prob: float = Field(default=0.5, ge=0.0, le=1.0)
     gain_std: float = Field(default=0.03, ge=0.0, le=0.5)
     acc_noise_std: float = Field(default=0.05, ge=0.0)
@@ -112,6 +116,10 @@ class DataConfig(_Frozen):
             this fraction of it, as ``AuraModel.windows`` does at run time.
         label_prompt_prob: probability of pairing a window with a training label prompt
             ("a person walking") instead of one of its descriptions.
+        positives: what makes two windows of a batch positives for each other's texts in the
+            IMU-text loss: ``"text"`` (the same text only) or ``"activity"`` (the same
+            activity, whatever its description: "a person strolls in the park" and
+            "walking" stop pushing two walking windows apart).
         shuffle_buffer: windows mixed across clips before batching.
         num_workers: DataLoader worker processes per rank (0: in the training process).
         text_cache: ``.npz`` of MiniLM embeddings (default ``<out_dir>/text_embeddings.npz``).
@@ -126,6 +134,7 @@ class DataConfig(_Frozen):
     train_hop_s: float = Field(default=2.5, gt=0)
     pad_min_fraction: float = Field(default=0.2, ge=0.0, le=1.0)
     label_prompt_prob: float = Field(default=0.0, ge=0.0, le=1.0)
+    positives: Literal["text", "activity"] = "text"
     shuffle_buffer: int = Field(default=512, ge=1)
     num_workers: int = Field(default=0, ge=0, le=64)
     text_cache: Path | None = None

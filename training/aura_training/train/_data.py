@@ -25,6 +25,7 @@ each DataLoader worker of each rank reads its own shards through the corpus read
 
 from __future__ import annotations
 
+import hashlib
 import zlib
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -143,6 +144,9 @@ class ClipWindower:
             clips holding none of them are skipped).
         video_frames: frames the video encoder reads (``n_frames`` of its config).
         mocap_fps: mocap frame rate the mocap encoder expects.
+        positives: ``"activity"``: a window's ``text_id`` names its activity, so windows of
+            the same activity are positives for each other's texts; ``"text"``: it names
+            the text.
     """
 
     def __init__(
@@ -160,6 +164,7 @@ class ClipWindower:
         locations: Sequence[str] | None = None,
         video_frames: int = 1,
         mocap_fps: float = 10.0,
+        positives: str = "text",
     ) -> None:
         self.spec = spec
         self.modalities = tuple(modalities)
@@ -173,6 +178,9 @@ class ClipWindower:
         self.locations = None if locations is None else tuple(locations)
         self.video_frames = video_frames
         self.mocap_fps = mocap_fps
+        if positives not in ("text", "activity"):
+            raise ValueError(f"positives must be 'text' or 'activity', not {positives!r}")
+        self.positives = positives
 
     def rng(self, sample: Sample, epoch: int) -> np.random.Generator:
         """The clip's generator for ``epoch`` (independent of rank and worker)."""
@@ -248,7 +256,11 @@ class ClipWindower:
         if "text" not in self.modalities or not choices:
             return -1, 0
         row = self.text_index.get(choices[int(j * len(choices))], -1)
-        return row, int(self.text_ids[row]) if row >= 0 else 0
+        if row < 0:
+            return row, 0
+        if self.positives == "activity" and activity:
+            return row, _activity_id(activity)
+        return row, int(self.text_ids[row])
 
     def _video(self, sample: Sample, t0: float,
                rng: np.random.Generator) -> NDArray[np.uint8] | None:
@@ -266,6 +278,12 @@ class ClipWindower:
             noisy = frames + rng.normal(0.0, sigma, size=frames.shape)
             frames = np.clip(np.rint(noisy), 0, 255).astype(np.uint8)
         return np.ascontiguousarray(frames)
+
+
+def _activity_id(activity: str) -> int:
+    """A content id for "any text of this activity" (disjoint in practice from text ids)."""
+    digest = hashlib.sha1(f"activity\x00{activity}".encode()).digest()
+    return int.from_bytes(digest[:8], "big") >> 1
 
 
 def _frames(x: F32 | None, fps: float, t0: float, n: int) -> F32 | None:

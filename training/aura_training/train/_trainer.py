@@ -216,7 +216,8 @@ class Trainer:
             hop_samples=max(1, min(hop, spec.window_samples)),
             pad_min_fraction=c.data.pad_min_fraction,
             label_prompt_prob=c.data.label_prompt_prob if train else 0.0,
-            locations=c.data.locations, video_frames=video_frames, mocap_fps=mocap_fps)
+            locations=c.data.locations, video_frames=video_frames, mocap_fps=mocap_fps,
+            positives=c.data.positives)
 
     def _input_spec(self) -> ModelInputSpec:
         c, d = self.config, self.dist
