@@ -256,3 +256,39 @@ def test_comparison_document_includes_generated_reports(runs: dict[str, Path],
         write_comparison(spec.model_copy(update={"reports": (ReportRef(
             title="x", path=str(tmp_path / "none"), command="aura eval --real hapt"),)}),
             tmp_path / "x.md")
+
+
+def test_comparison_document_tabulates_ablations_from_their_evaluations(
+        runs: dict[str, Path], tmp_path: Path) -> None:
+    import json
+
+    from aura_training.eval._compare import AblationRow, AblationTable
+
+    real = tmp_path / "real-a"
+    real.mkdir()
+    (real / "eval.json").write_text(json.dumps({
+        "zero_shot": {"free_text": {"accuracy": 0.4321, "macro_f1": 0.3456}},
+        "k_shot": {"5": {"model": {"accuracy": {"mean": 0.9612, "std": 0.0101}}}}}))
+    sets = tmp_path / "sets-a"
+    sets.mkdir()
+    (sets / "eval.json").write_text(json.dumps({"label_sets": {
+        "everyday": {"accuracy": 0.8765}, "all": {"accuracy": 0.5432}}}))
+    spec = ComparisonSpec(
+        sections=(ComparisonSection(title="one", runs=(
+            ComparisonRun(name="4-mod", eval=str(runs["four"])),)),),
+        ablations=(AblationTable(title="What each change does", note="Short runs.", rows=(
+            AblationRow(name="a", change="rotate 30°", real=str(real), label_sets=str(sets),
+                        commands=("aura train A", "aura eval --real hapt --out real-a")),
+            AblationRow(name="b", change="HAPT only", real=str(real / "eval.json")),
+        )),))
+    doc = write_comparison(spec, tmp_path / "r.md").read_text()
+    section = doc.split("## What each change does")[1].split("## Reference")[0]
+    assert "Short runs." in section
+    assert "| a | rotate 30° | 0.4321 | 0.3456 | 0.9612 ± 0.0101 | 0.8765 | 0.5432 |" in section
+    assert "| b | HAPT only | 0.4321 | 0.3456 | 0.9612 ± 0.0101 | - | - |" in section
+    assert "- a: `aura train A`; `aura eval --real hapt --out real-a`" in section
+    assert "aura train A" in doc.split("## Regenerate")[1]
+    with pytest.raises(ConfigError, match="aura train A"):
+        write_comparison(spec.model_copy(update={"ablations": (AblationTable(
+            title="x", rows=(AblationRow(name="c", real=str(tmp_path / "none"),
+                                         commands=("aura train A",)),)),)}), tmp_path / "x.md")

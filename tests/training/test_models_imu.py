@@ -122,6 +122,8 @@ def test_patch_count_follows_rate_and_window() -> None:
     {"dim": 100},  # 6 heads do not divide 100
     {"depth": 0},
     {"n_layers": 6},  # unknown field
+    {"placements": ("waist", "waist")},
+    {"placements": ("",)},
 ])
 def test_invalid_transformer_configs_are_rejected(bad: dict[str, object]) -> None:
     with pytest.raises(ValidationError):
@@ -217,3 +219,31 @@ def test_onnx_export_matches_torch(name: str) -> None:
     err = float(np.abs(np.asarray(got) - want).max())
     print(f"{name}: ONNX vs torch max abs {err:.2e}")
     assert err < 1e-4
+
+
+def test_a_placement_input_starts_neutral_and_then_tells_placements_apart() -> None:
+    kinds = ("wrist", "waist", "pocket", "upper_arm")
+    torch.manual_seed(0)
+    plain = build_encoder("imu-student").eval()
+    torch.manual_seed(0)
+    enc = build_encoder({"preset": "imu-student", "placements": kinds}).eval()
+    assert enc.uses_placement and not plain.uses_placement
+    # 5 rows: "not said" plus one per placement; the rest of the weights are the plain ones
+    assert enc.placement.weight.shape == (len(kinds) + 1, enc.config.dim)
+    own = {k: v for k, v in enc.state_dict().items() if not k.startswith("placement.")}
+    assert all(torch.equal(v, plain.state_dict()[k]) for k, v in own.items())
+    x = enc.dummy_input(3, torch.Generator().manual_seed(1))
+    ids = torch.tensor([0, 2, 3])
+    with torch.no_grad():
+        ref = plain(x)
+        # zero-initialised: before training a placement changes nothing
+        assert torch.allclose(enc(x, ids), ref, atol=1e-6)
+        assert torch.allclose(enc(x), ref, atol=1e-6)  # None means "not said"
+        enc.placement.weight.normal_(0.0, 0.5)  # as if trained
+        waist = enc(x, torch.full((3,), 1 + kinds.index("waist")))
+        wrist = enc(x, torch.full((3,), 1 + kinds.index("wrist")))
+        assert torch.allclose(enc(x), enc(x, torch.zeros(3, dtype=torch.long)))
+    assert (waist - wrist).abs().max() > 1e-3  # the same motion, read per placement
+    assert torch.allclose(waist.norm(dim=1), torch.ones(3), atol=1e-5)
+    with pytest.raises(ConfigError, match="placement"):
+        enc(x, torch.zeros(2, dtype=torch.long))

@@ -31,6 +31,7 @@ from aura_training.train import (
     stream_mix,
     stream_windows,
 )
+from aura_training.train._data import collate
 
 # statistics of the kind a run computes (pooled per sensor), so normalisation is exercised
 SPEC = DEFAULT_INPUT_SPEC.model_copy(update={
@@ -197,3 +198,28 @@ def test_activity_positives_give_every_text_of_an_activity_one_id() -> None:
         assert len(set.union(*per_activity.values())) == len(per_activity)
     with pytest.raises(ValueError, match="positives"):
         ClipWindower(SPEC, ("imu",), {}, ids, positives="clip", **kw)  # type: ignore[arg-type]
+
+
+def test_the_placement_input_names_the_streams_placement_and_changes_nothing_else() -> None:
+    sample, raw = _device_recording()
+    waist = dataclasses.replace(raw, location="right_waist")
+    clip = dataclasses.replace(sample, imu={"right_waist": waist})
+    kinds = ("wrist", "waist", "pocket", "upper_arm")
+    base = ClipWindower(SPEC, ("imu",), {}, np.zeros(0, np.int64), seed=0,
+                        augment=AugmentConfig())
+    told = ClipWindower(SPEC, ("imu",), {}, np.zeros(0, np.int64), seed=0,
+                        augment=AugmentConfig(), placements=kinds)
+    a, b = base(clip, 3), told(clip, 3)
+    assert {i.placement for i in a} == {0}
+    assert {i.placement for i in b} == {1 + kinds.index("waist")}
+    # the placement has its own random numbers: the windows themselves are unchanged
+    assert all(np.array_equal(x.imu, y.imu) for x, y in zip(a, b, strict=True))
+    # a withheld placement reads "not said" in some epochs and never changes within one
+    half = ClipWindower(SPEC, ("imu",), {}, np.zeros(0, np.int64), seed=0,
+                        augment=AugmentConfig(), placements=kinds, placement_dropout=0.5)
+    ids = [half.placement_id(clip, "right_waist", e) for e in range(40)]
+    assert set(ids) == {0, 2} and 8 < ids.count(0) < 32
+    assert half.placement_id(clip, "left_wrist", 1) in (0, 1)
+    assert told.placement_id(clip, "chest", 1) == 0  # a placement it does not know
+    batch = collate(b)
+    assert batch["placement"].tolist() == [2] * len(b)

@@ -41,6 +41,10 @@ class ImuTransformerConfig(EncoderConfigBase):
         mlp_dim: hidden width of each block's MLP.
         dropout: dropout on attention weights and block outputs during training.
         qkv_bias: bias on the query/key/value projection (the reference has none).
+        placements: where the sensor may be worn, as an optional second input (e.g.
+            ``("wrist", "waist", "pocket", "upper_arm")``): a learned vector per placement
+            (and one for "not said") is added to every token, so gravity can mean "lying"
+            at the belt and "typing" at the wrist. Empty: no placement input.
     """
 
     kind: Literal["imu_transformer"] = "imu_transformer"
@@ -54,6 +58,7 @@ class ImuTransformerConfig(EncoderConfigBase):
     mlp_dim: int = Field(default=384, ge=1)
     dropout: float = Field(default=0.0, ge=0.0, lt=1.0)
     qkv_bias: bool = False
+    placements: tuple[str, ...] = ()
 
     @model_validator(mode="after")
     def _check_shapes(self) -> ImuTransformerConfig:
@@ -66,6 +71,9 @@ class ImuTransformerConfig(EncoderConfigBase):
                              f"patch_size={self.patch_size}; change one of them")
         if self.dim % self.heads:
             raise ValueError(f"heads={self.heads} must divide dim={self.dim}")
+        if len(set(self.placements)) != len(self.placements) or "" in self.placements:
+            raise ValueError(f"placements must be distinct non-empty names, got "
+                             f"{list(self.placements)}")
         return self
 
     @property
@@ -162,12 +170,25 @@ class ImuTransformer(nn.Module):
         self.apply(trunc_normal_init)
         nn.init.trunc_normal_(self.cls_token, std=0.02, a=-0.04, b=0.04)
         nn.init.trunc_normal_(self.pos_embed, std=0.02, a=-0.04, b=0.04)
+        # Last, so the other weights are drawn as without it; zero: starts as if not said.
+        self.placement = (nn.Embedding(len(config.placements) + 1, config.dim)
+                          if config.placements else None)
+        if self.placement is not None:
+            nn.init.zeros_(self.placement.weight)
 
-    def forward(self, x: Tensor) -> Tensor:
+    @property
+    def uses_placement(self) -> bool:
+        """Whether :meth:`forward` reads a placement (``config.placements`` is set)."""
+        return self.placement is not None
+
+    def forward(self, x: Tensor, placement: Tensor | None = None) -> Tensor:
         """Embed IMU windows.
 
         Args:
             x: ``(B, window_samples, channels)`` float windows, preprocessed by the SDK.
+            placement: ``(B,)`` int64: 0 for "not said", ``1 + i`` for
+                ``config.placements[i]``; ``None``: not said for the whole batch. Ignored
+                by an encoder without placements.
 
         Returns:
             ``(B, embed_dim)`` embeddings (unit vectors when ``config.normalize``).
@@ -183,6 +204,13 @@ class ImuTransformer(nn.Module):
         tokens = self.patch(x)  # (B, N, dim)
         cls = self.cls_token.expand(x.shape[0], -1, -1)  # (B, 1, dim)
         h = torch.cat([cls, tokens], dim=1) + self.pos_embed  # (B, N + 1, dim)
+        if self.placement is not None:
+            if placement is None:
+                placement = torch.zeros(x.shape[0], dtype=torch.long, device=x.device)
+            if placement.shape != (x.shape[0],):
+                raise ConfigError(f"placement must be ({x.shape[0]},) ids, got "
+                                  f"{tuple(placement.shape)}")
+            h = h + self.placement(placement)[:, None, :]
         for block in self.blocks:
             h = block(h)
         h = self.norm(h)

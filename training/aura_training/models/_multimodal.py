@@ -42,10 +42,19 @@ class MultiModalEncoder(nn.Module):
         """Embed each modality present in ``inputs`` that has an encoder.
 
         Args:
-            inputs: modality -> that encoder's input (raw data or precomputed features).
+            inputs: modality -> that encoder's input (raw data or precomputed features);
+                ``"imu_placement"``: ``(B,)`` placement ids for an IMU encoder that reads
+                them (see :class:`~aura_training.models.ImuTransformer`).
 
         Returns:
             modality -> ``(B, embed_dim)`` embeddings.
         """
-        return {name: enc(inputs[name]) for name, enc in self.encoders.items()
-                if name in inputs}
+        out = {}
+        for name, enc in self.encoders.items():
+            if name not in inputs:
+                continue
+            if name == "imu" and getattr(enc, "uses_placement", False):
+                out[name] = enc(inputs[name], inputs.get("imu_placement"))
+            else:
+                out[name] = enc(inputs[name])
+        return out

@@ -120,6 +120,8 @@ class DataConfig(_Frozen):
             IMU-text loss: ``"text"`` (the same text only) or ``"activity"`` (the same
             activity, whatever its description: "a person strolls in the park" and
             "walking" stop pushing two walking windows apart).
+        placement_dropout: for an IMU encoder with ``placements``: the probability that a
+            clip's placement is withheld in an epoch (trains the "not said" input).
         shuffle_buffer: windows mixed across clips before batching.
         num_workers: DataLoader worker processes per rank (0: in the training process).
         text_cache: ``.npz`` of MiniLM embeddings (default ``<out_dir>/text_embeddings.npz``).
@@ -135,6 +137,7 @@ class DataConfig(_Frozen):
     pad_min_fraction: float = Field(default=0.2, ge=0.0, le=1.0)
     label_prompt_prob: float = Field(default=0.0, ge=0.0, le=1.0)
     positives: Literal["text", "activity"] = "text"
+    placement_dropout: float = Field(default=0.25, ge=0.0, le=1.0)
     shuffle_buffer: int = Field(default=512, ge=1)
     num_workers: int = Field(default=0, ge=0, le=64)
     text_cache: Path | None = None

@@ -114,6 +114,8 @@ class WindowItem:
         video: ``(n_frames, H, W)`` uint8 frames the video encoder reads, or ``None``.
         activity: the window's label.
         clip_id, start_s, location: where it came from.
+        placement: the placement input: 0 ("not said") or ``1 + i`` for the windower's
+            ``placements[i]``.
     """
 
     imu: F32
@@ -125,6 +127,7 @@ class WindowItem:
     clip_id: str
     start_s: float
     location: str
+    placement: int = 0
 
 
 class ClipWindower:
@@ -147,6 +150,10 @@ class ClipWindower:
         positives: ``"activity"``: a window's ``text_id`` names its activity, so windows of
             the same activity are positives for each other's texts; ``"text"``: it names
             the text.
+        placements: placement names the IMU encoder reads as a second input (its config's
+            ``placements``); a stream ``"left_waist"`` is the placement ``"waist"``.
+        placement_dropout: probability that a clip's placement is withheld (id 0) in an
+            epoch, so the encoder also works when the user does not say.
     """
 
     def __init__(
@@ -165,6 +172,8 @@ class ClipWindower:
         video_frames: int = 1,
         mocap_fps: float = 10.0,
         positives: str = "text",
+        placements: Sequence[str] = (),
+        placement_dropout: float = 0.0,
     ) -> None:
         self.spec = spec
         self.modalities = tuple(modalities)
@@ -181,6 +190,8 @@ class ClipWindower:
         if positives not in ("text", "activity"):
             raise ValueError(f"positives must be 'text' or 'activity', not {positives!r}")
         self.positives = positives
+        self.placements = tuple(placements)
+        self.placement_dropout = placement_dropout
 
     def rng(self, sample: Sample, epoch: int) -> np.random.Generator:
         """The clip's generator for ``epoch`` (independent of rank and worker)."""
@@ -220,6 +231,7 @@ class ClipWindower:
         if got is None:
             return []
         w, loc, rng = got
+        placement = self.placement_id(sample, loc, epoch)
         window_s = self.spec.window_s
         n_mocap = round(window_s * self.mocap_fps)
         items = []
@@ -243,8 +255,22 @@ class ClipWindower:
                     continue
             items.append(WindowItem(imu=w.x[i], text=text, text_id=text_id, mocap=mocap,
                                     video=video, activity=entry.activity,
-                                    clip_id=sample.clip_id, start_s=t0, location=loc))
+                                    clip_id=sample.clip_id, start_s=t0, location=loc,
+                                    placement=placement))
         return items
+
+    def placement_id(self, sample: Sample, location: str, epoch: int) -> int:
+        """The placement input of a clip's stream in ``epoch`` (0: not said or withheld).
+
+        Drawn from its own generator, so switching placements on changes no other draw.
+        """
+        kind = location.split("_", 1)[-1]
+        if kind not in self.placements:
+            return 0
+        rng = np.random.default_rng([self.seed, epoch, zlib.crc32(sample.clip_id.encode()), 1])
+        if rng.random() < self.placement_dropout:
+            return 0
+        return 1 + self.placements.index(kind)
 
     def _text(self, sample: Sample, texts: Sequence[str], activity: str,
               rng: np.random.Generator) -> tuple[int, int]:
@@ -299,7 +325,8 @@ def collate(items: Sequence[WindowItem], meta: Sequence[int] = (0, 0, 0)) -> dic
     """Stack items into a batch of tensors.
 
     Returns:
-        ``imu`` ``(B, window, 6)`` float32, ``text`` / ``text_id`` ``(B,)`` int64,
+        ``imu`` ``(B, window, 6)`` float32, ``text`` / ``text_id`` / ``placement`` ``(B,)``
+        int64,
         ``mocap`` ``(B, frames, 17, 3)`` and ``video`` ``(B, n, H, W)`` when present, and
         ``meta`` ``(3,)`` int64: reader, epoch and batch index within that reader's epoch.
     """
@@ -307,6 +334,7 @@ def collate(items: Sequence[WindowItem], meta: Sequence[int] = (0, 0, 0)) -> dic
         "imu": torch.from_numpy(np.stack([it.imu for it in items])),
         "text": torch.tensor([it.text for it in items], dtype=torch.long),
         "text_id": torch.tensor([it.text_id for it in items], dtype=torch.long),
+        "placement": torch.tensor([it.placement for it in items], dtype=torch.long),
         "meta": torch.tensor(list(meta), dtype=torch.long),
     }
     if items and items[0].mocap is not None:

@@ -50,7 +50,7 @@ def evaluate_batches(trainer: Trainer, batches: Sequence[dict[str, Any]]) -> dic
                 feats = trainer.model(inputs)
                 parts = local.pair_losses(feats, ids)
                 imu = feats["imu"].float()
-                teacher = trainer.teacher_embeddings(inputs["imu"])
+                teacher = trainer.teacher_embeddings(inputs["imu"], inputs.get("imu_placement"))
                 if teacher is not None:
                     sums[-1] += torch.nn.functional.cosine_similarity(
                         imu, teacher.float(), dim=-1).sum().double()

@@ -217,7 +217,9 @@ class Trainer:
             pad_min_fraction=c.data.pad_min_fraction,
             label_prompt_prob=c.data.label_prompt_prob if train else 0.0,
             locations=c.data.locations, video_frames=video_frames, mocap_fps=mocap_fps,
-            positives=c.data.positives)
+            positives=c.data.positives,
+            placements=tuple(getattr(encoder_config(c.model["imu"]), "placements", ())),
+            placement_dropout=c.data.placement_dropout if train else 0.0)
 
     def _input_spec(self) -> ModelInputSpec:
         c, d = self.config, self.dist
@@ -290,12 +292,18 @@ class Trainer:
         logger.info("initialised %d of %d tensors from %s (step %d)", len(taken), len(own),
                     source.path, source.step)
 
-    def teacher_embeddings(self, imu: Tensor) -> Tensor | None:
-        """The frozen teacher's embeddings of a batch (``None`` when not distilling)."""
+    def teacher_embeddings(self, imu: Tensor, placement: Tensor | None = None) -> Tensor | None:
+        """The frozen teacher's embeddings of a batch (``None`` when not distilling).
+
+        A teacher that reads placements gets them (``None``: not said).
+        """
         if self.teacher is None:
             return None
         with torch.no_grad(), self._autocast():
-            out: Tensor = self.teacher(imu)
+            if getattr(self.teacher, "uses_placement", False):
+                out: Tensor = self.teacher(imu, placement)
+            else:
+                out = self.teacher(imu)
         return out
 
     def _steps_from_epochs(self) -> int:
@@ -403,7 +411,8 @@ class Trainer:
 
     def _inputs(self, batch: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Tensor]]:
         dev = self.dist.device
-        inputs: dict[str, Any] = {"imu": batch["imu"].to(dev, non_blocking=True)}
+        inputs: dict[str, Any] = {"imu": batch["imu"].to(dev, non_blocking=True),
+                                  "imu_placement": batch["placement"].to(dev)}
         ids: dict[str, Tensor] = {}
         if "text" in self.config.modalities:
             inputs["text"] = self.text_emb[batch["text"].to(dev)]
@@ -433,7 +442,7 @@ class Trainer:
             self.positions[reader] = (epoch, index + 1)
             self.batches += 1
             inputs, ids = self._inputs(batch)
-            teacher = self.teacher_embeddings(inputs["imu"])
+            teacher = self.teacher_embeddings(inputs["imu"], inputs["imu_placement"])
             last = micro == c.grad_accum - 1
             sync = (self.ddp.no_sync() if d.distributed and not last  # type: ignore[operator]
                     else contextlib.nullcontext())
