@@ -258,6 +258,12 @@ def export_bundle(
     bad = [p for p in wanted if p not in ("fp32", "int8", "fp16")]
     if bad:
         raise ConfigError(f"unknown precisions {bad}; use fp32, int8, fp16")
+    if getattr(model, "uses_placement", False):
+        # The bundle format has no placement input yet: exporting would silently drop it.
+        raise ConfigError(
+            "this IMU encoder reads a placement input (placements="
+            f"{list(getattr(model.config, 'placements', ()))}), which bundles cannot carry "
+            "yet; export an encoder trained without placements")
     out = Path(out_path)
     if out.exists() and not overwrite:
         raise ConfigError(f"{out} already exists; pass overwrite=True (--overwrite) to replace")
