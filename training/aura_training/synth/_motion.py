@@ -251,8 +251,9 @@ def synthesize(
             _pushup(pose, subject, phase, depth=0.6 + 0.4 * intensity)
 
     legs_before_gait = pose.copy() if act.gait is not None else None
+    impacts: dict[str, FloatArray] = {}
     if act.gait is not None:
-        deltas, f_step, _ = gait(rng, act.gait, subject, n, fs, intensity)
+        deltas, impacts, f_step, _ = gait(rng, act.gait, subject, n, fs, intensity)
         for ch, val in deltas.items():
             pose[:, CH[ch]] += val
         cadence = f_step
@@ -298,6 +299,8 @@ def synthesize(
             pose[:, CH[c]] += amp * _unit(c) * band_noise(rng, n, fs, 0.01, 0.1)[:, 0]
     # Quick movements are low-passed more in smooth movers (neuromuscular bandwidth).
     pose = gaussian_smooth(pose, fs, 0.006 + 0.018 * subject.smoothness)
+    for ch, val in impacts.items():  # foot contacts ring through the body unsmoothed
+        pose[:, CH[ch]] += val
 
     if act.micro > 0:
         active = [
