@@ -48,7 +48,7 @@ _IMPACT_G: dict[str, tuple[float, float]] = {
 
 
 def foot_impacts(
-    rng: np.random.Generator, kind: str, contacts: list[FloatArray], env: FloatArray,
+    rng: np.random.Generator, kind: str, contacts: list[NDArray[np.intp]], env: FloatArray,
     speed: float, fs: float,
 ) -> dict[str, FloatArray]:
     """The body's ringing after each foot contact: root and pelvis deltas to add *after*
