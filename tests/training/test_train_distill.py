@@ -225,3 +225,13 @@ def test_the_shipped_teacher_loads_as_the_default_imu_xs_teacher() -> None:
     with torch.no_grad():
         y = imu(x)
     torch.testing.assert_close(y.norm(dim=-1), torch.ones(2))
+
+
+@pytest.mark.parametrize("gap, words", [(2.3, "2.30 points below"), (-2.3, "2.30 points above")])
+def test_the_distill_verdict_says_which_way_the_gap_goes(gap: float, words: str) -> None:
+    from aura_training.cli_distill import _verdict
+
+    c = {"headline": "zero_shot_all_macro_f1", "macro_f1_gap_points": gap,
+         "within_3_points": gap <= 3.0, "flops_ratio": 0.18}
+    text = _verdict(c)
+    assert words in text and "within the 3-point budget" in text and "0.180" in text

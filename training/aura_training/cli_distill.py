@@ -84,9 +84,11 @@ def _verdict(c: dict[str, Any]) -> str:
                 f"test windows){flops}.")
     which = "every test activity" if c["headline"] == "zero_shot_all_macro_f1" else (
         "the activities seen in training")
-    return (f"Zero-shot macro-F1 over {which}: the student is {c['macro_f1_gap_points']:.2f} "
-            f"points below the teacher ({'within' if c['within_3_points'] else 'NOT within'} "
-            f"the 3-point budget){flops}.")
+    gap = float(c["macro_f1_gap_points"])  # teacher minus student
+    where = f"{gap:.2f} points below" if gap >= 0 else f"{-gap:.2f} points above"
+    return (f"Zero-shot macro-F1 over {which}: the student is {where} the teacher "
+            f"({'within' if c['within_3_points'] else 'NOT within'} the 3-point budget)"
+            f"{flops}.")
 
 
 class DistillCommand:
