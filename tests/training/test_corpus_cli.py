@@ -67,3 +67,25 @@ def test_errors_are_reported_not_raised(tmp_path: Path,
     assert main(["synth", "--minutes", "-1", "--out", str(tmp_path / "c")]) == 1
     assert "minutes" in capsys.readouterr().err
     assert main(["frobnicate"]) == 2
+
+
+def test_random_mount_shares_parse_validate_and_reach_the_config(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from aura_training.corpus._synth import SynthConfig
+
+    parser = argparse.ArgumentParser()
+    DATA_COMMAND.configure(parser)
+    args = parser.parse_args(["synth", "--minutes", "1", "--out", "x",
+                              "--random-mount", "wrist=0.15, waist=0.1"])
+    assert args.random_mount == {"wrist": 0.15, "waist": 0.1}
+    with pytest.raises(SystemExit):
+        parser.parse_args(["synth", "--minutes", "1", "--out", "x", "--random-mount", "wrist"])
+    assert SynthConfig(minutes=1, seed=0).random_mount == {}
+    with pytest.raises(ValueError, match="unknown placements"):
+        SynthConfig(minutes=1, seed=0, random_mount={"ankle": 0.1})
+    with pytest.raises(ValueError, match=r"within \[0, 1\]"):
+        SynthConfig(minutes=1, seed=0, random_mount={"wrist": 1.5})
+    assert main(["synth", "--minutes", "0.1", "--out", str(tmp_path / "c"),
+                 "--random-mount", "chest=0.2"]) != 0
+    assert "unknown placements" in capsys.readouterr().err
+    assert not (tmp_path / "c").exists()

@@ -370,3 +370,38 @@ def test_foot_contacts_ring_through_the_belt_phone_above_the_step_rate(seed: int
     assert smooth[0] < 0.15 and smooth[1] < 0.05, smooth
     assert 0.2 < with_contacts[0] < 0.85, with_contacts
     assert with_contacts[1] > 3 * smooth[1], (with_contacts, smooth)  # the pelvis jolts too
+
+
+@pytest.mark.parametrize("loc, default", [("left_wrist", 0.5), ("right_waist", 0.25)])
+def test_the_share_of_random_mountings_is_a_knob_that_changes_no_other_draw(
+        loc: str, default: float) -> None:
+    from aura_training.synth._imu import RANDOM_MOUNT_P, draw_mount
+
+    assert RANDOM_MOUNT_P[loc.split("_", 1)[1]] == default
+
+    def count_random(p: float | None) -> int:
+        n = 0
+        for seed in range(400):
+            a = draw_mount(np.random.default_rng(seed), loc, "tight", p)
+            b = draw_mount(np.random.default_rng(seed), loc, "tight", 1.0)
+            n += bool(np.allclose(a, b))  # the same draws: "random" gives the same matrix
+        return n
+
+    assert count_random(0.0) == 0 and count_random(1.0) == 400
+    assert abs(count_random(None) - 400 * default) < 45  # binomial, > 4 sigma
+    assert abs(count_random(0.1) - 40) < 25
+    with pytest.raises(ValueError, match="random_p"):
+        draw_mount(np.random.default_rng(0), loc, "tight", 1.5)
+
+
+def test_the_corpus_passes_its_random_mount_shares_to_each_placement() -> None:
+    from aura_training.corpus._imu import virtual_imu_streams
+
+    c = clip("walking", seed=1, seconds=4.0)
+    _, never = virtual_imu_streams(c, np.random.default_rng(5), random_mount={"wrist": 0.0})
+    _, always = virtual_imu_streams(c, np.random.default_rng(5), random_mount={"wrist": 1.0})
+    assert sorted(never) == sorted(always)
+    for loc in never:
+        same = np.allclose(never[loc]["mount_rot"], always[loc]["mount_rot"])
+        # only the wrists were told; every other stream drew exactly as before
+        assert same == (not loc.endswith("wrist")), loc

@@ -27,6 +27,20 @@ def _split_list(text: str) -> tuple[str, ...]:
     return tuple(x.strip() for x in text.split(",") if x.strip())
 
 
+def _shares(text: str) -> dict[str, float]:
+    out: dict[str, float] = {}
+    for item in _split_list(text):
+        kind, sep, value = item.partition("=")
+        try:
+            out[kind.strip()] = float(value)
+        except ValueError:
+            sep = ""
+        if not sep:
+            raise argparse.ArgumentTypeError(
+                f"{item!r} is not KIND=SHARE (e.g. wrist=0.15,waist=0.1)")
+    return out
+
+
 class DataCommand:
     """The ``aura data`` command object (``help``, ``configure``, ``run``)."""
 
@@ -49,6 +63,9 @@ class DataCommand:
         s.add_argument("--holdout", type=_split_list, default=None, metavar="A,B,...",
                        help="activities kept for the zero-shot test split only")
         s.add_argument("--no-video", action="store_true", help="skip the exo video")
+        s.add_argument("--random-mount", type=_shares, default=None, metavar="KIND=P,...",
+                       help="share of uniformly random device mountings per placement, e.g. "
+                            "'wrist=0.15,waist=0.1' (default wrist 0.5, others 0.25)")
         s.add_argument("--quiet", action="store_true", help="no progress bar")
         r = sub.add_parser("session", help="a generated session as a replayable recording",
                            description="Generate a continuous session (motion + virtual watch) "
@@ -112,6 +129,8 @@ def _synth(args: argparse.Namespace) -> int:
     extra: dict[str, Any] = {}
     if args.holdout is not None:
         extra["held_out_activities"] = args.holdout
+    if args.random_mount is not None:
+        extra["random_mount"] = args.random_mount
     try:
         cfg = SynthConfig(minutes=args.minutes, seed=args.seed, video=not args.no_video,
                           shard_seconds=args.shard_minutes * 60.0, **extra)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
@@ -79,6 +80,7 @@ def recording_params(rec: ImuRecording) -> dict[str, Any]:
 def virtual_imu_streams(
     clip: MotionClip, rng: np.random.Generator,
     placements: tuple[str, ...] = BODY_PLACEMENTS,
+    random_mount: Mapping[str, float] | None = None,
 ) -> tuple[dict[str, ImuStream], dict[str, Any]]:
     """A virtual watch on each wrist and one device at each body placement.
 
@@ -91,6 +93,9 @@ def virtual_imu_streams(
         clip: the motion.
         rng: the clip's generator.
         placements: body placements beside the wrists (``()``: wrists only).
+        random_mount: share of uniformly random mountings per placement kind (``"wrist"``,
+            ``"waist"`` ...); kinds left out keep
+            :data:`aura_training.synth._imu.RANDOM_MOUNT_P`.
 
     Returns:
         ``(streams, params)``: streams by location and how each was recorded.
@@ -101,7 +106,9 @@ def virtual_imu_streams(
     for kind in placements:
         locs.append(f"{'left' if rng.random() < 0.5 else 'right'}_{kind}")
     for loc in locs:
-        rec = simulate_imu(clip, int(rng.integers(2**31 - 1)), location=loc)
+        kind = loc.split("_", 1)[1]
+        rec = simulate_imu(clip, int(rng.integers(2**31 - 1)), location=loc,
+                           random_mount_p=(random_mount or {}).get(kind))
         streams[loc] = to_stream(rec)
         params[loc] = recording_params(rec)
     return streams, params

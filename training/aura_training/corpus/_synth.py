@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from aura_sdk import ConfigError
 
@@ -83,6 +83,9 @@ class SynthConfig(BaseModel):
         video: render the exo video.
         video_size: frame width = height in pixels.
         motion_rate_hz: internal rate of the motion generator.
+        random_mount: share of uniformly random device mountings per placement kind
+            (``{"wrist": 0.15}``); kinds left out keep the generator's defaults
+            (:data:`aura_training.synth._imu.RANDOM_MOUNT_P`: wrist 0.5, others 0.25).
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -100,6 +103,19 @@ class SynthConfig(BaseModel):
     video: bool = True
     video_size: int = Field(default=64, ge=16, le=256)
     motion_rate_hz: float = Field(default=100.0, ge=20.0, le=1000.0)
+    random_mount: dict[str, float] = Field(default_factory=dict)
+
+    @field_validator("random_mount")
+    @classmethod
+    def _check_random_mount(cls, v: dict[str, float]) -> dict[str, float]:
+        kinds = ("wrist", "waist", "pocket", "upper_arm")
+        bad = sorted(k for k in v if k not in kinds)
+        if bad:
+            raise ValueError(f"random_mount names unknown placements {bad}; use {kinds}")
+        out = {k: float(x) for k, x in v.items() if not 0.0 <= float(x) <= 1.0}
+        if out:
+            raise ValueError(f"random_mount shares must be within [0, 1], got {out}")
+        return v
 
 
 class SessionPlan(BaseModel):
@@ -239,7 +255,7 @@ def generate_sample(
     watch.lap("motion")
     rng = np.random.default_rng([plan.seed, 1])
     duration = min(clip.duration_s, plan.duration_s)
-    imu, imu_params = virtual_imu_streams(clip, rng)
+    imu, imu_params = virtual_imu_streams(clip, rng, random_mount=cfg.random_mount)
     imu = {loc: ImuStream(t=st.t[st.t < duration], data=st.data[st.t < duration],
                           spec=st.spec, location=loc) for loc, st in imu.items()}
     watch.lap("imu")

@@ -89,6 +89,10 @@ DEVICE_P: dict[str, tuple[float, ...]] = {  # over DEVICES = (watch, phone, boar
     "pocket": (0.0, 1.0, 0.0),
     "upper_arm": (0.15, 0.7, 0.15),
 }
+#: Share of mountings drawn uniformly at random (sensors in arbitrary devices, anything worn
+#: oddly), by placement kind; the rest are the placement's own (watch-like, belt clip ...).
+RANDOM_MOUNT_P: dict[str, float] = {"wrist": 0.5, "waist": 0.25, "pocket": 0.25,
+                                    "upper_arm": 0.25}
 #: Probability that the device is worn loose (a loose strap or band, a roomy pocket, a belt
 #: pouch or holster).
 LOOSE_P: dict[str, float] = {"wrist": 0.35, "waist": 0.4, "pocket": 0.7, "upper_arm": 0.3}
@@ -104,30 +108,38 @@ def _tilt(rng: np.random.Generator, sigma_deg: float) -> FloatArray:
 
 
 def draw_mount(
-    rng: np.random.Generator, location: str = "left_wrist", fit: str = "tight"
+    rng: np.random.Generator, location: str = "left_wrist", fit: str = "tight",
+    random_p: float | None = None,
 ) -> FloatArray:
     """A sensor-to-device rotation for a device worn at ``location``.
 
-    Wrists: half watch-like, half uniformly random. Watch-like mounts are the canonical
+    ``random_p`` is the share of uniformly random mountings (default
+    :data:`RANDOM_MOUNT_P` of the placement); the same random numbers are drawn whatever it
+    is.
+
+    Wrists (by default): half watch-like, half uniformly random. Watch-like mounts are the canonical
     frame, worn either way round (crown toward the hand or the elbow) and on either side of
     the wrist (face up or under the wrist), tilted by about 6° (tight strap) or 14° (loose).
     Belt clips may be turned by any multiple of 90° about the screen normal and face the
     body or away from it; pocket phones lie screen in or out and either way up; armbands
     hold the phone screen out, either way up. Those tilt by a few degrees (more when loose);
-    a quarter of them (sensors in arbitrary devices) are uniformly random instead.
+    a quarter of them by default (sensors in arbitrary devices) are uniformly random instead.
 
     Raises:
         ValueError: unknown location.
     """
     _, pl = placement_of(location)
     loose = fit == "loose"
+    p_random = RANDOM_MOUNT_P[pl.kind] if random_p is None else random_p
+    if not 0.0 <= p_random <= 1.0:
+        raise ValueError(f"random_p must be within [0, 1], got {p_random}")
     if pl.kind == "wrist":
-        if rng.random() < 0.5:
+        if rng.random() < p_random:
             return random_rotation(rng)
         base = rot_z(np.array(np.pi * rng.integers(2))) @ rot_x(
             np.array(np.pi * (rng.random() < 0.2)))
         return np.asarray(base @ _tilt(rng, 14.0 if loose else 6.0))
-    if rng.random() < 0.25:
+    if rng.random() < p_random:
         return random_rotation(rng)
     if pl.kind == "waist":
         base = rot_y(np.array(np.pi * (rng.random() < 0.3))) @ rot_z(
@@ -194,6 +206,7 @@ def simulate_imu(
     fit: str | None = None,
     errors: bool = True,
     artefacts: bool = True,
+    random_mount_p: float | None = None,
 ) -> ImuRecording:
     """Record a clip with a virtual device. Every argument left ``None`` is drawn at random.
 
@@ -219,6 +232,8 @@ def simulate_imu(
         fit: ``"tight"`` or ``"loose"`` (strap, band or pocket).
         errors: apply the sensor error model (off: ideal values, no quantisation).
         artefacts: apply timestamp jitter and sample drops.
+        random_mount_p: share of uniformly random mountings when ``mount_rot`` is drawn
+            (default :data:`RANDOM_MOUNT_P` of the placement).
 
     Raises:
         ValueError: a rate outside 10-200 Hz, an unknown location, device, fit or
@@ -245,7 +260,7 @@ def simulate_imu(
         spin = float(rng.uniform(*pl.spin_deg))
         offset, site = site_rotation(loc, spin)
         offset = offset + np.array([0.0, 0.0, rng.normal(0.0, pl.slide_m)])
-        mount = site @ draw_mount(rng, loc, wear)
+        mount = site @ draw_mount(rng, loc, wear, random_mount_p)
     else:
         offset, _ = site_rotation(loc, 0.0)
         site = np.eye(3)
