@@ -25,7 +25,6 @@ each DataLoader worker of each rank reads its own shards through the corpus read
 
 from __future__ import annotations
 
-import hashlib
 import zlib
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -40,6 +39,7 @@ from aura_sdk import ConfigError, ModelInputSpec, SensorSpec, SpecMismatchError
 from aura_sdk.preprocessing import PreprocessConfig, Windows, preprocess, to_si
 
 from ..corpus import CorpusReader, ImuStream, Sample
+from ..losses import text_ids
 from ..models import frame_indices
 from ..text import label_prompts
 from ._augment import augment_imu
@@ -307,9 +307,9 @@ class ClipWindower:
 
 
 def _activity_id(activity: str) -> int:
-    """A content id for "any text of this activity" (disjoint in practice from text ids)."""
-    digest = hashlib.sha1(f"activity\x00{activity}".encode()).digest()
-    return int.from_bytes(digest[:8], "big") >> 1
+    """A content id for "any text of this activity", hashed like a text's id from a key no
+    text has (it starts with "activity" and a NUL)."""
+    return int(text_ids([f"activity\x00{activity}"])[0])
 
 
 def _frames(x: F32 | None, fps: float, t0: float, n: int) -> F32 | None:
