@@ -17,6 +17,7 @@ from ..synth import (
     activity_info,
     activity_names,
     generate_session,
+    placement_of,
     sample_subject,
     simulate_imu,
 )
@@ -106,9 +107,8 @@ def virtual_imu_streams(
     for kind in placements:
         locs.append(f"{'left' if rng.random() < 0.5 else 'right'}_{kind}")
     for loc in locs:
-        kind = loc.split("_", 1)[1]
         rec = simulate_imu(clip, int(rng.integers(2**31 - 1)), location=loc,
-                           random_mount_p=(random_mount or {}).get(kind))
+                           random_mount_p=(random_mount or {}).get(placement_of(loc)[1].kind))
         streams[loc] = to_stream(rec)
         params[loc] = recording_params(rec)
     return streams, params

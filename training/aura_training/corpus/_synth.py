@@ -33,6 +33,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from aura_sdk import ConfigError
 
 from ..render import RenderRanges, render_clip
+from ..synth import PLACEMENTS
 from ..text import Split, TextContext, describe, describe_sequence
 from ._format import jsonable, write_shard
 from ._imu import (
@@ -108,7 +109,7 @@ class SynthConfig(BaseModel):
     @field_validator("random_mount")
     @classmethod
     def _check_random_mount(cls, v: dict[str, float]) -> dict[str, float]:
-        kinds = ("wrist", "waist", "pocket", "upper_arm")
+        kinds = tuple(PLACEMENTS)
         bad = sorted(k for k in v if k not in kinds)
         if bad:
             raise ValueError(f"random_mount names unknown placements {bad}; use {kinds}")

@@ -21,7 +21,7 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import NDArray
 
-from aura_training.synth._schema import SubjectParams
+from aura_training.synth._schema import GRAVITY, SubjectParams
 from aura_training.synth._signals import band_noise, bouts, hop_profile, vm_bump
 from aura_training.synth._spec import Gait
 
@@ -55,8 +55,8 @@ def foot_impacts(
     the pose is smoothed (smoothing would erase them).
 
     Every heel strike sends a transient up the body: the pelvis reads a vertical spike of
-    roughly 0.15-0.45 g walking (more running and stepping down) that rings for a few tens of
-    milliseconds at about 3.5-8 Hz (soft tissue and the skeleton's own resonance), with
+    roughly 0.15-0.45 g walking (more running and stepping down) that rings for about a
+    tenth of a second at 3.5-8 Hz (soft tissue and the skeleton's own resonance), with
     smaller braking (forward) and side-to-side parts and a small jolt of pelvis rotation.
     Without it a virtual belt phone walks far more smoothly than a real one: real waist
     recordings carry about a third to a half of their acceleration power above 3 Hz. Each
@@ -75,7 +75,7 @@ def foot_impacts(
     """
     n = env.size
     lo, hi = _IMPACT_G[kind]
-    a_peak = rng.uniform(lo, hi) * 9.80665
+    a_peak = rng.uniform(lo, hi) * GRAVITY
     if kind == "walk":
         a_peak *= float(np.clip((max(speed, 0.3) / 1.3) ** 1.5, 0.3, 1.3))
     f = rng.uniform(3.5, 8.0)
