@@ -3,8 +3,11 @@
 Every number the bundle claims is measured here before it is written (STYLE.md rule 11): the
 fp32 graph's parity with torch (refused above 1e-4), each lower precision's agreement with
 fp32 (refused below a stated mean cosine), the on-device text encoder's agreement with the
-training tower (refused below a stated cosine), and a static TensorRT parser check. The bundle
-goes through :func:`aura_sdk.bundle.write_bundle`, which re-reads it with the device's loader
+training tower (refused below a stated cosine), and a static TensorRT parser check. An encoder
+with a placement input is exported with it (``encoder.placement_name`` / ``placements`` in the
+manifest), and every check feeds each window's own placement id (its :class:`WindowSet`
+placement, numbered by the encoder's placements; "not said" when unknown). The bundle goes
+through :func:`aura_sdk.bundle.write_bundle`, which re-reads it with the device's loader
 before it is moved into place.
 """
 
@@ -37,7 +40,13 @@ from ._features import FEATURES_NAME, add_feature_output, feature_agreement, fea
 from ._label_sets import catalogue_label_sets
 from ._metrics import zero_shot_metrics
 from ._model_card import CardFacts, model_card
-from ._onnx_export import DEFAULT_FP32_TOLERANCE, OnnxExport, export_onnx, run_encoder
+from ._onnx_export import (
+    DEFAULT_FP32_TOLERANCE,
+    PLACEMENT_NAME,
+    OnnxExport,
+    export_onnx,
+    run_encoder,
+)
 from ._prototypes import (
     LabelPrompts,
     PrototypeAgreement,
@@ -186,6 +195,15 @@ def _gate(report: AgreementReport, bound: float) -> None:
             f"refused. Calibrate on more representative windows or leave {report.precision} out",
             precision=report.precision, measure="mean_cosine", value=report.cosine_mean,
             tolerance=bound)
+    worst = report.worst_placement
+    if worst is not None and worst[1] < bound:
+        raise ParityError(
+            f"the {report.precision} encoder ({report.variant}) agrees with fp32 at mean "
+            f"cosine {worst[1]:.5f} when windows are placed {worst[0]!r}, below the required "
+            f"{bound}; the export is refused. Calibrate on windows of every placement (a "
+            f"corpus WindowSet carries them) or leave {report.precision} out",
+            precision=report.precision, measure=f"mean_cosine.placement.{worst[0]}",
+            value=worst[1], tolerance=bound)
 
 
 def export_bundle(
@@ -216,7 +234,9 @@ def export_bundle(
     """Export an IMU encoder with text prototypes into one AURA bundle.
 
     Args:
-        model: the torch IMU encoder, ``(B, W, 6)`` normalised windows -> ``(B, D)``.
+        model: the torch IMU encoder, ``(B, W, 6)`` normalised windows -> ``(B, D)``; one
+            with a placement input (``model.uses_placement``) also takes ``(B,)`` int64
+            placement ids and is exported with them.
         input_spec: what it consumes (rate, window, gravity convention, normalisation).
         out_path: a ``.aura`` zip or a directory.
         labels: the vocabulary: a :class:`LabelPrompts`, label names, a label file path
@@ -226,7 +246,8 @@ def export_bundle(
             vocabulary covers whole, ``{}`` for none.
         precisions: encoders to ship; fp32 always ships.
         calibration: preprocessed windows for int8 calibration and the parity check
-            (default: synthetic windows of every generator activity, seeded).
+            (default: synthetic windows of every generator activity, seeded, placement not
+            said). A :class:`WindowSet`'s placements feed a placement input.
         validation: labelled windows to measure zero-shot scores and to fit unknown
             rejection (default: the calibration windows measure scores; no rejection).
         metrics: training / evaluation metrics to record too.
@@ -258,12 +279,6 @@ def export_bundle(
     bad = [p for p in wanted if p not in ("fp32", "int8", "fp16")]
     if bad:
         raise ConfigError(f"unknown precisions {bad}; use fp32, int8, fp16")
-    if getattr(model, "uses_placement", False):
-        # The bundle format has no placement input yet: exporting would silently drop it.
-        raise ConfigError(
-            "this IMU encoder reads a placement input (placements="
-            f"{list(getattr(model.config, 'placements', ()))}), which bundles cannot carry "
-            "yet; export an encoder trained without placements")
     out = Path(out_path)
     if out.exists() and not overwrite:
         raise ConfigError(f"{out} already exists; pass overwrite=True (--overwrite) to replace")
@@ -273,6 +288,8 @@ def export_bundle(
     evaluation = validation if validation is not None else calib
     onnx_export = export_onnx(model, input_spec, corpus=calib, tolerance=tol.fp32_max_abs,
                               seed=seed)
+    placements = onnx_export.placements
+    eval_ids = evaluation.placement_ids(placements)
     dim = onnx_export.embedding_dim
     projection = None if text_projection is None else np.asarray(text_projection, np.float64)
     if projection is None and dim != TEXT_DIM:
@@ -307,13 +324,13 @@ def export_bundle(
     fp16: AgreementReport | None = None
     if "int8" in wanted:
         int8 = choose_int8(onnx_export.model, calib, evaluation, prototypes=prototypes,
-                           max_f1_drop=tol.int8_max_f1_drop)
+                           max_f1_drop=tol.int8_max_f1_drop, placements=placements)
         _gate(int8.reports[int8.method], tol.int8_min_cosine)
         encoders["int8"] = int8.model
     if "fp16" in wanted:
         half = convert_fp16(onnx_export.model)
         fp16 = compare_encoders(onnx_export.model, half, evaluation, precision="fp16",
-                                variant="fp16", prototypes=prototypes)
+                                variant="fp16", prototypes=prototypes, placements=placements)
         _gate(fp16, tol.fp16_min_cosine)
         encoders["fp16"] = half
     # the few-shot head's features: a second, read-only output (the embedding stays bit-exact)
@@ -326,7 +343,8 @@ def export_bundle(
         has_features = False
     for p, blob in encoders.items():
         if p != "fp32" and has_features:
-            cos = feature_agreement(encoders["fp32"], blob, evaluation.x[:256])
+            cos = feature_agreement(encoders["fp32"], blob, evaluation.x[:256],
+                                    placement=eval_ids[:256])
             if cos < tol.features_min_cosine:
                 raise ParityError(
                     f"{p} features agree with fp32 at cosine {cos:.5f}, not "
@@ -336,15 +354,17 @@ def export_bundle(
             feature_cos[p] = cos
     trt: dict[str, TrtOpReport] = {p: check_tensorrt_ops(b) for p, b in encoders.items()}
 
-    fp32_emb = run_encoder(onnx_export.model, evaluation.x)
+    fp32_emb = run_encoder(onnx_export.model, evaluation.x, placement=eval_ids)
     zs = (zero_shot_metrics(fp32_emb, evaluation.labels, prototypes)
           if evaluation.labels is not None and any(x in prototypes.labels
                                                    for x in evaluation.labels) else None)
     temp = temperature_from(temperature, logit_scale)
     if validation is not None and validation.labels is not None:
         device_precision: Precision = "int8" if "int8" in encoders else "fp32"
-        scoring = choose_scoring(temp, run_encoder(encoders[device_precision], validation.x),
-                                 validation.labels, prototypes)
+        scoring = choose_scoring(
+            temp, run_encoder(encoders[device_precision], validation.x,
+                              placement=validation.placement_ids(placements)),
+            validation.labels, prototypes)
     else:
         scoring = choose_scoring(temp)
 
@@ -409,6 +429,7 @@ def export_bundle(
         out, name=name, version=version, input_spec=input_spec, encoders=encoders,
         prototypes=prototypes, scoring=scoring.spec, model_card=card, text_encoder=text_ref,
         features=(FEATURES_NAME, features_dim(encoders["fp32"])) if has_features else None,
+        placement_name=PLACEMENT_NAME if placements else None, placements=placements,
         files=files, producer=_producer(), training=training, metrics=all_metrics,
         label_sets=(catalogue_label_sets(vocab.labels) if label_sets is None else label_sets),
         signing_key=sign_key, overwrite=overwrite)

@@ -28,6 +28,7 @@ from onnx import TensorProto, helper
 from aura_sdk.bundle import Manifest
 
 from ._errors import ExportError
+from ._onnx_export import encoder_feed, run_encoder
 
 __all__ = ["FEATURES_NAME", "add_feature_output", "feature_agreement", "feature_source",
            "features_dim", "with_feature_output"]
@@ -136,18 +137,23 @@ def add_feature_output(model_bytes: bytes) -> bytes:
     return model.SerializeToString()
 
 
-def feature_agreement(reference: bytes, other: bytes, windows: npt.ArrayLike) -> float:
+def feature_agreement(reference: bytes, other: bytes, windows: npt.ArrayLike,
+                      placement: npt.ArrayLike | None = None) -> float:
     """Smallest cosine between two encoders' features outputs on ``windows`` (e.g. int8 vs
-    fp32 of the same model)."""
-    import onnxruntime as ort
+    fp32 of the same model).
 
-    x = np.ascontiguousarray(windows, dtype=np.float32)
-    outs = []
-    for blob in (reference, other):
-        sess = ort.InferenceSession(blob, providers=["CPUExecutionProvider"])
-        (f,) = sess.run([FEATURES_NAME], {sess.get_inputs()[0].name: x})
-        outs.append(np.asarray(f, dtype=np.float64))
-    a, b = outs
+    Args:
+        reference: the reference encoder's ONNX bytes (with the features output).
+        other: the other encoder's.
+        windows: ``(N, W, 6)`` preprocessed windows.
+        placement: ``(N,)`` placement ids for encoders with a placement input (default: all
+            0, not said).
+
+    Raises:
+        ExportError: onnxruntime cannot load or run either graph.
+    """
+    a, b = (np.asarray(run_encoder(blob, windows, placement=placement, output=FEATURES_NAME),
+                       dtype=np.float64) for blob in (reference, other))
     cos = (a * b).sum(axis=1) / np.maximum(
         np.linalg.norm(a, axis=1) * np.linalg.norm(b, axis=1), 1e-12)
     return float(cos.min())
@@ -165,9 +171,10 @@ def with_feature_output(
     """Copy a bundle, adding the :data:`FEATURES_NAME` output to every encoder.
 
     Everything else is carried over (prototypes, scoring, label sets, provenance, metrics,
-    creation time); the embedding output is unchanged bit for bit. The features of every
-    other precision must agree with fp32's at cosine ``min_cosine`` or better on seeded
-    synthetic windows, and the figure is recorded in the metrics
+    creation time, the placement input); the embedding output is unchanged bit for bit. The
+    features of every other precision must agree with fp32's at cosine ``min_cosine`` or
+    better on seeded synthetic windows (run under every placement id in turn, for an encoder
+    with a placement input), and the figure is recorded in the metrics
     (``agreement.<precision>.features_cosine_min``).
 
     Raises:
@@ -184,11 +191,12 @@ def with_feature_output(
     m = src.manifest
     encoders = {p: add_feature_output(src.encoder_bytes(p)) for p in m.encoder.files.as_dict()}
     probe = synthetic_windows(m.input, clips_per_activity=1, seed=0).x[:256]
+    ids = np.arange(len(probe), dtype=np.int64) % (len(m.encoder.placements) + 1)
     metrics = dict(m.metrics)
     for p, blob in encoders.items():
         if p == "fp32":
             continue
-        cos = feature_agreement(encoders["fp32"], blob, probe)
+        cos = feature_agreement(encoders["fp32"], blob, probe, placement=ids)
         metrics[f"agreement.{p}.features_cosine_min"] = cos
         if cos < min_cosine:
             raise ParityError(f"{p} features agree with fp32 at cosine {cos:.5f} only (needed "
@@ -202,16 +210,18 @@ def with_feature_output(
         encoders=encoders, prototypes=src.prototypes, scoring=m.scoring,
         model_card=src.model_card, input_name=m.encoder.input_name,
         output_name=m.encoder.output_name, features=(FEATURES_NAME, sess_dim),
+        placement_name=m.encoder.placement_name, placements=m.encoder.placements,
         text_encoder=m.text_encoder, files=extras, producer=m.producer, training=m.training,
         metrics=metrics, label_sets=m.label_sets, created=m.created,
         signing_key=signing_key, overwrite=overwrite)
 
 
 def features_dim(blob: bytes) -> int:
-    """Width of the features output, measured on one zero window."""
+    """Width of the features output, measured on one zero window (placement not said)."""
     import onnxruntime as ort
 
     sess = ort.InferenceSession(blob, providers=["CPUExecutionProvider"])
-    inp = sess.get_inputs()[0]
-    (f,) = sess.run([FEATURES_NAME], {inp.name: np.zeros((1, *inp.shape[1:]), np.float32)})
+    window = next(i for i in sess.get_inputs() if i.type != "tensor(int64)")
+    feed = encoder_feed(sess, np.zeros((1, *window.shape[1:]), np.float32))
+    (f,) = sess.run([FEATURES_NAME], feed)
     return int(np.asarray(f).shape[1])

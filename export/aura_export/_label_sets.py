@@ -87,10 +87,11 @@ def with_label_sets(
 ) -> Manifest:
     """Write a copy of a bundle whose manifest holds new label sets, everything else the same.
 
-    The encoders, prototypes, model card, text files, scoring, provenance, metrics and
-    creation time are carried over; the manifest is written again by
-    :func:`aura_sdk.bundle.write_bundle` (new file table, full read-back check). The source's
-    signature covers its old manifest, so the copy is unsigned unless ``signing_key`` signs it.
+    The encoders (with their features output and placement input), prototypes, model card,
+    text files, scoring, provenance, metrics and creation time are carried over; the manifest
+    is written again by :func:`aura_sdk.bundle.write_bundle` (new file table, full read-back
+    check). The source's signature covers its old manifest, so the copy is unsigned unless
+    ``signing_key`` signs it.
 
     Args:
         bundle: the source bundle (directory or ``.aura``); every file's hash is checked.
@@ -128,6 +129,10 @@ def with_label_sets(
         Path(out_path), name=m.name, version=m.version, input_spec=m.input,
         encoders={p: src.encoder_bytes(p) for p in encoders}, prototypes=src.prototypes,
         scoring=m.scoring, model_card=src.model_card, input_name=m.encoder.input_name,
-        output_name=m.encoder.output_name, text_encoder=m.text_encoder, files=extras,
+        output_name=m.encoder.output_name, features=(
+            None if m.encoder.features_name is None or m.encoder.features_dim is None
+            else (m.encoder.features_name, m.encoder.features_dim)),
+        placement_name=m.encoder.placement_name, placements=m.encoder.placements,
+        text_encoder=m.text_encoder, files=extras,
         producer=m.producer, training=m.training, metrics=m.metrics, label_sets=sets,
         created=m.created, signing_key=signing_key, overwrite=overwrite)

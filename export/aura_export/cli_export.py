@@ -147,6 +147,9 @@ class ExportCommand:
               + ("" if trained else "  [UNTRAINED: pipeline test only]"))
         print(f"  fp32 parity vs torch: max abs {result.onnx.parity.max_abs:.2e} "
               f"(tolerance {result.onnx.parity.tolerance:g})")
+        if m.encoder.placement_name is not None:
+            print(f"  placement input {m.encoder.placement_name!r}: 0 not said, "
+                  + ", ".join(f"{1 + i} {p}" for i, p in enumerate(m.encoder.placements)))
         if result.int8 is not None:
             rep = result.int8.reports[result.int8.method]
             print(f"  int8 ({result.int8.method}): cosine to fp32 mean {rep.cosine_mean:.5f}, "

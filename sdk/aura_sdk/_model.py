@@ -22,7 +22,7 @@ import numpy.typing as npt
 from ._errors import BackendError, BundleNotFoundError, ConfigError, PreprocessingError
 from ._home import aura_home
 from ._scoring import Scorer
-from ._spec import ModelInputSpec, SensorSpec
+from ._spec import PLACEMENTS, ModelInputSpec, SensorSpec
 from .backends import DeviceName, select_providers, tensorrt_available
 from .bundle import LABEL_SET_ALL, Bundle, TrustPolicy, read_bundle
 from .fewshot import (
@@ -43,6 +43,9 @@ Precision = Literal["auto", "fp32", "fp16", "int8"]
 Backend = Literal["auto", "onnxruntime", "tensorrt"]
 #: What a ``labels`` argument takes: ``None`` (the default set), a label set's name, or words.
 Labels = str | Sequence[str] | None
+#: What a ``placement`` argument takes: one of ``SensorSpec.PLACEMENTS`` or ``None`` for
+#: every window, or one such entry per window.
+Placement = str | Sequence[str | None] | None
 
 #: File name of the default bundle embedded in the ``aura_sdk`` package (``aura_sdk/models/``).
 DEFAULT_BUNDLE_NAME = "default.aura"
@@ -159,7 +162,8 @@ class AuraModel:
             # engines are built from the fp32 graph; TensorRT picks fp16 kernels itself
             self._trt = TensorRTEngine(
                 bundle.encoder_bytes("fp32"), self.manifest.input.window_samples,
-                self._cache_dir(), precision="fp32" if precision == "fp32" else "fp16")
+                self._cache_dir(), precision="fp32" if precision == "fp32" else "fp16",
+                placement_name=self.manifest.encoder.placement_name)
             self.backend = "tensorrt"
             self.providers: list[Any] = []
         else:
@@ -281,22 +285,51 @@ class AuraModel:
             )
         return w
 
-    def embed_windows(self, x: npt.ArrayLike) -> F32:
+    @property
+    def placements(self) -> tuple[str, ...]:
+        """Placements the encoder reads as an input (empty: it ignores where it is worn)."""
+        return self.manifest.encoder.placements
+
+    def placement_ids(self, placement: Placement, n: int) -> npt.NDArray[np.int64]:
+        """The placement input for ``n`` windows: one name (or ``None``) for all of them, or
+        one per window. A placement this encoder does not know reads as "not said" (0).
+
+        Raises:
+            ConfigError: a sequence of the wrong length, or a name outside
+                ``SensorSpec.PLACEMENTS``.
+        """
+        enc = self.manifest.encoder
+        names = ([placement] * n if placement is None or isinstance(placement, str)
+                 else list(placement))
+        if len(names) != n:
+            raise ConfigError(f"{len(names)} placements for {n} windows; pass one name for "
+                              "all of them or one per window")
+        bad = sorted({p for p in names if p is not None and p not in PLACEMENTS})
+        if bad:
+            raise ConfigError(f"unknown placement(s) {bad}; use one of {list(PLACEMENTS)} or "
+                              "None")
+        return np.array([enc.placement_id(p) for p in names], dtype=np.int64)
+
+    def embed_windows(self, x: npt.ArrayLike, placement: Placement = None) -> F32:
         """Encode preprocessed windows ``(N, window, 6)`` into unit vectors ``(N, D)``.
 
+        ``placement``: where the sensor is worn (see :meth:`placement_ids`); only encoders
+        with a placement input (:attr:`placements`) read it.
+
         Raises:
-            ConfigError: wrong window shape.
+            ConfigError: wrong window shape or placement.
             BackendError: onnxruntime failed.
         """
-        return self.encode_windows(x, features=False)[0]
+        return self.encode_windows(x, features=False, placement=placement)[0]
 
-    def encode_windows(self, x: npt.ArrayLike, *, features: bool = True
-                       ) -> tuple[F32, F32 | None]:
+    def encode_windows(self, x: npt.ArrayLike, *, features: bool = True,
+                       placement: Placement = None) -> tuple[F32, F32 | None]:
         """Encode preprocessed windows: unit embeddings ``(N, D)`` and, with ``features``,
         the few-shot head's feature rows ``(N, F)`` (see :meth:`head_features`).
+        ``placement`` as in :meth:`embed_windows`.
 
         Raises:
-            ConfigError: wrong window shape.
+            ConfigError: wrong window shape or placement.
             BackendError: the encoder failed.
         """
         arr = np.ascontiguousarray(x, dtype=np.float32)
@@ -306,6 +339,8 @@ class AuraModel:
                 f"windows must be (N, {spec.window_samples}, 6) float32, got {arr.shape}; "
                 "use AuraModel.windows() to preprocess a recording"
             )
+        ids = self.placement_ids(placement, arr.shape[0])
+        pname = self.manifest.encoder.placement_name
         want = [self._output]
         if features and self._features_output is not None:
             want.append(self._features_output)
@@ -313,10 +348,13 @@ class AuraModel:
         for i in range(0, arr.shape[0], _BATCH):
             part = arr[i : i + _BATCH]
             if self._trt is not None:
-                got = self._trt.run_outputs(part, want)
+                got = self._trt.run_outputs(part, want, ids[i : i + _BATCH])
             else:
+                feed: dict[str, Any] = {self._input: part}
+                if pname is not None:
+                    feed[pname] = ids[i : i + _BATCH]
                 try:
-                    got = self._session.run(want, {self._input: part})
+                    got = self._session.run(want, feed)
                 except Exception as exc:  # onnxruntime raises its own non-AuraError types
                     raise BackendError(
                         f"the encoder failed on a batch of windows: {exc}") from exc
@@ -364,7 +402,7 @@ class AuraModel:
         Raises:
             PreprocessingError, SpecMismatchError, BackendError: see :meth:`windows`.
         """
-        e = self.embed_windows(self.windows(imu, spec, t).x)
+        e = self.embed_windows(self.windows(imu, spec, t).x, spec.placement)
         return _unit(e.mean(axis=0, keepdims=True))[0]
 
     # -- scoring ----------------------------------------------------------------------------
@@ -447,7 +485,8 @@ class AuraModel:
         scorer = self.scorer(labels)
         # windows a second apart, as enrollment cuts them: more views of a long recording
         emb, feats = self.encode_windows(self._example_windows(imu, spec, t),
-                                         features=scorer.needs_features)
+                                         features=scorer.needs_features,
+                                         placement=spec.placement)
         _, p = scorer.score_recording(emb, feats)
         names = scorer.labels
         order = np.argsort(-p, kind="stable")
@@ -629,7 +668,7 @@ class AuraModel:
             x = self._example_windows(imu, spec, None if times is None else times[i])
             for v in range(views + 1):
                 xv = x if v == 0 else self._views(x, rng)
-                e, f = self.encode_windows(xv)
+                e, f = self.encode_windows(xv, placement=spec.placement)
                 assert f is not None  # features=True always returns rows
                 embs.append(e)
                 feats.append(f)

@@ -8,13 +8,14 @@ preprocessing in :mod:`aura_sdk.preprocessing` converts whatever the device send
 from __future__ import annotations
 
 import math
-from typing import Literal
+from typing import ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 __all__ = [
     "CHANNELS",
     "GRAVITY",
+    "PLACEMENTS",
     "ModelInputSpec",
     "SensorSpec",
 ]
@@ -22,6 +23,11 @@ __all__ = [
 CHANNELS: tuple[str, ...] = ("ax", "ay", "az", "gx", "gy", "gz")
 #: Standard gravity, m/s^2 (CGPM 1901; ISO 80000-3).
 GRAVITY = 9.80665
+
+#: Where a device may be worn, for :attr:`SensorSpec.placement`: on a wrist (a watch or band),
+#: at the waist (a belt clip or pouch over the front of the hip), in a front trouser pocket, or
+#: on the upper arm (an armband).
+PLACEMENTS: tuple[str, ...] = ("wrist", "waist", "pocket", "upper_arm")
 
 _MIN_RATE_HZ = 1.0
 _MAX_RATE_HZ = 10_000.0
@@ -37,14 +43,31 @@ class SensorSpec(BaseModel):
         gravity_removed: ``False`` for raw specific force (a still device reads +1 g upward);
             ``True`` for linear acceleration with gravity removed by the device's own sensor
             fusion (Android ``TYPE_LINEAR_ACCELERATION``, Core Motion ``userAcceleration``).
+        placement: where the device is worn, one of :data:`PLACEMENTS`, or ``None`` (not
+            said). A model with a placement input reads it (a belt phone tilts a few degrees
+            between standing and sitting where a watch turns with the forearm); other models
+            ignore it.
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
+
+    #: The placements :attr:`placement` takes (:data:`PLACEMENTS`).
+    PLACEMENTS: ClassVar[tuple[str, ...]] = PLACEMENTS
 
     sample_rate_hz: float = Field(gt=0)
     accel_unit: Literal["g", "m/s^2"] = "m/s^2"
     gyro_unit: Literal["deg/s", "rad/s"] = "rad/s"
     gravity_removed: bool = False
+    placement: str | None = None
+
+    @field_validator("placement")
+    @classmethod
+    def _known_placement(cls, v: str | None) -> str | None:
+        if v is not None and v not in PLACEMENTS:
+            raise ValueError(
+                f"placement={v!r} is not one of {list(PLACEMENTS)}; pass the nearest of them, "
+                "or None when the device may be worn anywhere")
+        return v
 
     @field_validator("sample_rate_hz")
     @classmethod

@@ -213,12 +213,3 @@ def test_failed_checks_write_nothing(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="already exists"):
         out.write_bytes(b"x")
         export_bundle(TinyEncoder(), SPEC, out, labels=LABELS[:3])
-
-
-def test_an_encoder_with_a_placement_input_is_refused_not_silently_flattened(
-        tmp_path: Path) -> None:
-    enc = build_encoder({"preset": "imu-student", "placements": ("wrist", "waist")})
-    out = tmp_path / "placed.aura"
-    with pytest.raises(ConfigError, match="placement input"):
-        export_bundle(enc, SPEC, out, labels=LABELS[:3], precisions=("fp32",))
-    assert not out.exists()

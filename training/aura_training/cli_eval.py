@@ -32,7 +32,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from aura_sdk import ConfigError
+from aura_sdk import ConfigError, SensorSpec
 
 __all__ = ["EVAL_COMMAND", "EvalCommand", "eval_command_line", "main"]
 
@@ -151,6 +151,11 @@ class EvalCommand:
         real.add_argument("--test-subjects", type=_subjects,
                           default=_REAL_DEFAULTS["test_subjects"], metavar="A-B",
                           help="subjects classified after enrollment (default 16-30)")
+        real.add_argument("--placement", default="waist",
+                          choices=[*SensorSpec.PLACEMENTS, "none"],
+                          help="where the sensor is said to be worn (HAPT: waist, the "
+                               "default); 'none' withholds it. Only bundles with a placement "
+                               "input read it")
         real.add_argument("--no-encoder-features", action="store_true",
                           help="ablation: few-shot heads learn from window statistics only, "
                                "not from the encoder's features output")
@@ -185,6 +190,8 @@ def eval_command_line(args: argparse.Namespace) -> str:
         parts += ["--out", str(_real_out(args))]
         if args.no_encoder_features:
             parts.append("--no-encoder-features")
+        if args.placement != "waist":
+            parts += ["--placement", args.placement]
         for key, value in _REAL_DEFAULTS.items():
             got = getattr(args, key)
             if got != value:
@@ -301,7 +308,8 @@ def _evaluate_real(args: argparse.Namespace) -> int:
     out = _real_out(args)
     r = run_hapt_eval(out, bundle=args.bundle, precision=args.precision, device=args.device,
                       hapt_path=args.hapt_path, config=cfg, command=eval_command_line(args),
-                      encoder_features=not args.no_encoder_features)
+                      encoder_features=not args.no_encoder_features,
+                      placement=None if args.placement == "none" else args.placement)
     z = r["zero_shot"]
     print(f"HAPT: {r['segments']['n']} segments, {r['model']['name']} "
           f"v{r['model']['version']}, {r['wall_time_s']:.1f} s")

@@ -71,6 +71,7 @@ class TensorRTEngine:
         precision: ``"fp32"`` or ``"fp16"`` (LayerNorm kept in fp32 by TensorRT's
             normalization-layer precision setting).
         max_batch: largest batch the optimisation profile covers.
+        placement_name: the encoder's placement input (int64 ``[batch]``), if it has one.
 
     Raises:
         MissingExtraError: TensorRT or pycuda is not installed.
@@ -78,7 +79,8 @@ class TensorRTEngine:
     """
 
     def __init__(self, onnx: bytes, window_samples: int, cache_dir: str | os.PathLike[str],
-                 *, precision: Literal["fp32", "fp16"] = "fp16", max_batch: int = 64) -> None:
+                 *, precision: Literal["fp32", "fp16"] = "fp16", max_batch: int = 64,
+                 placement_name: str | None = None) -> None:
         trt, cuda = _import()
         self._trt, self._cuda = trt, cuda
         dev = cuda.Device(0)
@@ -89,6 +91,7 @@ class TensorRTEngine:
         self.engine_path = cache / key
         self.window = window_samples
         self.max_batch = max_batch
+        self.placement_name = placement_name
         trt_logger = trt.Logger(trt.Logger.WARNING)
         runtime = trt.Runtime(trt_logger)
         blob = self.engine_path.read_bytes() if self.engine_path.is_file() else None
@@ -104,9 +107,12 @@ class TensorRTEngine:
                                "rebuild")
         self.context = self.engine.create_execution_context()
         names = [self.engine.get_tensor_name(i) for i in range(self.engine.num_io_tensors)]
-        self._in = names[0]
-        self._out = names[1]
-        self._widths = {n: int(self.engine.get_tensor_shape(n)[-1]) for n in names[1:]}
+        inputs = [n for n in names
+                  if self.engine.get_tensor_mode(n) == trt.TensorIOMode.INPUT]
+        outputs = [n for n in names if n not in inputs]
+        self._in = next(n for n in inputs if n != placement_name)
+        self._out = outputs[0]
+        self._widths = {n: int(self.engine.get_tensor_shape(n)[-1]) for n in outputs}
         self.dim = self._widths[self._out]
         self._stream = cuda.Stream()
 
@@ -132,10 +138,14 @@ class TensorRTEngine:
                                             if timing_path.is_file() else b"")
         config.set_timing_cache(timing, ignore_mismatch=True)
         profile = builder.create_optimization_profile()
-        name = network.get_input(0).name
         shape = (self.window, 6)
-        profile.set_shape(name, (1, *shape), (min(8, self.max_batch), *shape),
-                          (self.max_batch, *shape))
+        opt = min(8, self.max_batch)
+        for k in range(network.num_inputs):
+            name = network.get_input(k).name
+            if name == self.placement_name:
+                profile.set_shape(name, (1,), (opt,), (self.max_batch,))
+            else:
+                profile.set_shape(name, (1, *shape), (opt, *shape), (self.max_batch, *shape))
         config.add_optimization_profile(profile)
         blob = builder.build_serialized_network(network, config)
         if blob is None:
@@ -143,12 +153,16 @@ class TensorRTEngine:
         timing_path.write_bytes(memoryview(config.get_timing_cache().serialize()))
         return bytes(blob)
 
-    def run(self, x: npt.ArrayLike) -> F32:
+    def run(self, x: npt.ArrayLike, placement: npt.ArrayLike | None = None) -> F32:
         """Encode windows ``(N, window, 6)`` float32 -> ``(N, D)``, in chunks of max_batch."""
-        return self.run_outputs(x, [self._out])[0]
+        return self.run_outputs(x, [self._out], placement)[0]
 
-    def run_outputs(self, x: npt.ArrayLike, names: list[str]) -> list[F32]:
+    def run_outputs(self, x: npt.ArrayLike, names: list[str],
+                    placement: npt.ArrayLike | None = None) -> list[F32]:
         """Encode windows and return the named outputs (e.g. ``embedding``, ``features``).
+
+        ``placement``: ``(N,)`` int64 ids for an engine with a placement input (``None``:
+        "not said", 0, for every window).
 
         Raises:
             BackendError: an unknown output name, or execution failed.
@@ -159,6 +173,8 @@ class TensorRTEngine:
                                f"{sorted(self._widths)}")
         cuda = self._cuda
         arr = np.ascontiguousarray(x, dtype=np.float32)
+        ids = (np.zeros(arr.shape[0], np.int64) if placement is None
+               else np.ascontiguousarray(placement, dtype=np.int64))
         outs = {n: np.empty((arr.shape[0], self._widths[n]), np.float32) for n in self._widths}
         for i in range(0, arr.shape[0], self.max_batch):
             part = arr[i: i + self.max_batch]
@@ -167,6 +183,12 @@ class TensorRTEngine:
             d_out = {n: cuda.mem_alloc(r.nbytes) for n, r in res.items()}
             self.context.set_input_shape(self._in, part.shape)
             self.context.set_tensor_address(self._in, int(d_in))
+            if self.placement_name is not None:
+                pid = ids[i: i + self.max_batch]
+                d_pid = cuda.mem_alloc(pid.nbytes)
+                self.context.set_input_shape(self.placement_name, pid.shape)
+                self.context.set_tensor_address(self.placement_name, int(d_pid))
+                cuda.memcpy_htod_async(d_pid, pid, self._stream)
             for n, d in d_out.items():  # every output needs an address, wanted or not
                 self.context.set_tensor_address(n, int(d))
             cuda.memcpy_htod_async(d_in, part, self._stream)

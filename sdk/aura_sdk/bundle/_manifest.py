@@ -137,6 +137,10 @@ class EncoderSpec(_Frozen):
         features_name: optional second output, ``[batch, features_dim]``: features before
             the projection (pooled tokens) that few-shot heads on the device learn from.
         features_dim: its width; given exactly when ``features_name`` is.
+        placement_name: optional second input, int64 ``[batch]``: where each window's sensor
+            is worn, 0 for "not said" and ``1 + i`` for ``placements[i]``.
+        placements: the placement names that input knows; given exactly when
+            ``placement_name`` is.
     """
 
     files: EncoderFiles
@@ -146,6 +150,8 @@ class EncoderSpec(_Frozen):
     window_shape: tuple[int, int]
     features_name: str | None = Field(default=None, min_length=1, max_length=256)
     features_dim: int | None = Field(default=None, ge=1, le=65_536)
+    placement_name: str | None = Field(default=None, min_length=1, max_length=256)
+    placements: tuple[str, ...] = Field(default=(), max_length=64)
 
     @model_validator(mode="after")
     def _features_pair(self) -> EncoderSpec:
@@ -154,6 +160,27 @@ class EncoderSpec(_Frozen):
         if self.features_name is not None and self.features_name == self.output_name:
             raise ValueError("encoder.features_name must differ from encoder.output_name")
         return self
+
+    @model_validator(mode="after")
+    def _placement_pair(self) -> EncoderSpec:
+        if (self.placement_name is None) != (not self.placements):
+            raise ValueError("encoder.placement_name and encoder.placements go together: "
+                             "name the placement input and list the placements it knows")
+        if self.placement_name is not None and self.placement_name in (
+                self.input_name, self.output_name, self.features_name):
+            raise ValueError("encoder.placement_name must differ from the other tensor names")
+        if len(set(self.placements)) != len(self.placements) or not all(
+                0 < len(p) <= 64 for p in self.placements):
+            raise ValueError(f"encoder.placements must be distinct names of 1-64 characters, "
+                             f"got {list(self.placements)}")
+        return self
+
+    def placement_id(self, placement: str | None) -> int:
+        """The placement input's value for ``placement``: 0 for ``None`` or a placement this
+        encoder does not know (it then reads "not said"), else ``1 + index``."""
+        if placement is None or placement not in self.placements:
+            return 0
+        return 1 + self.placements.index(placement)
 
 
 class ScoringSpec(_Frozen):
@@ -332,12 +359,16 @@ class Manifest(_Frozen):
 def manifest_to_bytes(manifest: Manifest) -> bytes:
     """Serialise a manifest the way the writer stores it: sorted keys, 2-space indent, UTF-8.
 
-    An empty ``label_sets`` is left out, so a bundle without label sets has the same bytes
-    (and fingerprint) as before the field existed, and older readers still take it.
+    An empty ``label_sets`` is left out, and so is an encoder without a placement input's
+    ``placement_name`` / ``placements``, so a bundle without them has the same bytes (and
+    fingerprint) as before the fields existed, and older readers still take it.
     """
     data = manifest.model_dump(mode="json")
     if not data.get("label_sets"):
         data.pop("label_sets", None)
+    if data["encoder"].get("placement_name") is None:
+        data["encoder"].pop("placement_name", None)
+        data["encoder"].pop("placements", None)
     return (json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n").encode()
 
 

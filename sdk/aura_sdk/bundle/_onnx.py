@@ -94,11 +94,15 @@ def check_encoder(
     output_name: str,
     features_name: str | None = None,
     features_dim: int | None = None,
+    placement_name: str | None = None,
+    n_placements: int = 0,
 ) -> list[BundleError]:
     """Check an encoder's ONNX signature against the manifest and run it on one probe window.
 
     The batch axis may be dynamic (or fixed); the window axis and channel axis must be the
-    fixed ``window_samples`` and 6, and the output must be ``[batch, embedding_dim]``.
+    fixed ``window_samples`` and 6, and the output must be ``[batch, embedding_dim]``. An
+    encoder with a placement input (``placement_name``) takes it as int64 ``[batch]`` and is
+    probed with every id from 0 ("not said") to ``n_placements``.
 
     Returns:
         Every defect found (empty when the encoder fits the manifest).
@@ -120,11 +124,21 @@ def check_encoder(
     defects: list[BundleError] = []
     inputs, outputs = session.get_inputs(), session.get_outputs()
     want_in = ["batch", window_samples, len(CHANNELS)]
-    if len(inputs) != 1 or inputs[0].name != input_name:
+    declared = [input_name] if placement_name is None else [input_name, placement_name]
+    if sorted(i.name for i in inputs) != sorted(declared):
         defects.append(BundleCompatibilityError(
-            f"has inputs {[i.name for i in inputs]}, but manifest.json declares exactly one "
-            f"input named {input_name!r}; {fix}", **where))
+            f"has inputs {[i.name for i in inputs]}, but manifest.json declares the inputs "
+            f"{declared}; {fix}", **where))
         return defects
+    if placement_name is not None:
+        pin = next(i for i in inputs if i.name == placement_name)
+        pshape = list(pin.shape)
+        if pin.type != "tensor(int64)" or len(pshape) != 1:
+            defects.append(BundleCompatibilityError(
+                f"placement input {placement_name!r} is {pin.type} {_shape_str(pshape)}; it "
+                "must be tensor(int64) [batch]; re-export the encoder", **where))
+            return defects
+        inputs = [i for i in inputs if i.name == input_name]
     shape = list(inputs[0].shape)
     dims_ok = (len(shape) == 3 and shape[1] == window_samples and shape[2] == len(CHANNELS)
                and (not isinstance(shape[0], int) or shape[0] >= 1))
@@ -170,15 +184,22 @@ def check_encoder(
     if defects or dtype is None:
         return defects
     probe = np.random.default_rng(0).standard_normal((1, window_samples, len(CHANNELS)))
+    feed: dict[str, Any] = {input_name: probe.astype(dtype)}
+    if placement_name is not None:
+        # every placement id once: a table shorter than the manifest's list fails here
+        n = n_placements + 1
+        feed = {input_name: np.repeat(probe, n, axis=0).astype(dtype),
+                placement_name: np.arange(n, dtype=np.int64)}
     try:
-        (result,) = session.run([output_name], {input_name: probe.astype(dtype)})
+        (result,) = session.run([output_name], feed)
     except _ort_errors() as exc:
         return [BundleCompatibilityError(
             f"fails on a probe window of shape [1, {window_samples}, {len(CHANNELS)}] "
             f"({type(exc).__name__}: {exc}); re-export the encoder", **where)]
-    result = np.asarray(result)
+    result = np.asarray(result)[:1]
     if features_name is not None:
-        (feats,) = session.run([features_name], {input_name: probe.astype(dtype)})
+        (feats,) = session.run([features_name], feed)
+        feats = np.asarray(feats)[:1]
         if np.asarray(feats).shape != (1, features_dim):
             defects.append(BundleCompatibilityError(
                 f"returns features of shape {list(np.asarray(feats).shape)} for one window, "

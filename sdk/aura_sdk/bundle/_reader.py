@@ -347,7 +347,8 @@ class _Inspection:
                     window_samples=manifest.input.window_samples,
                     embedding_dim=enc.embedding_dim,
                     input_name=enc.input_name, output_name=enc.output_name,
-                    features_name=enc.features_name, features_dim=enc.features_dim))
+                    features_name=enc.features_name, features_dim=enc.features_dim,
+                    placement_name=enc.placement_name, n_placements=len(enc.placements)))
 
 
 def verify_bundle(

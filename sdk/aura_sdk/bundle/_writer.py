@@ -78,6 +78,8 @@ def write_bundle(
     input_name: str = "imu",
     output_name: str = "embedding",
     features: tuple[str, int] | None = None,
+    placement_name: str | None = None,
+    placements: Sequence[str] = (),
     text_encoder: TextEncoderRef | None = None,
     files: Mapping[str, bytes] | None = None,
     producer: Mapping[str, str] | None = None,
@@ -109,6 +111,10 @@ def write_bundle(
         output_name: the encoders' embedding output name.
         features: ``(name, width)`` of the encoders' second output of pre-projection
             features (``encoder.features_name`` / ``features_dim``), if they have one.
+        placement_name: the encoders' optional second input of placement ids, int64
+            ``[batch]`` (``encoder.placement_name``).
+        placements: the placement names that input knows (``encoder.placements``); given
+            exactly when ``placement_name`` is.
         text_encoder: optional reference to the on-device text encoder.
         files: extra files by bundle-relative name.
         producer: software versions to record (``aura_sdk`` is added).
@@ -158,6 +164,8 @@ def write_bundle(
             "window_shape": (input_spec.window_samples, len(CHANNELS)),
             "features_name": None if features is None else features[0],
             "features_dim": None if features is None else int(features[1]),
+            "placement_name": placement_name,
+            "placements": tuple(placements),
         },
         "prototypes_file": PROTOTYPES_NAME,
         "scoring": scoring,

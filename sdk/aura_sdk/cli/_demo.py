@@ -47,7 +47,7 @@ async def run_demo(rec: LiveRecognizer, session: Recording, *, device: str = "au
     hits = total = 0
     latencies: list[float] = []
     with PtyLink() as link:
-        rec.add_serial(link.port, device, name="wrist")
+        rec.add_serial(link.port, device, name="wrist", placement="wrist")
         player = asyncio.create_task(run_device(dev, link, speed=speed, duration_s=duration_s))
 
         async def stop_when_played() -> None:

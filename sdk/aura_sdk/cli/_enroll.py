@@ -26,7 +26,7 @@ import numpy.typing as npt
 from .._errors import ConfigError
 from .._model import AuraModel, load_bundle
 from .._recording import Recording, read_labels, read_recording
-from .._spec import SensorSpec
+from .._spec import PLACEMENTS, SensorSpec
 from ._options import parse_options
 
 __all__ = ["COMMAND", "recording_examples"]
@@ -82,10 +82,11 @@ def recording_examples(
 
 
 def _enroll(model: AuraModel, examples: dict[str, list[tuple[F64, F64]]], *,
-            gravity_removed: bool, replace: bool) -> None:
+            gravity_removed: bool, replace: bool, placement: str | None = None) -> None:
     for label, items in examples.items():
         spec = SensorSpec(sample_rate_hz=_rate(items[0][1]), accel_unit="m/s^2",
-                          gyro_unit="rad/s", gravity_removed=gravity_removed)
+                          gyro_unit="rad/s", gravity_removed=gravity_removed,
+                          placement=placement)
         model.enroll(label, [x for x, _ in items], spec, times=[t for _, t in items],
                      replace=replace)
         secs = sum(float(t[-1] - t[0]) for _, t in items)
@@ -160,6 +161,9 @@ class _Enroll:
                          help="the device sent linear acceleration (gravity removed)")
         add.add_argument("--replace", action="store_true", help="replace an enrolled label")
         rec = sub.add_parser("record", help="record examples from a live device and enrol them")
+        for p in (add, rec):
+            p.add_argument("--placement", choices=PLACEMENTS, default=None,
+                           help="where the device was worn (default: not said)")
         rec.add_argument("label")
         src = rec.add_mutually_exclusive_group(required=True)
         src.add_argument("--serial", metavar="PORT")
@@ -219,7 +223,8 @@ class _Enroll:
                                      spans_path=args.spans, label=args.label)
             for k, v in got.items():
                 merged.setdefault(k, []).extend(v)
-        _enroll(model, merged, gravity_removed=args.gravity_removed, replace=args.replace)
+        _enroll(model, merged, gravity_removed=args.gravity_removed, replace=args.replace,
+                placement=args.placement)
 
     @staticmethod
     def _record(model: AuraModel, args: argparse.Namespace) -> None:
@@ -241,7 +246,7 @@ class _Enroll:
                 write_recording(out, Recording(t=t, acc=x[:, :3], gyro=x[:, 3:]))
                 print(f"  saved {out}", file=sys.stderr)
         _enroll(model, {args.label: items}, gravity_removed=gravity_removed,
-                replace=args.replace)
+                replace=args.replace, placement=args.placement)
 
     @staticmethod
     def _list(model: AuraModel, as_json: bool) -> None:

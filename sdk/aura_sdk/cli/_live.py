@@ -9,6 +9,7 @@ import time
 
 from .._errors import ConfigError
 from .._model import AuraModel, Labels, load_bundle
+from .._spec import PLACEMENTS
 from ..live import LiveRecognizer
 from ._options import parse_options
 from ._view import EventPrinter
@@ -108,6 +109,9 @@ class _Live:
         parser.add_argument("--duration", type=float, default=None, help="stop after seconds")
         parser.add_argument("--json", action="store_true", help="JSON lines instead of text")
         parser.add_argument("--status", action="store_true", help="show link status events")
+        parser.add_argument("--placement", choices=PLACEMENTS, default=None,
+                            help="where the device is worn (models with a placement input "
+                                 "read it; default: not said)")
 
     def run(self, args: argparse.Namespace) -> int:
         rec = make_recognizer(args, include_status=args.status)
@@ -119,16 +123,19 @@ class _Live:
             _print_health(rec)
             return 0
         if args.serial:
-            rec.add_serial(args.serial, args.device or "aura", baudrate=args.baud, options=opts)
+            rec.add_serial(args.serial, args.device or "aura", baudrate=args.baud, options=opts,
+                           placement=args.placement)
         elif args.ble:
-            rec.add_ble(args.ble, args.device or "aura-ble", options=opts)
+            rec.add_ble(args.ble, args.device or "aura-ble", options=opts,
+                        placement=args.placement)
         elif args.tcp:
             host, _, port = args.tcp.rpartition(":")
             if not host or not port.isdigit():
                 raise ConfigError(f"--tcp expects HOST:PORT, got {args.tcp!r}")
-            rec.add_tcp(host, int(port), args.device or "aura", options=opts)
+            rec.add_tcp(host, int(port), args.device or "aura", options=opts,
+                        placement=args.placement)
         else:
-            rec.add_replay(args.replay, realtime=not args.fast)
+            rec.add_replay(args.replay, realtime=not args.fast, placement=args.placement)
         printer = EventPrinter(as_json=args.json)
         asyncio.run(_consume(rec, printer, args.duration))
         _print_health(rec)
@@ -148,7 +155,7 @@ async def _live_bumble(rec: LiveRecognizer, args: argparse.Namespace,
     async with BumbleRadio(args.bumble) as radio:
         rec.add_ble(args.ble, args.device or "aura-ble", options=opts,
                     client_backend=BumbleBleakClient, scanner_backend=BumbleBleakScanner,
-                    backend_kwargs={"radio": radio})
+                    backend_kwargs={"radio": radio}, placement=args.placement)
         await _consume(rec, EventPrinter(as_json=args.json), args.duration)
 
 

@@ -23,6 +23,7 @@ from .._errors import ConfigError
 from .._model import AuraModel, Labels, load_bundle
 from .._recording import Recording
 from .._scoring import Scorer, Smoother, SmoothingName, make_smoother
+from .._spec import PLACEMENTS
 from ..preprocessing import PreprocessConfig, Windows
 from ._events import Event, LabelEvent, StatusEvent
 from ._sources import (
@@ -93,6 +94,7 @@ class LiveRecognizer:
         self.include_status = include_status
         self.stream_config = stream_config or StreamConfig()
         self._sources: dict[str, SampleSource] = {}
+        self._placements: dict[str, str | None] = {}
         self._streams: dict[str, Stream] = {}
         self._smoothers: dict[str, Smoother] = {}
         self._callbacks: list[Callable[[Event], None]] = []
@@ -104,49 +106,59 @@ class LiveRecognizer:
         self.inference_windows = 0
 
     # -- building ---------------------------------------------------------------------------
-    def _add(self, source: SampleSource, name: str | None) -> str:
+    def _add(self, source: SampleSource, name: str | None, placement: str | None) -> str:
         if self._running:
             raise ConfigError("add streams before iterating the recogniser")
         key = name or source.name
         if key in self._sources:
             raise ConfigError(f"a stream named {key!r} exists; pass name=...")
+        if placement is not None and placement not in PLACEMENTS:
+            raise ConfigError(f"placement={placement!r} is not one of {list(PLACEMENTS)}; "
+                              "pass the nearest of them, or None")
         self._sources[key] = source
+        self._placements[key] = placement
         return key
 
     def add_serial(self, port: str, device: str = "aura", *, baudrate: int = 115200,
                    rate_hz: float | None = None, options: Mapping[str, Any] | None = None,
-                   name: str | None = None) -> str:
-        """Add a serial device (pyserial; URLs such as ``loop://`` work). Returns its name."""
+                   name: str | None = None, placement: str | None = None) -> str:
+        """Add a serial device (pyserial; URLs such as ``loop://`` work). Returns its name.
+
+        ``placement`` (every ``add_*``): where the device is worn, one of
+        ``SensorSpec.PLACEMENTS`` (``None``: not said); encoders with a placement input
+        read it."""
         if device_profile(device).transport == "ble":
             raise ConfigError(f"{device!r} is a BLE profile; use add_ble")
         src = DecodedSource(SerialLink(port, baudrate), device, options=options, rate_hz=rate_hz)
-        return self._add(src, name)
+        return self._add(src, name, placement)
 
     def add_tcp(self, host: str, port: int, device: str = "aura", *,
                 rate_hz: float | None = None, options: Mapping[str, Any] | None = None,
-                name: str | None = None) -> str:
+                name: str | None = None, placement: str | None = None) -> str:
         """Add a device streaming over TCP. Returns its name."""
         src = DecodedSource(TcpLink(host, port), device, options=options, rate_hz=rate_hz)
-        return self._add(src, name)
+        return self._add(src, name, placement)
 
     def add_ble(self, target: str, device: str = "aura-ble", *, rate_hz: float | None = None,
                 options: Mapping[str, Any] | None = None, name: str | None = None,
                 scan_timeout_s: float = 10.0, client_backend: Any = None,
                 scanner_backend: Any = None,
-                backend_kwargs: Mapping[str, Any] | None = None) -> str:
+                backend_kwargs: Mapping[str, Any] | None = None,
+                placement: str | None = None) -> str:
         """Add a BLE device by advertised name or address (bleak). Returns its name."""
         link = BleLink(target, device_profile(device), scan_timeout_s=scan_timeout_s,
                        client_backend=client_backend, scanner_backend=scanner_backend,
                        backend_kwargs=backend_kwargs)
-        return self._add(DecodedSource(link, device, options=options, rate_hz=rate_hz), name)
+        return self._add(DecodedSource(link, device, options=options, rate_hz=rate_hz), name,
+                         placement)
 
     def add_replay(self, recording: Recording | str, *, realtime: bool = True,
                    speed: float = 1.0, loop: bool = False, gravity_removed: bool = False,
-                   name: str | None = None) -> str:
+                   name: str | None = None, placement: str | None = None) -> str:
         """Add a replayed recording (``aura decode`` CSV, NPZ). Returns its name."""
         src = ReplaySource(recording, realtime=realtime, speed=speed, loop=loop,
                            gravity_removed=gravity_removed, name=name)
-        return self._add(src, name)
+        return self._add(src, name, placement)
 
     @classmethod
     def from_serial(cls, port: str, device: str = "aura", **kw: Any) -> LiveRecognizer:
@@ -270,9 +282,11 @@ class LiveRecognizer:
                 items.append(pending.get_nowait())
             try:
                 x = np.concatenate([w.x for _, w, _ in items], axis=0)
+                where = [self._placements[s.name] for s, w, _ in items for _ in range(len(w))]
                 t0 = time.perf_counter()
                 emb, feats = await asyncio.to_thread(
-                    self.model.encode_windows, x, features=self.scorer.needs_features)
+                    self.model.encode_windows, x, features=self.scorer.needs_features,
+                    placement=where)
                 infer_ms = (time.perf_counter() - t0) * 1000.0
                 self.inference_calls += 1
                 self.inference_windows += int(x.shape[0])

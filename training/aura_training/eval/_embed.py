@@ -62,10 +62,18 @@ class EmbeddedWindows:
         return len(self.clip_ids)
 
 
-def _run(enc: nn.Module, batch: Any, device: torch.device) -> NDArray[np.float32]:
+def _run(enc: nn.Module, batch: Any, device: torch.device,
+         items: list[EvalWindow] | None = None) -> NDArray[np.float32]:
     if isinstance(batch, torch.Tensor):
         batch = batch.to(device)
-    out = enc(batch)
+    if items is not None and getattr(enc, "uses_placement", False):
+        # the windows' placements, as the bundle's second input would get them
+        known: tuple[str, ...] = tuple(getattr(enc.config, "placements", ()))
+        ids = torch.tensor([1 + known.index(w.placement) if w.placement in known else 0
+                            for w in items], dtype=torch.long, device=device)
+        out = enc(batch, ids)
+    else:
+        out = enc(batch)
     return out.detach().float().cpu().numpy()
 
 
@@ -132,7 +140,8 @@ def embed_windows(
             mask[rows] = True
             emb = np.zeros((len(items), dim), dtype=np.float32)
             if rows:
-                emb[rows] = _run(encs[name], batch, device)
+                emb[rows] = _run(encs[name], batch, device,
+                                 items if name == "imu" else None)
             chunks[name].append(emb)
             masks[name].append(mask)
         if keep_imu:

@@ -18,13 +18,13 @@ from dataclasses import dataclass, field
 import numpy as np
 from numpy.typing import NDArray
 
-from aura_sdk import ModelInputSpec, PreprocessingError, SpecMismatchError
+from aura_sdk import ModelInputSpec, PreprocessingError, SensorSpec, SpecMismatchError
 from aura_sdk.preprocessing import PreprocessConfig, Windows, preprocess
 
 from ..corpus import Sample, TimelineEntry
 
 __all__ = ["DEFAULT_LOCATIONS", "EvalWindow", "WindowStats", "clip_imu_windows",
-           "eval_windows"]
+           "eval_windows", "location_placement"]
 
 #: IMU locations tried in order when none is asked for (the product is a wrist device).
 DEFAULT_LOCATIONS: tuple[str, ...] = ("left_wrist", "right_wrist", "dominant_wrist", "wrist",
@@ -42,6 +42,8 @@ class EvalWindow:
         text: the caption paired with it, or ``None``.
         video: ``(frames, H, W)`` uint8, or ``None``.
         mocap: ``(frames, 17, 3)`` float32 keypoints, or ``None`` (also when any is NaN).
+        placement: where the IMU is worn (:func:`location_placement` of its stream), or
+            ``None`` when the stream's name does not say.
     """
 
     clip_id: str
@@ -51,6 +53,15 @@ class EvalWindow:
     text: str | None = None
     video: NDArray[np.uint8] | None = None
     mocap: NDArray[np.float32] | None = None
+    placement: str | None = None
+
+
+def location_placement(location: str) -> str | None:
+    """The ``SensorSpec.PLACEMENTS`` entry of an IMU stream's location name
+    (``"left_waist"`` -> ``"waist"``, ``"wrist"`` -> ``"wrist"``), or ``None`` (``"hand"``)."""
+    kind = location.split("_", 1)[-1] if location.split("_", 1)[0] in (
+        "left", "right", "dominant", "other") else location
+    return kind if kind in SensorSpec.PLACEMENTS else None
 
 
 @dataclass
@@ -171,6 +182,8 @@ def eval_windows(
         if windows is None:
             stats.drop("clip: no IMU stream at the location")
             continue
+        loc = _pick_location(sample, location)
+        placement = None if loc is None else location_placement(loc)
         for i in range(len(windows)):
             t0 = float(windows.t_start[i])
             t1 = t0 + win
@@ -193,4 +206,5 @@ def eval_windows(
                 clip_id=sample.clip_id, start_s=t0, activity=entry.activity,
                 imu=np.ascontiguousarray(windows.x[i], dtype=np.float32), text=text,
                 video=None if video is None else np.ascontiguousarray(video, dtype=np.uint8),
-                mocap=None if mocap is None else np.ascontiguousarray(mocap, dtype=np.float32))
+                mocap=None if mocap is None else np.ascontiguousarray(mocap, dtype=np.float32),
+                placement=placement)

@@ -96,16 +96,19 @@ def evaluate_label_sets(
     acts: list[str] = []
     embs: list[np.ndarray] = []
     batch: list[np.ndarray] = []
+    where: list[str | None] = []
 
     def flush() -> None:
         if batch:
-            embs.append(model.embed_windows(np.stack(batch)))
+            embs.append(model.embed_windows(np.stack(batch), where))
             batch.clear()
+            where.clear()
 
     for w in eval_windows(_samples(data, split), model.input_spec, hop_s=hop_s,
                           location=location, modalities=("imu",), stats=stats):
         acts.append(w.activity)
         batch.append(w.imu)
+        where.append(w.placement)
         if len(batch) >= _BATCH:
             flush()
     flush()

@@ -389,6 +389,7 @@ def run_hapt_eval(
     config: RealEvalConfig | None = None,
     command: str = "",
     encoder_features: bool = True,
+    placement: str | None = "waist",
 ) -> dict[str, Any]:
     """Locate (or download) HAPT, evaluate a bundle on it, write the report into ``out_dir``.
 
@@ -403,6 +404,8 @@ def run_hapt_eval(
         command: the command line, recorded.
         encoder_features: when loading ``bundle``: let the few-shot head use the encoder's
             features output (``False``: the statistics-only ablation).
+        placement: where the sensor is said to be worn (HAPT's phones were at the waist);
+            ``None`` withholds it. Only bundles with a placement input read it.
 
     Returns:
         The result of :func:`evaluate_hapt` with provenance (``model``, ``dataset``,
@@ -425,7 +428,8 @@ def run_hapt_eval(
         model = load_bundle(bundle, precision=precision, device=device,
                             encoder_features=encoder_features)
     load_s = time.perf_counter() - start
-    result = evaluate_hapt(model, segs, cfg)
+    result = evaluate_hapt(model, segs, cfg,
+                           spec=HAPT_SENSOR_SPEC.model_copy(update={"placement": placement}))
     result["timing_s"]["load"] = load_s
     man = model.manifest
     result = {

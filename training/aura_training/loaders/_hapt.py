@@ -61,9 +61,10 @@ __all__ = [
 logger = logging.getLogger(__name__)
 
 HAPT_RATE_HZ = 50.0
-#: What the HAPT phones report, as a :class:`~aura_sdk.SensorSpec`.
+#: What the HAPT phones report, as a :class:`~aura_sdk.SensorSpec`: a smartphone on the
+#: waist (Reyes-Ortiz et al. 2016), which a model with a placement input reads.
 HAPT_SENSOR_SPEC = SensorSpec(sample_rate_hz=HAPT_RATE_HZ, accel_unit="g", gyro_unit="rad/s",
-                              gravity_removed=False)
+                              gravity_removed=False, placement="waist")
 #: Activity ids and names (the data set's ``activity_labels.txt``, lower case, spaced).
 HAPT_ACTIVITIES: dict[int, str] = {
     1: "walking", 2: "walking upstairs", 3: "walking downstairs", 4: "sitting",

@@ -22,7 +22,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from aura_training.synth._schema import GRAVITY, SubjectParams
-from aura_training.synth._signals import band_noise, bouts, hop_profile, vm_bump
+from aura_training.synth._signals import band_noise, bouts, hop_profile, min_jerk, vm_bump
 from aura_training.synth._spec import Gait
 
 FloatArray = NDArray[np.float64]
@@ -89,7 +89,7 @@ def foot_impacts(
     ratios = {"fwd": rng.uniform(0.3, 0.7), "lat": rng.uniform(0.1, 0.3)}
     # rad/s of pelvis roll, pitch and yaw per contact
     # (small: the skeleton is rigid and would carry a bigger jolt undamped out to the hands)
-    spin = rng.uniform(0.05, 0.25) * np.array([1.0, rng.uniform(0.3, 0.8), rng.uniform(0.3, 0.8)])
+    spin = rng.uniform(0.05, 0.4) * np.array([1.0, rng.uniform(0.3, 0.8), rng.uniform(0.3, 0.8)])
     out = {k: np.zeros(n) for k in ("root_z", "fwd_speed", "lat_speed", "pelvis_roll",
                                      "pelvis_pitch", "pelvis_yaw")}
     for side, idx in enumerate(contacts):
@@ -107,6 +107,48 @@ def foot_impacts(
         out["pelvis_pitch"] += jolt * spin[1]
         out["pelvis_yaw"] += sign * jolt * spin[2]
     return out
+
+
+#: Steps per flight of stairs (a storey of 2.5-3 m is 15-18 risers, often split by a
+#: landing), seconds spent on a landing, and how a landing turns: half the time by 180°
+#: (switchback stairwells), a fifth by 90°, the rest straight on.
+_FLIGHT_STEPS = (7, 17)
+_LANDING_S = (1.5, 3.5)
+_LANDING_TURN_P = {np.pi: 0.5, np.pi / 2: 0.2, 0.0: 0.3}
+
+
+def stair_landings(
+    rng: np.random.Generator, n: int, fs: float, f_step: float,
+) -> tuple[FloatArray, FloatArray]:
+    """Flights and landings of a stair climb: ``(on_flight, heading_rate)``.
+
+    ``on_flight`` is 1 while stepping on stairs and 0 on a landing (level steps), with
+    0.4 s min-jerk ramps between; ``heading_rate`` (rad/s) turns the walker on each landing
+    by 180°, 90° or not at all (:data:`_LANDING_TURN_P`), always to the same side within a
+    stairwell. Real stair recordings carry these turns: UCI HAPT's waist phones read
+    0.3-0.45 rad/s RMS about the vertical below 0.6 Hz on stairs, five times level walking.
+    """
+    t = np.arange(n) / fs
+    flight = np.ones(n)
+    rate = np.zeros(n)
+    side = 1.0 if rng.random() < 0.5 else -1.0
+    turns, p = zip(*_LANDING_TURN_P.items(), strict=True)
+    # start anywhere in a flight
+    t0 = -rng.uniform(0.0, 1.0) * _FLIGHT_STEPS[1] / f_step
+    while t0 < t[-1]:
+        t_land = t0 + rng.integers(*_FLIGHT_STEPS) / f_step
+        dur = rng.uniform(*_LANDING_S)
+        ramp = 0.4
+        s_in = min_jerk((t - t_land) / ramp)
+        s_out = min_jerk((t - (t_land + dur - ramp)) / ramp)
+        flight -= s_in - s_out
+        angle = side * float(rng.choice(turns, p=p))
+        if angle:
+            u = np.clip((t - t_land) / dur, 0.0, 1.0)
+            bump = np.where((u > 0) & (u < 1), np.sin(np.pi * u) ** 2, 0.0)
+            rate += angle * bump / (0.5 * dur)  # integral of sin^2 over the landing: dur / 2
+        t0 = t_land + dur
+    return np.clip(flight, 0.0, 1.0), rate
 
 
 def gait(
@@ -179,9 +221,11 @@ def gait(
         a1 = rng.uniform(0.8, 1.2)
         a2 = rng.uniform(0.0, 0.3) if up else rng.uniform(0.5, 0.9)
         dev = a1 * np.sin(2 * np.pi * u) + a2 * np.sin(4 * np.pi * u) / 2.0
-        z_off = (-(rise if up else -rise) * dev / (2 * np.pi)
+        on_flight, turning = stair_landings(rng, n, fs, f_step)
+        z_off = (-(rise if up else -rise) * dev / (2 * np.pi) * on_flight
                  + 0.01 * np.cos(4 * np.pi * stride)) * env
-        out["climb_rate"] = (rise if up else -rise) * f_step * env
+        out["climb_rate"] = (rise if up else -rise) * f_step * env * on_flight
+        out["heading_rate"] = turning * env
 
     for side, ph in (("l", ph_l), ("r", ph_r)):
         out[f"{side}_hip_flex"] = (h0 + a_hip * np.cos(2 * np.pi * ph)) * env * _D

@@ -91,11 +91,36 @@ DEVICE_P: dict[str, tuple[float, ...]] = {  # over DEVICES = (watch, phone, boar
 }
 #: Share of mountings drawn uniformly at random (sensors in arbitrary devices, anything worn
 #: oddly), by placement kind; the rest are the placement's own (watch-like, belt clip ...).
-RANDOM_MOUNT_P: dict[str, float] = {"wrist": 0.5, "waist": 0.25, "pocket": 0.25,
-                                    "upper_arm": 0.25}
+#: Small: a watch is worn like a watch, and with half the wrists random the gravity direction
+#: says nothing about posture for half the windows (a model trained that way called lying
+#: down "sitting" 26 times in 28); training adds small rotations of every window besides.
+RANDOM_MOUNT_P: dict[str, float] = {"wrist": 0.15, "waist": 0.1, "pocket": 0.1,
+                                    "upper_arm": 0.1}
 #: Probability that the device is worn loose (a loose strap or band, a roomy pocket, a belt
 #: pouch or holster).
 LOOSE_P: dict[str, float] = {"wrist": 0.35, "waist": 0.4, "pocket": 0.7, "upper_arm": 0.3}
+#: Ranges of a loose device's wobble against its site (see :func:`_wobble`), by placement:
+#: natural frequency (Hz), damping ratio, rotational coupling, linear coupling (1/m, about one
+#: over the distance from the pivot to the device's centre of mass). A watch on a loose strap
+#: and an armband ring at 8-20 Hz; a phone in a belt pouch or holster hangs from the belt like
+#: a short, lightly damped pendulum (4-12 Hz, its centre of mass 4-12 cm from the clip), and
+#: a phone in a roomy pocket swings in the fabric in between. Each heel strike then rocks a
+#: belt phone by a few tenths of a rad/s: real waist phones (UCI HAPT) read 0.15-0.3 rad/s of
+#: gyroscope RMS per axis at 3.5-8 Hz walking and 0.1-0.2 above 8 Hz, where the pelvis alone
+#: turns by a few hundredths.
+WOBBLE_RANGES: dict[str, tuple[tuple[float, float], ...]] = {
+    "wrist": ((10.0, 20.0), (0.3, 0.7), (0.2, 0.6), (3.0, 12.0)),
+    "waist": ((4.0, 12.0), (0.12, 0.4), (0.2, 0.6), (8.0, 30.0)),
+    "pocket": ((5.0, 14.0), (0.2, 0.5), (0.2, 0.6), (5.0, 15.0)),
+    "upper_arm": ((8.0, 18.0), (0.3, 0.7), (0.2, 0.6), (3.0, 12.0)),
+}
+#: How far below its pivot a loose device's centre of mass may hang, relative to how far it
+#: sits off the skin (drawn uniformly per device): a belt phone hangs from its clip or pouch
+#: (the centre of mass down the pouch and out from the belt), so heel strikes rock it about
+#: both horizontal axes and side-to-side sway twists it; straps, armbands and pockets hold
+#: theirs mostly off the skin. The direction also leans sideways a little (about 0.3).
+WOBBLE_DROP: dict[str, tuple[float, float]] = {
+    "wrist": (-0.3, 0.3), "waist": (0.0, 1.5), "pocket": (-0.3, 0.6), "upper_arm": (-0.3, 0.3)}
 _MAX_ODR = 400.0
 _WOBBLE_MAX_RAD = np.deg2rad(10.0)
 _MARGIN_S = 0.05  # stay off the spline ends
@@ -117,13 +142,13 @@ def draw_mount(
     :data:`RANDOM_MOUNT_P` of the placement); the same random numbers are drawn whatever it
     is.
 
-    Wrists (by default): half watch-like, half uniformly random. Watch-like mounts are the canonical
+    Wrists (by default): 85 % watch-like, 15 % uniformly random. Watch-like mounts are the canonical
     frame, worn either way round (crown toward the hand or the elbow) and on either side of
     the wrist (face up or under the wrist), tilted by about 6° (tight strap) or 14° (loose).
     Belt clips may be turned by any multiple of 90° about the screen normal and face the
     body or away from it; pocket phones lie screen in or out and either way up; armbands
     hold the phone screen out, either way up. Those tilt by a few degrees (more when loose);
-    a quarter of them by default (sensors in arbitrary devices) are uniformly random instead.
+    a tenth of them by default (sensors in arbitrary devices) are uniformly random instead.
 
     Raises:
         ValueError: unknown location.
@@ -160,20 +185,23 @@ def _wobble(
     t: FloatArray,
     omega: FloatArray,
     f_kin: FloatArray,
+    arm: FloatArray | None = None,
 ) -> tuple[FloatArray, FloatArray]:
     """Small rotation ``theta`` (n, 3) of a loosely worn device against its site, and its rate.
 
     A damped rotational spring (natural frequency ``f0``, damping ratio ``zeta``) driven by
     the site's angular acceleration (the device lags the segment's turns) and by the torque
-    of the linear acceleration on a centre of mass off the skin (``k_lin`` 1/m, about the
-    screen normal's cross product). Gravity is not a drive: its steady sag is part of the
-    drawn tilt. The strap or pocket stops the device at about :data:`_WOBBLE_MAX_RAD` (a
-    soft limit). Everything is in the canonical device frame at the site.
+    of the linear acceleration on a centre of mass off the pivot (``k_lin`` 1/m, in the unit
+    direction ``arm``; default straight off the skin, see :data:`WOBBLE_DROP`). Gravity is
+    not a drive: its steady sag is part of the drawn tilt. The strap or pocket stops the
+    device at about :data:`_WOBBLE_MAX_RAD` (a soft limit). Everything is in the canonical
+    device frame at the site.
     """
     f0, zeta, k_rot, k_lin = params
     fs = (t.size - 1) / (t[-1] - t[0])
     alpha = np.gradient(omega, t, axis=0)
-    torque = np.cross(np.array([0.0, 0.0, 1.0]), f_kin)
+    arm = np.array([0.0, 0.0, 1.0]) if arm is None else np.asarray(arm, dtype=np.float64)
+    torque = np.cross(arm, f_kin)
     drive = -k_rot * alpha - k_lin * torque
     w0 = 2.0 * np.pi * f0
     b, a = bilinear([1.0], [1.0, 2.0 * zeta * w0, w0 * w0], fs)
@@ -266,8 +294,11 @@ def simulate_imu(
         site = np.eye(3)
         mount = np.asarray(mount_rot, dtype=np.float64)
     # Drawn whatever the fit, so a tight and a loose recording share every other draw.
-    draw = (float(rng.uniform(10.0, 20.0)), float(rng.uniform(0.3, 0.7)),
-            float(rng.uniform(0.2, 0.6)), float(rng.uniform(3.0, 12.0)))
+    w_lo, w_hi = np.array(WOBBLE_RANGES[pl.kind]).T
+    f0, zeta, k_rot, k_lin = (float(v) for v in rng.uniform(w_lo, w_hi))
+    draw = (f0, zeta, k_rot, k_lin)
+    arm = np.array([rng.normal(0.0, 0.3), -rng.uniform(*WOBBLE_DROP[pl.kind]), 1.0])
+    arm /= np.linalg.norm(arm)
     wobble = draw if wear == "loose" else None
     method = (str(rng.choice(DECIMATIONS, p=DEC_P[dev])) if decimation is None
               else decimation)
@@ -295,7 +326,7 @@ def simulate_imu(
         # Evaluate the device frame at its site, then turn it by the wobble and the mount.
         r_site, omega, acc_w = sensor_track(clip, loc, site, offset).evaluate(t_true)
         f_kin = np.einsum("nji,nj->ni", r_site, acc_w)
-        theta, theta_dot = _wobble(wobble, t_true, omega, f_kin)
+        theta, theta_dot = _wobble(wobble, t_true, omega, f_kin, arm)
         w_rot = matrix_from_quat(quat_exp(theta))
         rel = site.T @ mount  # sensor -> site frame, the drawn clip orientation
         r = np.einsum("nij,njk,kl->nil", r_site, w_rot, rel)

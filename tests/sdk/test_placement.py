@@ -1,0 +1,217 @@
+"""Where the sensor is worn, as an encoder's second input: bundle checks, AuraModel, live.
+
+The bundles here are the toy bundle with a placement input spliced into its ONNX graphs (a
+learned vector per placement added before the output's normalisation, row 0 "not said"
+zero), the shape of input ``aura export`` writes for a placement encoder.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+from pathlib import Path
+
+import numpy as np
+import onnx
+import pytest
+from live_support import RATE, WINDOW, session
+from onnx import TensorProto, helper, numpy_helper
+
+from aura_export import write_example_bundle
+from aura_sdk import (
+    BundleError,
+    ConfigError,
+    LabelEvent,
+    LiveRecognizer,
+    SensorSpec,
+    load_bundle,
+)
+from aura_sdk.bundle import read_bundle, verify_bundle
+from aura_sdk.bundle._manifest import EncoderSpec
+from aura_sdk.preprocessing import PreprocessConfig, preprocess
+
+DIM = 32
+KNOWN = ("wrist", "waist")
+TOY = {"unknown_margin": 0.001}
+
+
+def _with_placement(model: bytes, n: int, seed: int) -> bytes:
+    """The toy encoder with an int64 ``placement`` input: ``h += table[placement]``."""
+    proto = onnx.load_from_string(model)
+    g = proto.graph
+    table = np.zeros((n + 1, DIM), np.float32)
+    table[1:] = 0.8 * np.random.default_rng(seed).standard_normal((n, DIM))
+    g.initializer.append(numpy_helper.from_array(table, "placement_table"))
+    g.input.append(helper.make_tensor_value_info("placement", TensorProto.INT64, ["batch"]))
+    at = next(i for i, nd in enumerate(g.node) if "h" in nd.output)
+    g.node[at].output[0] = "h_imu"
+    new = [helper.make_node("Gather", ["placement_table", "placement"], ["h_place"], axis=0),
+           helper.make_node("Add", ["h_imu", "h_place"], ["h"])]
+    for k, nd in enumerate(new):
+        g.node.insert(at + 1 + k, nd)
+    onnx.checker.check_model(proto, full_check=True)
+    return proto.SerializeToString()
+
+
+def _reseal(root: Path, edit) -> None:
+    data = json.loads((root / "manifest.json").read_text())
+    edit(data)
+    for name in data["files"]:
+        blob = (root / name).read_bytes()
+        data["files"][name] = {"sha256": hashlib.sha256(blob).hexdigest(), "size": len(blob)}
+    (root / "manifest.json").write_text(json.dumps(data, indent=2))
+
+
+@pytest.fixture(scope="module")
+def template(tmp_path_factory) -> Path:
+    """A toy bundle directory whose encoders read a placement (wrist, waist)."""
+    root = tmp_path_factory.mktemp("placement") / "toy"
+    write_example_bundle(root, window_samples=WINDOW, sample_rate_hz=RATE, embedding_dim=DIM,
+                         precisions=("fp32", "int8"))
+    files = json.loads((root / "manifest.json").read_text())["encoder"]["files"]
+    for name in {v for v in files.values() if v}:
+        (root / name).write_bytes(_with_placement((root / name).read_bytes(), len(KNOWN), 1))
+
+    def edit(d):
+        d["encoder"]["placement_name"] = "placement"
+        d["encoder"]["placements"] = list(KNOWN)
+
+    _reseal(root, edit)
+    return root
+
+
+@pytest.fixture(scope="module")
+def model(template):
+    return load_bundle(str(template), precision="fp32")
+
+
+def _copy(template: Path, tmp_path: Path) -> Path:
+    out = tmp_path / "b"
+    shutil.copytree(template, out)
+    return out
+
+
+def _windows(seconds: float = 6.0, seed: int = 0) -> np.ndarray:
+    rec = session(["walking", "still"], seconds / 2, seed=seed)
+    return np.column_stack([rec.acc, rec.gyro])
+
+
+def test_a_placement_bundle_loads_and_says_its_placements(model) -> None:
+    assert model.placements == KNOWN
+    assert model.manifest.encoder.placement_name == "placement"
+    assert set(KNOWN) <= set(SensorSpec.PLACEMENTS)
+
+
+def test_the_placement_changes_the_embedding_and_unknown_ones_read_not_said(model) -> None:
+    x = model.windows(_windows(), SensorSpec(sample_rate_hz=RATE)).x
+    none = model.embed_windows(x)
+    waist = model.embed_windows(x, "waist")
+    wrist = model.embed_windows(x, "wrist")
+    pocket = model.embed_windows(x, "pocket")  # a placement this encoder does not know
+    assert np.abs(waist - none).max() > 0.05
+    assert np.abs(waist - wrist).max() > 0.05
+    np.testing.assert_array_equal(pocket, none)
+    # one placement per window, mixed, equals the per-placement calls row by row
+    mixed = model.embed_windows(x, ["waist" if i % 2 else None for i in range(len(x))])
+    np.testing.assert_allclose(mixed[1::2], waist[1::2], atol=1e-6)
+    np.testing.assert_allclose(mixed[0::2], none[0::2], atol=1e-6)
+
+
+def test_bad_placements_are_refused_with_the_fix(model) -> None:
+    x = model.windows(_windows(), SensorSpec(sample_rate_hz=RATE)).x
+    with pytest.raises(ConfigError, match="placements for"):
+        model.embed_windows(x, ["waist"] * (len(x) + 1))
+    with pytest.raises(ConfigError, match="unknown placement"):
+        model.embed_windows(x, "ankle")
+    with pytest.raises(ValueError, match="not one of"):
+        SensorSpec(sample_rate_hz=RATE, placement="ankle")
+    with pytest.raises(ConfigError, match="not one of"):
+        LiveRecognizer(model=model).add_replay(session(["still"], 4.0), placement="ankle")
+
+
+def test_classify_embed_and_enroll_read_the_spec_placement(model) -> None:
+    imu = _windows()
+    plain = SensorSpec(sample_rate_hz=RATE)
+    waist = SensorSpec(sample_rate_hz=RATE, placement="waist")
+    e_plain, e_waist = model.embed(imu, plain), model.embed(imu, waist)
+    assert float(e_plain @ e_waist) < 0.999
+    x = model.windows(imu, waist).x
+    ref = model.embed_windows(x, "waist").mean(axis=0)
+    np.testing.assert_allclose(e_waist, ref / np.linalg.norm(ref), atol=1e-5)
+    p_plain, p_waist = model.classify(imu, plain), model.classify(imu, waist)
+    assert any(abs(p_plain[k] - p_waist[k]) > 1e-4 for k in p_plain)
+
+
+def test_a_bundle_whose_onnx_lacks_the_declared_placement_input_is_refused(
+        template, tmp_path) -> None:
+    root = _copy(template, tmp_path)
+    files = json.loads((root / "manifest.json").read_text())["encoder"]["files"]
+    fresh = tmp_path / "plain"
+    write_example_bundle(fresh, window_samples=WINDOW, sample_rate_hz=RATE, embedding_dim=DIM,
+                         precisions=("fp32", "int8"))
+    for name in {v for v in files.values() if v}:
+        shutil.copy(fresh / name, root / name)
+    _reseal(root, lambda d: None)
+    with pytest.raises(BundleError, match="placement"):
+        read_bundle(root)
+    # and the other way round: an encoder with the input, a manifest that does not say so
+    root2 = _copy(template, tmp_path / "two")
+
+    def drop(d):
+        del d["encoder"]["placement_name"]
+        del d["encoder"]["placements"]
+
+    _reseal(root2, drop)
+    report = verify_bundle(root2)
+    assert not report.ok
+    assert any("inputs" in str(d) for d in report.defects)
+
+
+def test_a_table_shorter_than_the_manifest_list_fails_the_probe(template, tmp_path) -> None:
+    root = _copy(template, tmp_path)
+    _reseal(root, lambda d: d["encoder"].__setitem__("placements", ["wrist", "waist", "pocket"]))
+    with pytest.raises(BundleError):
+        read_bundle(root)
+
+
+def test_manifest_placement_fields_go_together() -> None:
+    files = {"fp32": "e.onnx"}
+    with pytest.raises(ValueError, match="go together"):
+        EncoderSpec(files=files, embedding_dim=4, window_shape=(10, 6),
+                    placement_name="placement")
+    with pytest.raises(ValueError, match="go together"):
+        EncoderSpec(files=files, embedding_dim=4, window_shape=(10, 6), placements=("waist",))
+    with pytest.raises(ValueError, match="distinct"):
+        EncoderSpec(files=files, embedding_dim=4, window_shape=(10, 6),
+                    placement_name="placement", placements=("waist", "waist"))
+    spec = EncoderSpec(files=files, embedding_dim=4, window_shape=(10, 6),
+                       placement_name="placement", placements=("wrist", "waist"))
+    assert [spec.placement_id(p) for p in (None, "wrist", "waist", "pocket")] == [0, 1, 2, 0]
+
+
+def test_live_streams_feed_their_own_placement_in_a_shared_batch(model) -> None:
+    """Two replays of one recording, one said to be at the waist, batched together: each
+    event's similarity is the one its own placement gives offline."""
+    rec = session(["walking", "waving"], 6.0)
+    recog = LiveRecognizer(model=model, smoothing="none", **TOY)
+    recog.add_replay(rec, realtime=False, name="belt", placement="waist")
+    recog.add_replay(rec, realtime=False, name="free")
+    events = [e for e in recog if isinstance(e, LabelEvent)]
+    assert recog.inference_calls < recog.inference_windows  # the streams shared batches
+    pre = preprocess(np.column_stack([rec.acc, rec.gyro]), SensorSpec(sample_rate_hz=RATE),
+                     model.input_spec, t=rec.t,
+                     config=PreprocessConfig(hop_samples=recog.preprocess_config.hop_samples))
+    labels = list(recog.scorer.labels)
+    protos = model.prototype_matrix(labels)
+    for name, where in (("belt", "waist"), ("free", None)):
+        mine = [e for e in events if e.stream == name]
+        assert len(mine) == len(pre)
+        cos = model.embed_windows(pre.x, where) @ protos.T
+        want = [cos[i, labels.index(e.label)] for i, e in enumerate(mine)
+                if e.label in labels]
+        got = [e.similarity for e in mine if e.label in labels]
+        np.testing.assert_allclose(got, want, atol=1e-4)
+    belt = [e.similarity for e in events if e.stream == "belt"]
+    free = [e.similarity for e in events if e.stream == "free"]
+    assert max(abs(a - b) for a, b in zip(belt, free, strict=True)) > 1e-3
