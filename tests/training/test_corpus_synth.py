@@ -169,3 +169,26 @@ def test_throughput_benchmark_runs_and_reports() -> None:
     assert set(shares) == {"motion", "imu", "mocap", "video", "text", "write"}
     assert 0.5 < sum(shares.values()) <= 1.01
     assert "hours of data per CPU-minute" in markdown(res)
+
+
+def test_activity_weights_make_postures_common_and_are_checked() -> None:
+    from aura_training.corpus._synth import DEFAULT_ACTIVITY_WEIGHTS
+    from aura_training.synth import generate_session
+
+    assert SynthConfig(minutes=1, seed=0).activity_weights == DEFAULT_ACTIVITY_WEIGHTS
+    assert {"sitting", "standing", "lying down"} <= set(DEFAULT_ACTIVITY_WEIGHTS)
+
+    def share(weights):
+        n = hit = 0
+        for seed in range(6):
+            clip = generate_session(seed, 400.0, weights=weights, segment_s=(8.0, 12.0))
+            n += len(clip.timeline)
+            hit += sum(s.activity == "sitting" for s in clip.timeline)
+        return hit / n
+
+    assert share(None) < 0.08  # one of 57
+    assert share({"sitting": 57.0}) > 0.3  # about half the draws not excluded as a repeat
+    with pytest.raises(ValueError, match="unknown activities"):
+        SynthConfig(minutes=1, seed=0, activity_weights={"flying": 2.0})
+    with pytest.raises(ValueError, match="positive"):
+        SynthConfig(minutes=1, seed=0, activity_weights={"sitting": 0.0})

@@ -25,7 +25,8 @@ DIM = 24
 @pytest.fixture(scope="module")
 def corpus(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("sets") / "corpus"
-    cfg = SynthConfig(minutes=4.0, seed=13, shard_seconds=60.0, subjects=5, val_subjects=0.1,
+    cfg = SynthConfig(minutes=4.0, seed=13, activity_weights={}, shard_seconds=60.0,
+                      subjects=5, val_subjects=0.1,
                       test_subjects=0.45, session_s=(20.0, 30.0), segment_s=(10.0, 20.0),
                       video=False)
     synthesize_corpus(root, cfg, workers=1)

@@ -99,7 +99,7 @@ def test_counts_and_provenance(run, hapt: Path, model: AuraModel) -> None:
     assert r["command"] == "test" and r["format"] == "aura-eval-real-hapt/1"
     assert r["wall_time_s"] > 0 and set(r["timing_s"]) == {"load", "zero_shot", "k_shot"}
     assert r["spec"] == {"sample_rate_hz": 50.0, "accel_unit": "g", "gyro_unit": "rad/s",
-                         "gravity_removed": False}
+                         "gravity_removed": False, "placement": "waist"}
     assert r["labels_restored"] is True
     assert set(r) == {"format", "created", "command", "model", "dataset", "classes", "config",
                       "spec", "segments", "zero_shot", "k_shot", "target", "labels_restored",

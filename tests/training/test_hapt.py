@@ -87,7 +87,7 @@ def test_reads_the_pickle_inside_the_sdist_tarball(tmp_path: Path, fixture_file)
 
 def test_sensor_spec_and_names() -> None:
     spec = SensorSpec(sample_rate_hz=50, accel_unit="g", gyro_unit="rad/s",
-                      gravity_removed=False)
+                      gravity_removed=False, placement="waist")
     assert spec == HAPT_SENSOR_SPEC
     assert [HAPT_ACTIVITIES[i] for i in range(1, 7)] == [
         "walking", "walking upstairs", "walking downstairs", "sitting", "standing", "lying"]

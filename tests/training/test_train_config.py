@@ -39,7 +39,8 @@ def tiny_corpus() -> Path:
     """A 4-minute synthetic corpus (30 s shards) and its text cache, built once per process."""
     if "root" not in _CORPUS:
         root = Path(tempfile.mkdtemp(prefix="aura-train-test-")) / "corpus"
-        synthesize_corpus(root, SynthConfig(minutes=4.0, seed=3, shard_seconds=30.0))
+        synthesize_corpus(root, SynthConfig(minutes=4.0, seed=3, shard_seconds=30.0,
+                                            activity_weights={}))
         texts = [t for s in CorpusReader(root, ["train", "val"], modalities=("text",))
                  for t in sample_texts(s)]
         TextTable.build(texts, root.parent / "text_cache.npz")

@@ -96,6 +96,10 @@ DEVICE_P: dict[str, tuple[float, ...]] = {  # over DEVICES = (watch, phone, boar
 #: down "sitting" 26 times in 28); training adds small rotations of every window besides.
 RANDOM_MOUNT_P: dict[str, float] = {"wrist": 0.15, "waist": 0.1, "pocket": 0.1,
                                     "upper_arm": 0.1}
+#: Share of devices that stream linear acceleration (gravity removed by their own sensor
+#: fusion: Android's TYPE_LINEAR_ACCELERATION, Core Motion's userAcceleration); most
+#: wearables and IMU boards stream raw specific force, which also tells posture.
+GRAVITY_REMOVED_P = 0.25
 #: Probability that the device is worn loose (a loose strap or band, a roomy pocket, a belt
 #: pouch or holster).
 LOOSE_P: dict[str, float] = {"wrist": 0.35, "waist": 0.4, "pocket": 0.7, "upper_arm": 0.3}
@@ -280,7 +284,8 @@ def simulate_imu(
         rate = float(rate_hz)
     if not 10.0 <= rate <= 200.0:
         raise ValueError(f"rate_hz={rate} is outside 10-200 Hz")
-    grav_off = bool(rng.random() < 0.4) if gravity_removed is None else gravity_removed
+    grav_off = (bool(rng.random() < GRAVITY_REMOVED_P) if gravity_removed is None
+                else gravity_removed)
     wear = ("loose" if rng.random() < LOOSE_P[pl.kind] else "tight") if fit is None else fit
     if wear not in ("tight", "loose"):
         raise ValueError(f"fit must be 'tight' or 'loose', got {wear!r}")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from itertools import pairwise
 
 import numpy as np
@@ -44,12 +44,17 @@ def _plan(
     duration_s: float,
     pool: Sequence[str],
     segment_s: tuple[float, float],
+    weights: Mapping[str, float] | None = None,
 ) -> list[tuple[str, float]]:
     plan: list[tuple[str, float]] = []
     total, last = 0.0, ""
     while total < duration_s:
         names = [n for n in pool if n != last] or list(pool)
-        name = str(names[int(rng.integers(len(names)))])
+        if weights:
+            w = np.array([weights.get(n, 1.0) for n in names])
+            name = str(names[int(rng.choice(len(names), p=w / w.sum()))])
+        else:
+            name = str(names[int(rng.integers(len(names)))])
         # Log-uniform lengths: many short bouts, some long ones, as in free living.
         dur = float(np.exp(rng.uniform(np.log(segment_s[0]), np.log(segment_s[1]))))
         dur = min(dur, max(duration_s - total, segment_s[0]))
@@ -68,6 +73,7 @@ def generate_session(
     subject: SubjectParams | None = None,
     rate_hz: float = 100.0,
     segment_s: tuple[float, float] = (12.0, 90.0),
+    weights: Mapping[str, float] | None = None,
 ) -> MotionClip:
     """Generate one continuous session: activities joined by smooth transitions.
 
@@ -79,6 +85,8 @@ def generate_session(
         subject: the person; drawn from the seed when omitted (subject id = seed).
         rate_hz: internal frame rate.
         segment_s: range of drawn segment lengths (log-uniform).
+        weights: relative odds of drawing each activity of the pool (default 1 each), e.g.
+            postures more often than a minority sport.
 
     Returns:
         A :class:`MotionClip` whose timeline lists the segments; transitions between them
@@ -95,7 +103,8 @@ def generate_session(
     if subject is None:
         subject = sample_subject(rng, subject_id=seed)
     pool = list(activities) if activities is not None else list(REGISTRY)
-    steps = list(plan) if plan is not None else _plan(rng, duration_s, pool, segment_s)
+    steps = list(plan) if plan is not None else _plan(rng, duration_s, pool, segment_s,
+                                                      weights)
     for name, dur in steps:
         activity_info(name)
         if not dur >= 0.5:
