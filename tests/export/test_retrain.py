@@ -129,3 +129,19 @@ def test_retrain_smoke_runs_every_stage(tmp_path: Path) -> None:
     assert b["encoders"] == ["fp32", "int8"] and b["bytes"] < 3 * 1024 * 1024
     assert read_bundle(tmp_path / "smoke.aura").manifest.name == "aura-smoke"
     assert (tmp_path / "work" / "teacher-slim" / "model.safetensors").is_file()
+
+
+def test_the_default_recipe_gives_both_encoders_a_placement_input_and_small_rotations(
+) -> None:
+    from aura_export._retrain import RETRAIN_PRESETS
+    from aura_sdk import SensorSpec
+    from aura_training.cli_train import parse_overrides
+    from aura_training.train import preset_config
+
+    p = RETRAIN_PRESETS["default"]
+    for preset, sets, imu in ((p.teacher, p.teacher_overrides, "imu-xs"),
+                              (p.student, p.student_overrides, "imu-student")):
+        cfg = preset_config(preset, parse_overrides(list(sets)))
+        assert cfg.model["imu"] == {"preset": imu, "placements": list(SensorSpec.PLACEMENTS)}
+        assert cfg.augment.rotate_max_deg == 10.0
+        assert cfg.data.positives == "activity" and cfg.data.label_prompt_prob == 0.2
