@@ -32,6 +32,23 @@ def test_default_bundle_loads_and_classifies_a_generated_session() -> None:
     assert np.isfinite(list(probs.values())).all()
 
 
+def test_default_bundle_names_the_demo_sessions_activities() -> None:
+    """Each scripted activity of the demo session (a virtual watch), classified whole over the
+    default label set, gets its own label: the bundle recognises, not merely runs."""
+    from aura_sdk._recording import read_recording
+
+    m = load_bundle()
+    rec = read_recording(SESSION)
+    spec = SensorSpec(sample_rate_hz=rec.nominal_rate_hz(), placement="wrist")
+    hits = []
+    for span in rec.spans:
+        sel = (rec.t >= span.start_s) & (rec.t < span.end_s)
+        probs = m.classify(rec.imu[sel], spec, t=rec.t[sel])
+        hits.append(next(iter(probs)) == span.label)
+    assert len(hits) == 6 and sum(hits) >= 5, list(zip([s.label for s in rec.spans], hits,
+                                                        strict=True))
+
+
 def test_verify_passes_and_a_flipped_byte_fails(tmp_path, capsys) -> None:
     assert main(["bundle", "verify", str(DEFAULT)]) == 0
     bad = tmp_path / "bad.aura"
