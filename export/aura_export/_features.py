@@ -97,6 +97,13 @@ def add_feature_output(model_bytes: bytes) -> bytes:
     if any(o.name == FEATURES_NAME for o in g.output):
         raise ExportError(f"the encoder already has an output {FEATURES_NAME!r}")
     src, kind = feature_source(model)
+    # the source's element type (float16 in an fp16 graph, whose value_info the conversion
+    # clears): the new nodes and the output follow it
+    elem = TensorProto.FLOAT
+    typed = onnx.shape_inference.infer_shapes(model).graph
+    for vi in [*typed.value_info, *typed.output]:
+        if vi.name == src and vi.type.tensor_type.elem_type:
+            elem = vi.type.tensor_type.elem_type
     p = "aura_features/"
     if kind == "vector":
         g.node.append(helper.make_node("Identity", [src], [FEATURES_NAME], name=p + "out"))
@@ -111,7 +118,7 @@ def add_feature_output(model_bytes: bytes) -> bytes:
                                     name=p + out.rsplit("/", 1)[-1])
 
         g.initializer.append(helper.make_tensor(p + "axes", TensorProto.INT64, [1], [1]))
-        g.initializer.append(helper.make_tensor(p + "zero", TensorProto.FLOAT, [], [0.0]))
+        g.initializer.append(helper.make_tensor(p + "zero", elem, [], [0.0]))
         g.node.extend([
             reduce(src, p + "mean"),
             helper.make_node("Mul", [src, src], [p + "sq"], name=p + "sq"),
@@ -123,10 +130,6 @@ def add_feature_output(model_bytes: bytes) -> bytes:
             helper.make_node("Concat", [p + "mean", p + "std"], [FEATURES_NAME], axis=1,
                              name=p + "out"),
         ])
-    elem = TensorProto.FLOAT
-    for vi in list(g.value_info) + list(g.output):
-        if vi.name == src:
-            elem = vi.type.tensor_type.elem_type
     g.output.append(helper.make_tensor_value_info(FEATURES_NAME, elem, ["batch", None]))
     try:
         inferred = onnx.shape_inference.infer_shapes(model, strict_mode=True)

@@ -355,7 +355,9 @@ def compare_encoders(
     got = run_encoder(candidate, ws.x, placement=ids)
     cos = cosine_rows(ref, got)
     extra: dict[str, Any] = {}
-    if prototypes is not None and ws.labels is not None:
+    # windows whose labels have no prototype (a vocabulary of other words) get no scores
+    if (prototypes is not None and ws.labels is not None
+            and any(x in prototypes.labels for x in ws.labels)):
         a = zero_shot_metrics(ref, ws.labels, prototypes)
         b = zero_shot_metrics(got, ws.labels, prototypes)
         extra = {"accuracy_fp32": a.accuracy, "accuracy": b.accuracy,

@@ -29,7 +29,7 @@ from aura_export import (
     run_encoder,
     temperature_from,
 )
-from aura_sdk import ConfigError, SensorSpec
+from aura_sdk import ConfigError, SensorSpec, load_bundle
 from aura_sdk.bundle import Prototypes, TrustPolicy, generate_keypair, read_bundle
 from aura_sdk.cli import main as aura_main
 from aura_sdk.preprocessing import PreprocessConfig, preprocess
@@ -64,6 +64,13 @@ def test_manifest_records_what_was_measured(exported: tuple[ExportResult, Path, 
     m = bundle.manifest
     assert bundle.precisions == ("fp32", "fp16", "int8")
     assert m.encoder.embedding_dim == 384 and m.encoder.window_shape == (250, 6)
+    # every precision carries the few-shot features output, the fp16 graph included
+    assert m.encoder.features_name == "features" and m.encoder.features_dim == 128
+    x = val_windows().x[:3]
+    _, f32 = load_bundle(str(out), precision="fp32").encode_windows(x)
+    _, f16 = load_bundle(str(out), precision="fp16").encode_windows(x)
+    assert f32 is not None and f16 is not None and f16.shape == f32.shape
+    np.testing.assert_allclose(f16, f32, rtol=0.05, atol=0.05)
     assert m.input == SPEC
     assert bundle.labels == tuple(LABELS)
     assert len(bundle.prototypes.prompts) == 8 * len(LABELS)

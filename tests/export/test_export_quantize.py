@@ -14,6 +14,7 @@ from aura_export import (
     INT8_METHODS,
     AgreementReport,
     WindowReader,
+    WindowSet,
     choose_int8,
     compare_encoders,
     convert_fp16,
@@ -143,3 +144,8 @@ def test_fp16_keeps_io_and_norms_in_fp32_and_agrees() -> None:
     metrics = r.as_metrics()
     assert metrics["agreement.fp16.cosine_min"] == r.cosine_min
     assert metrics["agreement.fp16.n_windows"] == len(val_windows())
+    # windows labelled with words the vocabulary lacks: cosines, but no zero-shot scores
+    others = WindowSet(val_windows().x, tuple("x" + w for w in val_windows().labels or ()))
+    r2 = compare_encoders(fp32, half, others, precision="fp16", variant="fp16",
+                          prototypes=label_prototypes())
+    assert r2.cosine_min == pytest.approx(r.cosine_min) and r2.prediction_agreement is None
