@@ -39,6 +39,7 @@ from aura_sdk import ConfigError, ModelInputSpec, SensorSpec, SpecMismatchError
 from aura_sdk.preprocessing import PreprocessConfig, Windows, preprocess, to_si
 
 from ..corpus import CorpusReader, ImuStream, Sample
+from ..eval._inputs import location_placement
 from ..losses import text_ids
 from ..models import frame_indices
 from ..text import label_prompts
@@ -264,8 +265,8 @@ class ClipWindower:
 
         Drawn from its own generator, so switching placements on changes no other draw.
         """
-        kind = location.split("_", 1)[-1]
-        if kind not in self.placements:
+        kind = location_placement(location)
+        if kind is None or kind not in self.placements:
             return 0
         rng = np.random.default_rng([self.seed, epoch, zlib.crc32(sample.clip_id.encode()), 1])
         if rng.random() < self.placement_dropout:
