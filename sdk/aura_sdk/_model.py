@@ -22,7 +22,7 @@ import numpy.typing as npt
 from ._errors import BackendError, BundleNotFoundError, ConfigError, PreprocessingError
 from ._home import aura_home
 from ._scoring import Scorer
-from ._spec import PLACEMENTS, ModelInputSpec, SensorSpec
+from ._spec import ModelInputSpec, SensorSpec, check_placement
 from .backends import DeviceName, select_providers, tensorrt_available
 from .bundle import LABEL_SET_ALL, Bundle, TrustPolicy, read_bundle
 from .fewshot import (
@@ -304,11 +304,8 @@ class AuraModel:
         if len(names) != n:
             raise ConfigError(f"{len(names)} placements for {n} windows; pass one name for "
                               "all of them or one per window")
-        bad = sorted({p for p in names if p is not None and p not in PLACEMENTS})
-        if bad:
-            raise ConfigError(f"unknown placement(s) {bad}; use one of {list(PLACEMENTS)} or "
-                              "None")
-        return np.array([enc.placement_id(p) for p in names], dtype=np.int64)
+        ids = {p: enc.placement_id(check_placement(p)) for p in set(names)}
+        return np.array([ids[p] for p in names], dtype=np.int64)
 
     def embed_windows(self, x: npt.ArrayLike, placement: Placement = None) -> F32:
         """Encode preprocessed windows ``(N, window, 6)`` into unit vectors ``(N, D)``.

@@ -12,6 +12,8 @@ from typing import ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from ._errors import ConfigError
+
 __all__ = [
     "CHANNELS",
     "GRAVITY",
@@ -31,6 +33,19 @@ PLACEMENTS: tuple[str, ...] = ("wrist", "waist", "pocket", "upper_arm")
 
 _MIN_RATE_HZ = 1.0
 _MAX_RATE_HZ = 10_000.0
+
+
+def check_placement(placement: str | None) -> str | None:
+    """``placement`` itself when it is one of :data:`PLACEMENTS` or ``None``.
+
+    Raises:
+        ConfigError: any other value.
+    """
+    if placement is not None and placement not in PLACEMENTS:
+        raise ConfigError(
+            f"placement={placement!r} is not one of {list(PLACEMENTS)}; pass the nearest of "
+            "them, or None when the device may be worn anywhere")
+    return placement
 
 
 class SensorSpec(BaseModel):
@@ -63,11 +78,7 @@ class SensorSpec(BaseModel):
     @field_validator("placement")
     @classmethod
     def _known_placement(cls, v: str | None) -> str | None:
-        if v is not None and v not in PLACEMENTS:
-            raise ValueError(
-                f"placement={v!r} is not one of {list(PLACEMENTS)}; pass the nearest of them, "
-                "or None when the device may be worn anywhere")
-        return v
+        return check_placement(v)
 
     @field_validator("sample_rate_hz")
     @classmethod

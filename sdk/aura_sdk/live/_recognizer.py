@@ -23,7 +23,7 @@ from .._errors import ConfigError
 from .._model import AuraModel, Labels, load_bundle
 from .._recording import Recording
 from .._scoring import Scorer, Smoother, SmoothingName, make_smoother
-from .._spec import PLACEMENTS
+from .._spec import check_placement
 from ..preprocessing import PreprocessConfig, Windows
 from ._events import Event, LabelEvent, StatusEvent
 from ._sources import (
@@ -112,11 +112,8 @@ class LiveRecognizer:
         key = name or source.name
         if key in self._sources:
             raise ConfigError(f"a stream named {key!r} exists; pass name=...")
-        if placement is not None and placement not in PLACEMENTS:
-            raise ConfigError(f"placement={placement!r} is not one of {list(PLACEMENTS)}; "
-                              "pass the nearest of them, or None")
+        self._placements[key] = check_placement(placement)
         self._sources[key] = source
-        self._placements[key] = placement
         return key
 
     def add_serial(self, port: str, device: str = "aura", *, baudrate: int = 115200,
