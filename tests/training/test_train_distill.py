@@ -12,7 +12,7 @@ from test_train_config import tiny_config
 
 torch = pytest.importorskip("torch")
 
-from aura_sdk import ConfigError  # noqa: E402
+from aura_sdk import ConfigError, SensorSpec  # noqa: E402
 from aura_training.models import build_encoder  # noqa: E402
 from aura_training.models._common import count_flops  # noqa: E402
 from aura_training.train import Trainer, load_checkpoint, read_checkpoint, read_metrics  # noqa: E402
@@ -219,12 +219,16 @@ def test_the_shipped_teacher_loads_as_the_default_imu_xs_teacher() -> None:
 
     model, cfg, spec = load_checkpoint(default_teacher_path())
     imu = model.encoders["imu"]  # type: ignore[index]
-    assert cfg.model["imu"] == "imu-xs" and set(model.encoders) == {"imu", "text"}  # type: ignore[operator]
+    # imu-xs with the placement input (aura retrain --preset default)
+    assert cfg.model["imu"] == {"preset": "imu-xs", "placements": list(SensorSpec.PLACEMENTS)}
+    assert set(model.encoders) == {"imu", "text"}  # type: ignore[operator]
     assert (spec.sample_rate_hz, spec.window_samples) == (50.0, 250)
     x = torch.randn(2, 250, 6, generator=torch.Generator().manual_seed(0))
     with torch.no_grad():
         y = imu(x)
+        waist = imu(x, torch.full((2,), 1 + SensorSpec.PLACEMENTS.index("waist")))
     torch.testing.assert_close(y.norm(dim=-1), torch.ones(2))
+    assert float((y - waist).abs().max()) > 1e-3  # the placement was learned, not left at 0
 
 
 @pytest.mark.parametrize("gap, words", [(2.3, "2.30 points below"), (-2.3, "2.30 points above")])
