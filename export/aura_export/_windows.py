@@ -18,6 +18,7 @@ import numpy.typing as npt
 
 from aura_sdk import ConfigError, ModelInputSpec, SensorSpec
 from aura_sdk._spec import CHANNELS
+from aura_sdk.bundle import EncoderSpec
 from aura_sdk.preprocessing import preprocess
 
 if TYPE_CHECKING:
@@ -105,8 +106,7 @@ class WindowSet:
         """
         ids = np.zeros(len(self), dtype=np.int64)
         if self.placements is not None and placements:
-            index = {name: 1 + i for i, name in enumerate(placements)}
-            ids[:] = [index.get(p, 0) if p is not None else 0 for p in self.placements]
+            ids[:] = [EncoderSpec.placement_index(placements, p) for p in self.placements]
         return ids
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import math
 import re
+from collections.abc import Sequence
 from typing import Any, Literal
 
 from pydantic import (
@@ -176,11 +177,17 @@ class EncoderSpec(_Frozen):
         return self
 
     def placement_id(self, placement: str | None) -> int:
-        """The placement input's value for ``placement``: 0 for ``None`` or a placement this
-        encoder does not know (it then reads "not said"), else ``1 + index``."""
-        if placement is None or placement not in self.placements:
+        """The placement input's value for ``placement`` (see :meth:`placement_index`)."""
+        return self.placement_index(self.placements, placement)
+
+    @staticmethod
+    def placement_index(placements: Sequence[str], placement: str | None) -> int:
+        """The value of a placement input for ``placement``, given the placement names the
+        encoder knows in order: 0 for ``None`` or a name it does not know (it then reads "not
+        said"), else ``1 + index``. Training and export number placements with it too."""
+        if placement is None or placement not in placements:
             return 0
-        return 1 + self.placements.index(placement)
+        return 1 + list(placements).index(placement)
 
 
 class ScoringSpec(_Frozen):

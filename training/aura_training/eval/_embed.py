@@ -13,6 +13,7 @@ from numpy.typing import NDArray
 from torch import nn
 
 from aura_sdk import ConfigError
+from aura_sdk.bundle import EncoderSpec
 
 from ..text import Split, label_prompts
 from ._classify import label_prototypes
@@ -69,8 +70,8 @@ def _run(enc: nn.Module, batch: Any, device: torch.device,
     if items is not None and getattr(enc, "uses_placement", False):
         # the windows' placements, as the bundle's second input would get them
         known: tuple[str, ...] = tuple(getattr(enc.config, "placements", ()))
-        ids = torch.tensor([1 + known.index(w.placement) if w.placement in known else 0
-                            for w in items], dtype=torch.long, device=device)
+        ids = torch.tensor([EncoderSpec.placement_index(known, w.placement) for w in items],
+                           dtype=torch.long, device=device)
         out = enc(batch, ids)
     else:
         out = enc(batch)

@@ -36,6 +36,7 @@ from numpy.typing import NDArray
 from torch.utils.data import IterableDataset, get_worker_info
 
 from aura_sdk import ConfigError, ModelInputSpec, SensorSpec, SpecMismatchError
+from aura_sdk.bundle import EncoderSpec
 from aura_sdk.preprocessing import PreprocessConfig, Windows, preprocess, to_si
 
 from ..corpus import CorpusReader, ImuStream, Sample
@@ -265,13 +266,13 @@ class ClipWindower:
 
         Drawn from its own generator, so switching placements on changes no other draw.
         """
-        kind = location_placement(location)
-        if kind is None or kind not in self.placements:
+        pid = EncoderSpec.placement_index(self.placements, location_placement(location))
+        if pid == 0:
             return 0
         rng = np.random.default_rng([self.seed, epoch, zlib.crc32(sample.clip_id.encode()), 1])
         if rng.random() < self.placement_dropout:
             return 0
-        return 1 + self.placements.index(kind)
+        return pid
 
     def _text(self, sample: Sample, texts: Sequence[str], activity: str,
               rng: np.random.Generator) -> tuple[int, int]:
