@@ -96,47 +96,6 @@ def run_preprocess_bench(
     }
 
 
-RATE_PAIRS = ((10, 50), (20, 50), (25, 50), (52, 50), (100, 50), (200, 50), (1000, 50),
-              (1000, 200), (400, 200), (100, 30), (50, 200))
-
-
-def resampling_accuracy(pairs: Sequence[tuple[int, int]] = RATE_PAIRS, seeds: int = 5
-                        ) -> list[dict[str, float]]:
-    """Worst relative RMS error of the resampler against float64 ``resample_poly`` on random
-    band-limited 6-channel signals (content below 40 % of the lower Nyquist, plus DC), 30 s
-    each, ends excluded (``resample_poly`` assumes zeros outside the signal)."""
-    from fractions import Fraction
-
-    from scipy.signal import resample_poly
-
-    from aura_sdk.preprocessing import StreamResampler
-
-    rows = []
-    for fs_in, fs_out in pairs:
-        worst = 0.0
-        for seed in range(seeds):
-            rng = np.random.default_rng(seed)
-            low = min(fs_in, fs_out)
-            freqs = rng.uniform(0.05, 0.4 * low / 2, (8, 6))
-            ph = rng.uniform(0, 2 * np.pi, (8, 6))
-            amp = rng.uniform(0.2, 1, (8, 6))
-            dc = rng.uniform(-10, 10, 6)
-            t = np.arange(int(30 * fs_in)) / fs_in
-            x = dc + (amp * np.sin(2 * np.pi * freqs * t[:, None, None] + ph)).sum(1)
-            fr = Fraction(fs_out, fs_in)
-            ref = resample_poly(x, fr.numerator, fr.denominator, axis=0)
-            rs = StreamResampler(fs_in, fs_out, 6, gap_tolerance_s=1.0)
-            a, b = rs.feed(t, x), rs.flush()
-            y = np.concatenate([a.x, b.x])
-            n = min(len(ref), len(y))
-            m = int(12 * fs_out / low) + 1
-            err = float(np.sqrt(np.mean((y[m:n - m] - ref[m:n - m]) ** 2))
-                        / np.sqrt(np.mean(ref[m:n - m] ** 2)))
-            worst = max(worst, err)
-        rows.append({"in_hz": float(fs_in), "out_hz": float(fs_out), "max_rel_rms": worst})
-    return rows
-
-
 def markdown(result: dict[str, Any]) -> str:
     """A markdown table of :func:`run_preprocess_bench`'s result."""
     lines = [
@@ -162,12 +121,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     a = p.parse_args(argv)
     res = (run_preprocess_bench(seconds=60.0, reps=3) if a.quick
            else run_preprocess_bench())
-    res["resampling_accuracy"] = resampling_accuracy(seeds=2 if a.quick else 5)
     if a.out:
         with open(a.out, "w") as f:
             json.dump(res, f, indent=2)
     print(markdown(res))
-    print("\nresampling vs float64 scipy.signal.resample_poly (band-limited, max rel RMS):")
-    for r in res["resampling_accuracy"]:
-        print(f"  {r['in_hz']:>6g} -> {r['out_hz']:>4g} Hz  {r['max_rel_rms']:.1e}")
     return 0

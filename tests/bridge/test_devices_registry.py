@@ -118,11 +118,10 @@ def test_external_profile_module_is_loaded_lazily(monkeypatch):
     profile = DeviceProfile(name="aura-test", transport="serial", framing="stream",
                             sample_rate_hz=100.0, gravity_removed=False, has_timestamps=True,
                             description="test")
-    module = types.ModuleType("aura_bridge._aura_profiles_test")
+    module = types.ModuleType("aura_bridge_test_profiles")
     module.DEVICE_SPECS = (DeviceSpec(profile, Dummy, Dummy),)  # type: ignore[attr-defined]
     monkeypatch.setitem(sys.modules, module.__name__, module)
-    monkeypatch.setattr(_registry, "EXTERNAL_PROFILE_MODULES",
-                        ("aura_bridge._no_such_module", module.__name__))
+    monkeypatch.setattr(_registry, "EXTERNAL_PROFILE_MODULES", (module.__name__,))
     monkeypatch.setattr(_registry, "_external_loaded", False)
     monkeypatch.setattr(_registry, "_SPECS", dict(_registry._SPECS))
     assert "aura-test" in profile_names()

@@ -18,13 +18,13 @@ Unknown names raise :class:`UnknownDeviceError`, unknown options
 ``ValueError`` subclasses whose message lists what is valid.
 
 The AURA protocol's own profiles ``"aura"`` (serial) and ``"aura-ble"`` are registered too,
-lazily, from :mod:`aura_bridge.aura` (``make_encoder("aura", hello=AuraHello(...))``).
+lazily, from :mod:`aura_bridge.aura` (``make_encoder("aura", hello=AuraHello(...))``), through
+the adapter module named in :data:`EXTERNAL_PROFILE_MODULES`, which the registry imports on
+its first use, so there is no import cycle.
 
-Adding profiles from elsewhere: create ``aura_bridge/_aura_profiles.py`` defining
-``DEVICE_SPECS``, an iterable of :class:`DeviceSpec` (profile + decoder factory + encoder
-factory, factories taking keyword-only options). The registry imports the modules in
-:data:`EXTERNAL_PROFILE_MODULES` lazily, on its first use, so there is no import cycle; or
-call :func:`register_device` directly.
+Adding a device: one module here plus its test vectors. Profiles defined outside this
+package: call :func:`register_device` with a :class:`DeviceSpec` (profile + decoder factory +
+encoder factory, factories taking keyword-only options).
 """
 
 from __future__ import annotations

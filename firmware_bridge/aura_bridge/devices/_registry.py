@@ -1,13 +1,12 @@
 """Device registry: profiles, decoders and encoders selected by name.
 
-The built-in vendor devices register themselves from their modules. Profiles defined
-elsewhere in aura_bridge join in one of two ways, both documented in
-:mod:`aura_bridge.devices`:
+The built-in vendor devices register themselves from their modules. Two more ways in, both
+documented in :mod:`aura_bridge.devices`:
 
-* a module named in :data:`EXTERNAL_PROFILE_MODULES` (``aura_bridge._aura_profiles``, or the
-  adapter ``aura_bridge.devices._aura_adapter`` that maps :mod:`aura_bridge.aura`) that defines
-  ``DEVICE_SPECS``, an iterable of :class:`DeviceSpec`; it is imported lazily, the first time
-  the registry is asked for anything, and silently skipped when it does not exist;
+* the modules named in :data:`EXTERNAL_PROFILE_MODULES` (the adapter
+  ``aura_bridge.devices._aura_adapter`` that maps :mod:`aura_bridge.aura`), each defining
+  ``DEVICE_SPECS``, an iterable of :class:`DeviceSpec`; they are imported lazily, the first
+  time the registry is asked for anything, so there is no import cycle;
 * a call to :func:`register_device` from anywhere.
 
 Unknown names and unknown options are rejected (STYLE.md rule 2), never ignored.
@@ -37,14 +36,10 @@ __all__ = [
     "register_device",
 ]
 
-#: Modules imported on first use of the registry, in order; each may define ``DEVICE_SPECS``
+#: Modules imported on first use of the registry, in order; each defines ``DEVICE_SPECS``
 #: (a later module's spec replaces an earlier one of the same name). The adapter registers
-#: the AURA protocol's "aura" / "aura-ble" from :mod:`aura_bridge.aura`; ``_aura_profiles``
-#: is the documented slot for profiles defined outside this package.
-EXTERNAL_PROFILE_MODULES: tuple[str, ...] = (
-    "aura_bridge.devices._aura_adapter",
-    "aura_bridge._aura_profiles",
-)
+#: the AURA protocol's "aura" / "aura-ble" from :mod:`aura_bridge.aura`.
+EXTERNAL_PROFILE_MODULES: tuple[str, ...] = ("aura_bridge.devices._aura_adapter",)
 
 
 class UnknownDeviceError(ValueError):
@@ -136,12 +131,7 @@ def _load_external() -> None:
         return
     _external_loaded = True
     for module_name in EXTERNAL_PROFILE_MODULES:
-        try:
-            module = importlib.import_module(module_name)
-        except ModuleNotFoundError as exc:
-            if exc.name == module_name:
-                continue  # not written (yet): nothing to register
-            raise
+        module = importlib.import_module(module_name)
         for spec in getattr(module, "DEVICE_SPECS", ()):
             register_device(spec, replace=True)
 

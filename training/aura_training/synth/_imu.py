@@ -14,6 +14,7 @@ from typing import cast
 import numpy as np
 from numpy.typing import NDArray
 from scipy.signal import bilinear, lfilter
+from scipy.spatial.transform import Rotation
 
 from aura_training.synth._kinematics import (
     WRIST_LOCATIONS,
@@ -21,14 +22,7 @@ from aura_training.synth._kinematics import (
     sensor_track,
     site_rotation,
 )
-from aura_training.synth._rotations import (
-    matrix_from_quat,
-    quat_exp,
-    random_rotation,
-    rot_x,
-    rot_y,
-    rot_z,
-)
+from aura_training.synth._rotations import random_rotation, rot_x, rot_y, rot_z
 from aura_training.synth._schema import (
     GRAVITY,
     Decimation,
@@ -132,8 +126,8 @@ _MARGIN_S = 0.05  # stay off the spline ends
 
 def _tilt(rng: np.random.Generator, sigma_deg: float) -> FloatArray:
     axis = rng.standard_normal(3)
-    return matrix_from_quat(
-        quat_exp(axis / np.linalg.norm(axis) * np.deg2rad(rng.normal(0, sigma_deg))))
+    rotvec = axis / np.linalg.norm(axis) * np.deg2rad(rng.normal(0, sigma_deg))
+    return np.asarray(Rotation.from_rotvec(rotvec).as_matrix())
 
 
 def draw_mount(
@@ -332,7 +326,7 @@ def simulate_imu(
         r_site, omega, acc_w = sensor_track(clip, loc, site, offset).evaluate(t_true)
         f_kin = np.einsum("nji,nj->ni", r_site, acc_w)
         theta, theta_dot = _wobble(wobble, t_true, omega, f_kin, arm)
-        w_rot = matrix_from_quat(quat_exp(theta))
+        w_rot = Rotation.from_rotvec(theta).as_matrix()
         rel = site.T @ mount  # sensor -> site frame, the drawn clip orientation
         r = np.einsum("nij,njk,kl->nil", r_site, w_rot, rel)
         gyro = (np.einsum("nji,nj->ni", w_rot, omega) + theta_dot) @ rel

@@ -25,15 +25,9 @@ from typing import Literal
 import numpy as np
 from numpy.typing import NDArray
 from scipy.interpolate import BSpline, make_interp_spline
+from scipy.spatial.transform import Rotation
 
-from aura_training.synth._rotations import (
-    MIRROR_Y,
-    apply,
-    matrix_from_quat,
-    quat_continuous,
-    quat_from_matrix,
-    quat_mul,
-)
+from aura_training.synth._rotations import MIRROR_Y, apply, quat_continuous, quat_mul
 from aura_training.synth._schema import (
     COCO_KEYPOINTS,
     GRAVITY,
@@ -193,7 +187,8 @@ class SensorTrack:
         dq = self.quat(t, 1)
         conj = q * np.array([1.0, -1.0, -1.0, -1.0])
         omega = 2.0 * quat_mul(conj, dq)[:, 1:] / np.sum(q * q, axis=1, keepdims=True)
-        return matrix_from_quat(q), omega, self.pos(t, 2)
+        r = Rotation.from_quat(q, scalar_first=True).as_matrix()  # normalises q
+        return np.asarray(r), omega, self.pos(t, 2)
 
     def imu(self, t: FloatArray) -> tuple[FloatArray, FloatArray]:
         """Ideal accelerometer (specific force, m/s²) and gyroscope (rad/s), sensor frame."""
@@ -240,7 +235,7 @@ def sensor_track(
     anchors = [KEYPOINT_INDEX[_other_side(a) if side == "right" else a] for a in pl.anchors]
     ref = clip.joints[:, anchors].mean(axis=1)
     pos = ref + apply(r_seg, off)
-    q = quat_continuous(quat_from_matrix(r_ws))
+    q = quat_continuous(np.asarray(Rotation.from_matrix(r_ws).as_quat(scalar_first=True)))
     t = clip.times
     return SensorTrack(
         pos=make_interp_spline(t, pos, k=5),
