@@ -164,7 +164,7 @@ BENCH_COMMAND = BenchCommand()
 
 def main(argv: Sequence[str] | None = None) -> int:
     """``aura bench`` as a standalone program; returns the exit code."""
-    from aura_sdk.cli._registry import run_standalone
+    from aura_sdk.cli import run_standalone
 
     return run_standalone(BENCH_COMMAND, "bench", argv)
 

@@ -30,8 +30,7 @@ import numpy as np
 import numpy.typing as npt
 import onnx
 
-from aura_sdk import ConfigError, ModelInputSpec
-from aura_sdk._spec import CHANNELS
+from aura_sdk import CHANNELS, ConfigError, ModelInputSpec
 
 from ._errors import ExportError, ParityError
 from ._windows import WindowSet, as_window_set

@@ -22,8 +22,7 @@ import onnx
 import onnxruntime as ort
 from onnx import TensorProto, helper, numpy_helper
 
-from aura_sdk._errors import ConfigError
-from aura_sdk._spec import CHANNELS, GRAVITY, ModelInputSpec
+from aura_sdk import CHANNELS, GRAVITY, ConfigError, ModelInputSpec
 from aura_sdk.bundle import Manifest, Prototypes, ScoringSpec, TextEncoderRef, write_bundle
 
 __all__ = [

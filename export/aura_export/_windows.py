@@ -16,8 +16,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import numpy.typing as npt
 
-from aura_sdk import ConfigError, ModelInputSpec, SensorSpec
-from aura_sdk._spec import CHANNELS
+from aura_sdk import CHANNELS, ConfigError, ModelInputSpec, SensorSpec
 from aura_sdk.bundle import EncoderSpec
 from aura_sdk.preprocessing import preprocess
 

@@ -170,7 +170,7 @@ EXPORT_COMMAND = ExportCommand()
 
 def main(argv: Sequence[str] | None = None) -> int:
     """``aura export`` as a standalone program; returns the exit code."""
-    from aura_sdk.cli._registry import run_standalone
+    from aura_sdk.cli import run_standalone
 
     return run_standalone(EXPORT_COMMAND, "export", argv)
 

@@ -109,7 +109,7 @@ RETRAIN_COMMAND = RetrainCommand()
 
 def main(argv: Sequence[str] | None = None) -> int:
     """``aura retrain`` as a standalone program; returns the exit code."""
-    from aura_sdk.cli._registry import run_standalone
+    from aura_sdk.cli import run_standalone
 
     return run_standalone(RETRAIN_COMMAND, "retrain", argv)
 

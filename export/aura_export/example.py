@@ -9,8 +9,8 @@ from pathlib import Path
 
 import numpy as np
 
-from aura_sdk._errors import AuraError
-from aura_sdk._recording import LabelSpan, Recording, write_recording
+from aura_sdk import AuraError
+from aura_sdk.recording import LabelSpan, Recording, write_recording
 
 from ._toy import TOY_LABELS, toy_windows, write_example_bundle
 

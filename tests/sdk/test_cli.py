@@ -15,6 +15,15 @@ def test_every_fixed_subcommand_name_exists() -> None:
     assert set(_registry.SLOTS) == FIXED
 
 
+def test_public_names_are_frozen() -> None:
+    # Command and run_standalone are what the server-side packages' subcommands build on
+    import aura_sdk.cli as cli
+
+    assert set(cli.__all__) == {"EXIT_FAILED", "EXIT_MISSING_EXTRA", "EXIT_NOT_BUILT", "EXIT_OK",
+                                "EXIT_USAGE", "Command", "main", "run_standalone"}
+    assert cli.Command is _registry.Command and cli.run_standalone is _registry.run_standalone
+
+
 def test_help_lists_every_command(capsys) -> None:
     assert main(["--help"]) == 0
     out = capsys.readouterr().out

@@ -91,3 +91,14 @@ def test_csv_parser_fuzz_only_raises_config_error(body: str) -> None:
         return
     assert np.isfinite(rec.t).all()
     assert len(rec) + rec.dropped_rows <= body.count("\n") + 1
+
+
+def test_public_names_are_frozen() -> None:
+    # training, export and the benchmarks read and write recordings through these names only
+    import aura_sdk.recording as public
+    from aura_sdk import _recording
+
+    assert set(public.__all__) == {"CSV_HEADER", "LabelSpan", "Recording", "read_labels",
+                                   "read_recording", "write_labels", "write_recording"}
+    for name in public.__all__:
+        assert getattr(public, name) is getattr(_recording, name), name

@@ -94,7 +94,7 @@ class DataCommand:
 
 
 def _session(args: argparse.Namespace) -> int:
-    from aura_sdk._recording import write_recording
+    from aura_sdk.recording import write_recording
 
     from .synth import activity_names
     from .synth._replay import session_recording
@@ -234,7 +234,7 @@ DATA_COMMAND = DataCommand()
 
 def main(argv: Sequence[str] | None = None) -> int:
     """``aura data`` as a standalone program; returns the exit code."""
-    from aura_sdk.cli._registry import run_standalone
+    from aura_sdk.cli import run_standalone
 
     # broken_pipe_ok: `aura data info DIR | head`
     return run_standalone(DATA_COMMAND, "data", argv, broken_pipe_ok=True)

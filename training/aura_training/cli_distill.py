@@ -217,7 +217,7 @@ DISTILL_COMMAND = DistillCommand()
 
 def main(argv: Sequence[str] | None = None) -> int:
     """``aura distill`` as a standalone program; returns the exit code."""
-    from aura_sdk.cli._registry import run_standalone
+    from aura_sdk.cli import run_standalone
 
     return run_standalone(DISTILL_COMMAND, "distill", argv)
 

@@ -374,7 +374,7 @@ EVAL_COMMAND = EvalCommand()
 
 def main(argv: Sequence[str] | None = None) -> int:
     """``aura eval`` as a standalone program; returns the exit code."""
-    from aura_sdk.cli._registry import run_standalone
+    from aura_sdk.cli import run_standalone
 
     return run_standalone(EVAL_COMMAND, "eval", argv)
 

@@ -137,7 +137,7 @@ TRAIN_COMMAND = TrainCommand()
 
 def main(argv: Sequence[str] | None = None) -> int:
     """``aura train`` as a standalone program; returns the exit code."""
-    from aura_sdk.cli._registry import run_standalone
+    from aura_sdk.cli import run_standalone
 
     return run_standalone(TRAIN_COMMAND, "train", argv)
 

@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 
 from aura_sdk import ConfigError, SensorSpec
-from aura_sdk._recording import LabelSpan, Recording, read_labels, read_recording
+from aura_sdk.recording import LabelSpan, Recording, read_labels, read_recording
 
 from ..text import label_prompts
 from ._manifest import CorpusManifest

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from aura_sdk._recording import LabelSpan, Recording
+from aura_sdk.recording import LabelSpan, Recording
 
 from ._imu import simulate_imu
 from ._session import generate_session
