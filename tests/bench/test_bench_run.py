@@ -6,8 +6,6 @@ medians, the markdown rows and the PNG files.
 """
 
 import json
-import struct
-import zlib
 from pathlib import Path
 
 import pytest
@@ -100,10 +98,8 @@ def test_absent_backends_are_skipped_with_the_exact_reason(run) -> None:
     assert res["jetson"]["status"] == "skipped" and res["jetson"]["reason"]
 
 
-def test_teacher_is_labelled_by_origin_and_its_flops_are_count_flops(run) -> None:
-    import torch
-
-    from aura_training.models import build_encoder, count_flops
+def test_teacher_is_labelled_by_origin_and_its_flops_are_imu_xs(run) -> None:
+    from aura_training.models import build_encoder
 
     res, out, _ = run
     t = next(r for r in res["encoders"] if r["id"] == "torch-teacher")
@@ -115,29 +111,34 @@ def test_teacher_is_labelled_by_origin_and_its_flops_are_count_flops(run) -> Non
     else:  # the teacher shipped with aura_training (default_teacher_path)
         assert m["source"] == "default_teacher_path()" and Path(m["path"]).exists()
         assert "random weights" not in md
-    model = build_encoder(m["config"]).eval()
-    w = t["window"][0]
-    assert t["flops_per_window"] == count_flops(model, torch.zeros(1, w, 6))
-    assert t["parameters"] == sum(p.numel() for p in model.parameters())
+    c = m["config"]
+    assert (c["dim"], c["depth"], c["mlp_dim"], c["patch_size"], c["embed_dim"]) == (
+        128, 4, 256, 10, 384)
+    assert t["window"][0] == 250
+    # imu-xs by hand (tests/training/test_models_imu.py's formula, which count_flops matches)
+    assert t["flops_per_window"] == 29_129_728
+    assert t["parameters"] == sum(p.numel() for p in build_encoder(c).parameters())
     # the toy bundle records no architecture: its FLOPs are unknown, never made up
     fp32 = next(r for r in res["encoders"] if r["id"] == "ort-cpu-fp32")
     assert fp32["flops_per_window"] is None and fp32["flops_source"].startswith("unknown")
     assert fp32["fraction_of_peak"] is None
 
 
-def test_fraction_of_peak_is_achieved_over_the_best_probe(run) -> None:
+def test_the_peak_is_the_best_probe(run) -> None:
+    # the arithmetic of achieved GFLOP/s and fractions of peak is checked on hand-made
+    # numbers in test_bench_units; here, that the run feeds it the best probe
     res, _, _ = run
     peak = res["peak"]
     probes = [peak[k]["gemm"]["best_gflops"] for k in ("numpy", "torch")
               if peak[k]["status"] == "ok"]
-    assert peak["best_gflops"] == max(probes)
+    assert peak["best_gflops"] == max(probes) > 0
     t = next(r for r in res["encoders"] if r["id"] == "torch-teacher")
-    achieved = t["flops_per_window"] * t["best_throughput"]["windows_per_s"] / 1e9
-    assert t["achieved_gflops"] == pytest.approx(achieved)
-    assert t["fraction_of_peak"] == pytest.approx(achieved / peak["best_gflops"])
+    assert t["fraction_of_peak"] > 0 and t["achieved_gflops"] > 0
 
 
-def test_ratios_are_ratios_of_the_medians_in_the_json(run) -> None:
+def test_ratios_compare_the_rows_they_name(run) -> None:
+    # the ratios' arithmetic is checked on hand-made numbers in test_bench_units; here, that
+    # the run's ratios are built from the right rows at batch 1
     res, _, _ = run
     by = {r["id"]: r for r in res["encoders"]}
 
@@ -145,16 +146,14 @@ def test_ratios_are_ratios_of_the_medians_in_the_json(run) -> None:
         return next(b["p50_ms"] for b in by[row_id]["batches"] if b["batch"] == 1)
 
     r = res["ratios"]["bundle_int8_vs_teacher_torch"]
-    assert r["latency_speedup_p50"] == pytest.approx(p50("torch-teacher") / p50("ort-cpu-int8"))
-    assert r["throughput_ratio"] == pytest.approx(
-        by["ort-cpu-int8"]["best_throughput"]["windows_per_s"]
-        / by["torch-teacher"]["best_throughput"]["windows_per_s"])
+    assert (r["numerator"], r["denominator"]) == ("torch-teacher", "ort-cpu-int8")
+    assert (r["teacher_p50_ms"], r["bundle_int8_p50_ms"]) == (p50("torch-teacher"),
+                                                              p50("ort-cpu-int8"))
     assert r["teacher_random_weights"] is by["torch-teacher"]["model"]["random_weights"]
     e = res["ratios"]["e2e_vs_raw_encoder"]
     assert e["raw_row"] == res["streaming"]["reference_row"] == "ort-cpu-int8"
-    e2e = res["streaming"]["e2e"]["latency"]["p50_ms"]
-    assert e["overhead_ratio_p50"] == pytest.approx(e2e / p50("ort-cpu-int8"))
-    assert e["overhead_ms_p50"] == pytest.approx(e2e - p50("ort-cpu-int8"))
+    assert e["raw_p50_ms"] == p50("ort-cpu-int8")
+    assert e["e2e_p50_ms"] == res["streaming"]["e2e"]["latency"]["p50_ms"]
 
 
 def test_markdown_lists_every_row_and_the_doc_links_existing_plots(run) -> None:
@@ -173,16 +172,30 @@ def test_markdown_lists_every_row_and_the_doc_links_existing_plots(run) -> None:
         assert (doc.parent / link).resolve().is_file(), link
 
 
-def test_plots_are_valid_png_files(run) -> None:
+def _pixels_of(img, colour: str) -> int:
+    """How many pixels of a decoded RGBA image have this matplotlib colour (within 2/255)."""
+    import numpy as np
+    from matplotlib.colors import to_rgb
+
+    return int((np.abs(img[..., :3] - np.array(to_rgb(colour))).max(axis=-1) < 2 / 255).sum())
+
+
+def test_plots_decode_to_the_figure_size_with_their_curves_drawn(run) -> None:
+    import matplotlib.image as mpimg
+
     res, out, _ = run
     assert res["plots"]["status"] == "ok"
-    for name in ("latency_cdf.png", "scale.png"):
-        data = (out / name).read_bytes()
-        assert data[:8] == b"\x89PNG\r\n\x1a\n"
-        length, kind = struct.unpack(">I4s", data[8:16])
-        assert kind == b"IHDR" and length == 13
-        width, height = struct.unpack(">II", data[16:24])
-        assert width > 300 and height > 200
-        crc = struct.unpack(">I", data[29:33])[0]
-        assert crc == zlib.crc32(data[12:29])
-        assert data[-8:-4] == b"IEND"
+    ok = [r for r in res["encoders"] if r["status"] == "ok"]
+    # 8 x 5 and 9 x 4 inches at 110 dpi
+    for name, shape in (("latency_cdf.png", (550, 880, 4)), ("scale.png", (440, 990, 4))):
+        img = mpimg.imread(out / name)
+        assert img.shape == shape, name
+    # One curve per measured encoder in matplotlib's colour cycle. A legend entry alone is
+    # 52 pixels of its colour; curves that measured alike may hide each other, but together
+    # they climb the plot's height (about 380 pixels) at least once.
+    cdf = mpimg.imread(out / "latency_cdf.png")
+    counts = [_pixels_of(cdf, f"C{i}") for i in range(len(ok))]
+    assert min(counts) >= 40 and sum(counts) - 52 * len(ok) > 400, counts
+    assert _pixels_of(cdf, f"C{len(ok)}") == 0  # no curve for a row that did not run
+    scale = mpimg.imread(out / "scale.png")
+    assert _pixels_of(scale, "C0") > 300 and _pixels_of(scale, "C1") > 150  # p50 (+CPU), p99

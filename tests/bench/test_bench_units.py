@@ -53,21 +53,57 @@ def test_without_torch_the_torch_rows_are_skipped_and_ort_rows_planned(toy, tmp_
     assert ratios["e2e_vs_raw_encoder"]["status"] == "unavailable"
 
 
-def test_worker_torch_job_counts_flops_of_its_model_and_of_other_architectures() -> None:
-    import torch
+def _timed(row_id: str, p50_ms: dict[int, float], **extra) -> dict:
+    """An encoder row as a worker returns it, with chosen batch medians (p99 = 2 x p50)."""
+    return {"id": row_id, "status": "ok", **extra,
+            "batches": [{"batch": b, "p50_ms": p, "p99_ms": 2 * p, "windows_per_s": b * 1e3 / p}
+                        for b, p in p50_ms.items()]}
 
-    from aura_training.models import build_encoder, count_flops
+
+def test_ratios_and_fractions_of_peak_on_hand_made_numbers(toy) -> None:
+    # batch 1 / batch 8 medians (ms): teacher 4 / 10, fp32 1 / 4, int8 0.5 / 2, so the best
+    # throughputs (windows/s) are 800, 2000 and 4000, all at batch 8
+    rows = [_timed("torch-teacher", {1: 4.0, 8: 10.0}, flops_per_window=2_000_000,
+                   flops_source="count_flops", model={"random_weights": True},
+                   flops_for={"bundle": {"flops_per_window": 1_000_000}}),
+            _timed("ort-cpu-fp32", {1: 1.0, 8: 4.0}, precision="fp32"),
+            _timed("ort-cpu-int8", {1: 0.5, 8: 2.0}, precision="int8")]
+    derive(rows, bundle_info(toy), peak_gflops=10.0)
+    teacher, fp32, int8 = rows
+    assert teacher["best_throughput"] == {"batch": 8, "windows_per_s": pytest.approx(800.0)}
+    assert teacher["achieved_gflops"] == pytest.approx(1.6)  # 2e6 FLOPs x 800 / s
+    assert teacher["achieved_gflops_batch1"] == pytest.approx(0.5)  # 2e6 x 250 / s
+    assert teacher["fraction_of_peak"] == pytest.approx(0.16)
+    assert teacher["fraction_of_peak_batch1"] == pytest.approx(0.05)
+    assert int8["flops_per_window"] == fp32["flops_per_window"] == 1_000_000
+    assert "fp32-equivalent" in int8["flops_source"]
+    assert (fp32["fraction_of_peak"], int8["fraction_of_peak"]) == pytest.approx((0.2, 0.4))
+    r = compute_ratios(rows, {"latency": {"p50_ms": 2.0, "p99_ms": 5.0}}, "ort-cpu-int8",
+                       "untrained")
+    t = r["bundle_int8_vs_teacher_torch"]
+    assert t["latency_speedup_p50"] == pytest.approx(8.0)  # 4 ms / 0.5 ms, batch 1
+    assert t["throughput_ratio"] == pytest.approx(5.0)  # 4000 / 800 windows/s
+    assert t["teacher_random_weights"] is True and t["bundle_role"] == "untrained"
+    q = r["ort_int8_vs_fp32"]
+    assert (q["latency_speedup_p50"], q["throughput_ratio"]) == pytest.approx((2.0, 2.0))
+    e = r["e2e_vs_raw_encoder"]
+    assert e["overhead_ratio_p50"] == pytest.approx(4.0)  # 2 ms end to end / 0.5 ms encoder
+    assert e["overhead_ms_p50"] == pytest.approx(1.5)
+    assert (e["raw_p99_ms"], e["e2e_p99_ms"]) == (1.0, 5.0)
+
+
+def test_worker_torch_job_counts_flops_of_its_model_and_of_other_architectures() -> None:
+    from aura_training.models import build_encoder
 
     xs = build_encoder("imu-xs").config.model_dump(mode="json")
     res = run_worker({"job": "torch", "source": {"kind": "preset", "preset": "imu-student"},
                       "batches": [1], "warmup": 1, "max_reps": 5, "budget_s": 0.01,
                       "threads": 1, "flops_for": [{"name": "xs", "config": xs, "window": 250}]})
     assert res["status"] == "ok", res.get("reason")
-    student = build_encoder("imu-student").eval()
-    w = student.config.window_samples
-    assert res["flops_per_window"] == count_flops(student, torch.zeros(1, w, 6))
-    assert res["flops_for"]["xs"]["flops_per_window"] == count_flops(
-        build_encoder("imu-xs").eval(), torch.zeros(1, 250, 6))
+    # FLOPs per window by hand (tests/training/test_models_imu.py's formula, which count_flops
+    # matches exactly): imu-student and imu-xs at 250 samples
+    assert res["flops_per_window"] == 5_233_152
+    assert res["flops_for"]["xs"]["flops_per_window"] == 29_129_728
     assert res["threads"].endswith("1 threads")
 
 

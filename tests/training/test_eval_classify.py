@@ -6,6 +6,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from plot_support import pixels_of_rate, read_confusion_png
 
 from aura_sdk import ConfigError
 from aura_training.eval import (
@@ -70,10 +71,22 @@ def test_zero_shot_picks_the_nearest_prototype_by_cosine() -> None:
     assert s[0, 0] == pytest.approx(10 / np.hypot(10, 1))
 
 
-def test_confusion_png_is_written(tmp_path: Path) -> None:
-    c = np.array([[3, 1], [0, 4]])
+def test_confusion_png_shows_the_row_normalised_rates(tmp_path: Path) -> None:
+    c = np.array([[3, 1], [2, 4]])  # rows of 4 and 6, columns of 5 and 5
     path = plot_confusion(c, ["walking", "running"], tmp_path / "sub" / "cm.png", title="t")
-    data = path.read_bytes()
-    assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 2000
+    n, rgb = read_confusion_png(path)
+    assert n == 2
+    # Each cell (about 130 x 130 pixels) is filled with the colour of its row's rate; the
+    # colour bar alone holds a few hundred pixels of any one colour.
+    centre = {}
+    for rate in (3 / 4, 1 / 4, 1 / 3, 2 / 3):
+        mask = pixels_of_rate(rgb, rate)
+        assert mask.sum() > 10_000, rate
+        rows, cols = np.nonzero(mask)
+        centre[rate] = (rows.mean(), cols.mean())
+    assert pixels_of_rate(rgb, 0.5).sum() < 2_000  # no cell is at one half
+    # true class down the rows, predicted class along the columns
+    assert centre[3 / 4][0] < centre[1 / 3][0] and centre[1 / 4][0] < centre[2 / 3][0]
+    assert centre[3 / 4][1] < centre[1 / 4][1] and centre[1 / 3][1] < centre[2 / 3][1]
     with pytest.raises(ConfigError, match="does not match"):
         plot_confusion(c, ["one"], tmp_path / "bad.png")

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from plot_support import blue_share, read_confusion_png
 
 from aura_export import run_encoder, toy_encoder_onnx
 from aura_sdk import ConfigError, ModelInputSpec, load_bundle
@@ -100,7 +101,8 @@ def test_aura_eval_bundle_label_sets(corpus: Path, bundle, tmp_path: Path,
     assert "--label-sets everyday,odd --precision fp32" in data["command"]
     report = (out / "report.md").read_text()
     assert "| `everyday` | 2 |" in report and "| `odd` | 2 |" in report
-    assert (out / "confusion_odd.png").is_file()
+    n, rgb = read_confusion_png(out / "confusion_odd.png")
+    assert n == 2 and blue_share(rgb) > 0.2  # the two labels of `odd`, drawn
     # without --label-sets: the closed set of every label only
     assert main(["--bundle", str(path), "--data", str(corpus), "--out", str(tmp_path / "all")]
                 ) == 0
