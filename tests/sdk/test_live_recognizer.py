@@ -11,6 +11,7 @@ from live_support import session, toy_model
 
 from aura_sdk import ConfigError, LabelEvent, LiveRecognizer, StatusEvent
 from aura_sdk.live import StreamConfig
+from aura_sdk.recording import Recording
 from aura_sdk.sim import PtyLink, VirtualDevice, run_device, serve_tcp
 
 
@@ -52,6 +53,26 @@ def test_replay_recognises_a_scripted_session(model) -> None:
     # the first window starts at recording time 0; windows straddling a change in the script
     # may go either way, the rest must match it
     assert _accuracy(events, rec, starts[0]) > 0.75
+
+
+def test_events_carry_their_windows_device_times(model) -> None:
+    # a 40 Hz device whose timestamps jitter by up to 2 ms: the windows are resampled onto the
+    # model's 50 Hz grid, which starts at the first sample; 2 s windows every 1 s
+    rec = session(["still", "walking", "running"], 6.0, rate=40.0)
+    t = rec.t + np.random.default_rng(5).uniform(-0.002, 0.002, rec.t.size)
+    t[0] = 0.0
+    rec = Recording(t=t, acc=rec.acc, gyro=rec.gyro, spans=rec.spans)
+    events = [e for e in LiveRecognizer.from_replay(rec, model=model, realtime=False, **TOY)
+              if isinstance(e, LabelEvent)]
+    start = np.array([e.t_start_device for e in events])
+    end = np.array([e.t_end_device for e in events])
+    assert len(events) == 16  # windows that end by the last sample (17.975 s)
+    np.testing.assert_allclose(start, np.arange(16.0), rtol=0, atol=1e-9)
+    np.testing.assert_allclose(end, start + 2.0, rtol=0, atol=1e-9)
+    # a fast replay plays device time t at host time (its start + t): one offset for all
+    host = np.array([(e.t_start, e.t_end) for e in events])
+    offset = host - np.column_stack([start, end])
+    assert np.ptp(offset) < 1e-6
 
 
 def test_live_over_a_real_serial_pty_with_garbage_injected(model) -> None:

@@ -56,14 +56,13 @@ async def run_demo(rec: LiveRecognizer, session: Recording, *, device: str = "au
             await rec.aclose()
 
         stopper = asyncio.create_task(stop_when_played())
-        stream = None
         try:
             async for ev in rec.events():
                 truth = None
                 if isinstance(ev, LabelEvent):
-                    stream = stream or rec._streams["wrist"]
-                    mid = float(stream.mapper.to_device((ev.t_start + ev.t_end) / 2))
-                    truth = session.label_at(mid)
+                    # the virtual wrist stamps its samples with the session's own times
+                    if ev.t_start_device is not None and ev.t_end_device is not None:
+                        truth = session.label_at((ev.t_start_device + ev.t_end_device) / 2)
                     latencies.append(ev.latency_ms)
                     if truth is not None:
                         total += 1

@@ -24,6 +24,11 @@ class LabelEvent:
         unknown: whether the window was rejected as matching no label.
         t_start, t_end: the window's span in host time (``time.monotonic()`` seconds).
         latency_ms: from the arrival of the bytes that completed the window to this event.
+        t_start_device, t_end_device: the same span on the stream's own timeline, in
+            seconds: the device's clock where its samples carry timestamps (the restarted
+            clock after a reboot), a sample-counting clock where they do not, and seconds
+            since the recording's first sample for a replay. ``None`` when not known
+            (:class:`LiveRecognizer` always fills them in).
     """
 
     stream: str
@@ -36,6 +41,8 @@ class LabelEvent:
     t_end: float
     latency_ms: float
     kind: Literal["label"] = "label"
+    t_start_device: float | None = None
+    t_end_device: float | None = None
 
 
 @dataclass(frozen=True)

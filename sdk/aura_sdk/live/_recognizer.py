@@ -316,7 +316,8 @@ class LiveRecognizer:
                 stream=stream.name, label=d.label, confidence=d.confidence,
                 similarity=d.similarity, top_k=d.top_k, unknown=d.unknown,
                 t_start=float(t_start[j]), t_end=float(t_end[j]),
-                latency_ms=(time.monotonic() - arrival) * 1000.0))
+                latency_ms=(time.monotonic() - arrival) * 1000.0,
+                t_start_device=float(w.t_start[j]), t_end_device=float(w.t_end[j])))
 
     async def aclose(self) -> None:
         """Stop every stream; the iteration of :meth:`events` then ends."""
