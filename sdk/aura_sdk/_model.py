@@ -21,7 +21,7 @@ import numpy.typing as npt
 
 from ._errors import BackendError, BundleNotFoundError, ConfigError, PreprocessingError
 from ._home import aura_home
-from ._scoring import Scorer
+from ._scoring import Decision, Scorer
 from ._spec import ModelInputSpec, SensorSpec, check_placement
 from .backends import DeviceName, select_providers, tensorrt_available
 from .bundle import LABEL_SET_ALL, Bundle, TrustPolicy, read_bundle
@@ -127,7 +127,8 @@ def load_bundle(
 
 
 class AuraModel:
-    """An IMU encoder with its label prototypes: ``embed``, ``classify``, ``enroll``.
+    """An IMU encoder with its label prototypes: ``embed``, ``classify``, ``recognize``,
+    ``enroll``.
 
     Args:
         bundle: a validated bundle from :func:`aura_sdk.bundle.read_bundle`.
@@ -471,7 +472,9 @@ class AuraModel:
 
         A recording longer than one window is cut into windows one second apart: text labels
         score the mean of their embeddings, enrolled labels the few-shot head's mean window
-        log-probability (see :meth:`scorer`).
+        log-probability (see :meth:`scorer`). Every label is ranked, none rejected:
+        :meth:`recognize` gives the decision, ``"unknown"`` included, that a
+        :class:`~aura_sdk.LiveRecognizer` would report for the same window.
         ``labels``: ``None`` (the default label set plus enrolled labels), a label set's
         name (``"sports"``, ``"all"``), or words (see :meth:`resolve_labels`).
 
@@ -480,21 +483,47 @@ class AuraModel:
             PreprocessingError, SpecMismatchError, BackendError: see :meth:`embed`.
         """
         scorer = self.scorer(labels)
+        _, p = self._score_recording(scorer, imu, spec, t)
+        names = scorer.labels
+        order = np.argsort(-p, kind="stable")
+        return {names[i]: float(p[i]) for i in order}
+
+    def recognize(
+        self, imu: npt.ArrayLike, spec: SensorSpec, labels: Labels = None,
+        t: npt.ArrayLike | None = None, *, top_k: int = 3,
+        unknown_threshold: float | None = None, unknown_margin: float | None = None,
+    ) -> Decision:
+        """Recognise a recording: the label, or ``"unknown"``, with its confidence.
+
+        Scored as :meth:`classify` scores it, then decided with the bundle's unknown
+        rejection (or the given overrides), as :class:`~aura_sdk.LiveRecognizer` decides:
+        for a recording of one window, the result equals the live event of that window
+        with ``smoothing="none"`` (label, confidence, similarity, top k and ``unknown``).
+
+        Raises:
+            ConfigError, PreprocessingError, SpecMismatchError, BackendError: see
+                :meth:`classify`.
+        """
+        scorer = self.scorer(labels, unknown_threshold=unknown_threshold,
+                             unknown_margin=unknown_margin)
+        cos, p = self._score_recording(scorer, imu, spec, t)
+        return scorer.decide(cos, p, top_k)
+
+    def _score_recording(self, scorer: Scorer, imu: npt.ArrayLike, spec: SensorSpec,
+                         t: npt.ArrayLike | None) -> tuple[npt.NDArray[np.float64],
+                                                           npt.NDArray[np.float64]]:
         # windows a second apart, as enrollment cuts them: more views of a long recording
         emb, feats = self.encode_windows(self._example_windows(imu, spec, t),
                                          features=scorer.needs_features,
                                          placement=spec.placement)
-        _, p = scorer.score_recording(emb, feats)
-        names = scorer.labels
-        order = np.argsort(-p, kind="stable")
-        return {names[i]: float(p[i]) for i in order}
+        return scorer.score_recording(emb, feats)
 
     def scorer(self, labels: Labels = None, *, unknown_threshold: float | None = None,
                unknown_margin: float | None = None) -> Scorer:
         """The scorer of ``labels`` (see :meth:`resolve_labels`): cosine to prototypes with the
         bundle's temperature and unknown rejection, and a few-shot head over the enrolled
-        labels among them when there are two or more. ``classify`` and ``LiveRecognizer``
-        both score through it.
+        labels among them when there are two or more. ``classify``, ``recognize`` and
+        ``LiveRecognizer`` all score through it.
 
         Raises:
             ConfigError: bad ``labels``, or a label has no prototype.

@@ -1,4 +1,8 @@
-"""Scores -> decisions: temperature softmax, temporal smoothing, unknown rejection.
+"""Scores -> decisions: cosine, temperature softmax, temporal smoothing, unknown rejection.
+
+This is the one scoring path: ``AuraModel.classify`` / ``recognize``, ``LiveRecognizer``,
+``aura eval --bundle`` and the export's checks and rejection fit all score through
+:func:`cosine_similarities` and :class:`Scorer`, so one window gets one answer everywhere.
 
 Smoothers see one probability vector per window of one stream and return the smoothed one:
 ``average`` is a moving average over the last ``n`` windows; ``hmm`` is the forward pass of a
@@ -21,11 +25,12 @@ import numpy.typing as npt
 from ._errors import ConfigError
 from .fewshot import FewShotHead
 
-__all__ = ["UNKNOWN", "Decision", "HmmFilter", "MovingAverage", "NoSmoothing", "Scorer",
-           "Smoother", "make_smoother"]
+__all__ = ["UNKNOWN", "Decision", "Decisions", "HmmFilter", "MovingAverage", "NoSmoothing",
+           "Scorer", "Smoother", "cosine_similarities", "make_smoother"]
 
 F32 = npt.NDArray[np.float32]
 F64 = npt.NDArray[np.float64]
+I64 = npt.NDArray[np.int64]
 
 #: The label of a window that matches no prototype well enough.
 UNKNOWN = "unknown"
@@ -111,6 +116,40 @@ def make_smoother(name: SmoothingName, **kw: float) -> Smoother:
     raise ConfigError(f"unknown smoothing {name!r}; use 'none', 'average' or 'hmm'")
 
 
+def cosine_similarities(emb: npt.ArrayLike, prototypes: npt.ArrayLike) -> F64:
+    """``(N, K)`` cosine similarities of embeddings to unit prototypes, in float64.
+
+    The embeddings are normalised first; the prototypes are taken as they are (unit vectors,
+    as bundles and enrollment store them).
+    """
+    e = np.atleast_2d(np.asarray(emb, dtype=np.float64))
+    e = e / np.maximum(np.linalg.norm(e, axis=1, keepdims=True), 1e-12)
+    return e @ np.atleast_2d(np.asarray(prototypes)).astype(np.float64).T
+
+
+@dataclass(frozen=True, eq=False)
+class Decisions:
+    """What ``N`` windows amount to, computed at once (:meth:`Scorer.decide_all`).
+
+    Row ``i`` is exactly what :meth:`Scorer.decide` says of window ``i``.
+
+    Attributes:
+        best: ``(N,)`` index of the most probable label (before rejection).
+        similarity: ``(N,)`` cosine similarity of the window to that label's prototype.
+        margin: ``(N,)`` gap from that similarity to the closest rival's (``inf`` when no
+            label is a rival).
+        unknown: ``(N,)`` whether the window is rejected as unknown.
+    """
+
+    best: I64
+    similarity: F64
+    margin: F64
+    unknown: npt.NDArray[np.bool_]
+
+    def __len__(self) -> int:
+        return int(self.best.shape[0])
+
+
 @dataclass(frozen=True)
 class Decision:
     """What one window of one stream amounts to.
@@ -138,8 +177,8 @@ class Scorer:
     probability. When two or more of the labels are enrolled, a few-shot head decides among
     them: the zero-shot mass of the enrolled group is shared out by the head's probabilities,
     so with only enrolled labels the head alone decides, and text labels beside enrolled ones
-    still compete on the zero-shot scale. ``AuraModel.classify`` and ``LiveRecognizer`` both
-    score through this class.
+    still compete on the zero-shot scale. ``AuraModel.classify``, ``AuraModel.recognize``,
+    ``LiveRecognizer`` and ``aura eval --bundle`` all score through this class.
 
     Args:
         labels: one name per prototype row.
@@ -175,10 +214,8 @@ class Scorer:
         return self.head is not None
 
     def similarities(self, emb: npt.ArrayLike) -> F64:
-        """``(N, K)`` cosine similarities (embeddings are normalised first)."""
-        e = np.atleast_2d(np.asarray(emb, dtype=np.float64))
-        e = e / np.maximum(np.linalg.norm(e, axis=1, keepdims=True), 1e-12)
-        return e @ self.prototypes.astype(np.float64).T
+        """``(N, K)`` cosine similarities (see :func:`cosine_similarities`)."""
+        return cosine_similarities(emb, self.prototypes)
 
     def probabilities(self, cos: F64, head_log_proba: F64 | None = None) -> F64:
         """Softmax of ``cos / temperature`` along the label axis, with the enrolled group's
@@ -224,18 +261,37 @@ class Scorer:
         head_lp = None if lp is None else lp.mean(axis=0, keepdims=True)
         return cos[0], self.probabilities(cos, head_lp)[0]
 
+    def decide_all(self, cos: npt.ArrayLike, probs: npt.ArrayLike) -> Decisions:
+        """Decide ``N`` windows at once from their ``(N, K)`` similarities and (smoothed)
+        probabilities: the most probable label wins, and it is unknown when its similarity is
+        below ``unknown_threshold`` or its lead over the closest rival's similarity is below
+        ``unknown_margin`` (labels the few-shot head decided between are not rivals)."""
+        c = np.atleast_2d(np.asarray(cos, dtype=np.float64))
+        p = np.atleast_2d(np.asarray(probs, dtype=np.float64))
+        if c.shape != p.shape or c.shape[1] != len(self.labels):
+            raise ConfigError(f"similarities {c.shape} and probabilities {p.shape} must both "
+                              f"be (N, {len(self.labels)})")
+        rows = np.arange(c.shape[0])
+        best = np.argmax(p, axis=1)
+        rivals = np.ones(c.shape, dtype=bool)
+        rivals[rows, best] = False
+        if self._head_index.size:
+            # the head separates the enrolled labels it decided between; cosine need not
+            in_head = np.isin(best, self._head_index)
+            rivals[np.ix_(in_head, self._head_index)] = False
+        sim = c[rows, best]
+        margin = sim - np.where(rivals, c, -np.inf).max(axis=1, initial=-np.inf)
+        unknown = (sim < self.unknown_threshold) | (margin < self.unknown_margin)
+        return Decisions(best=best.astype(np.int64), similarity=sim, margin=margin,
+                         unknown=unknown)
+
     def decide(self, cos: F64, smoothed: F64, top_k: int = 3) -> Decision:
-        """Turn one window's similarities and smoothed probabilities into a :class:`Decision`."""
-        best = int(np.argmax(smoothed))
-        rivals = np.ones(cos.shape[-1], dtype=bool)
-        rivals[best] = False
-        if best in self._head_index:
-            rivals[self._head_index] = False  # the head separates these; cosine need not
-        others = cos[rivals]
-        margin = float(cos[best] - others.max()) if others.size else float("inf")
-        unknown = bool(cos[best] < self.unknown_threshold or margin < self.unknown_margin)
+        """Turn one window's similarities and smoothed probabilities into a :class:`Decision`
+        (row 0 of :meth:`decide_all`)."""
+        d = self.decide_all(cos[None, :], smoothed[None, :])
+        best, unknown = int(d.best[0]), bool(d.unknown[0])
         order = np.argsort(-smoothed, kind="stable")[:top_k]
         top = tuple((self.labels[i], float(smoothed[i])) for i in order)
         return Decision(label=UNKNOWN if unknown else self.labels[best],
-                        confidence=float(smoothed[best]), similarity=float(cos[best]),
+                        confidence=float(smoothed[best]), similarity=float(d.similarity[0]),
                         top_k=top, unknown=unknown)

@@ -1,6 +1,20 @@
-"""Live recognition: device streams -> windows -> batched inference -> smoothed label events."""
+"""Live recognition: device streams -> windows -> batched inference -> smoothed label events.
 
-from .._scoring import UNKNOWN, Decision, HmmFilter, MovingAverage, NoSmoothing, Scorer
+The scoring names (:class:`Scorer`, :func:`cosine_similarities`, :class:`Decision`,
+:class:`Decisions`, the smoothers) are the one scoring path of the SDK, also used by
+``AuraModel.classify`` / ``recognize`` and by the evaluation and export packages.
+"""
+
+from .._scoring import (
+    UNKNOWN,
+    Decision,
+    Decisions,
+    HmmFilter,
+    MovingAverage,
+    NoSmoothing,
+    Scorer,
+    cosine_similarities,
+)
 from ._clock import ClockMapper, CountingClock
 from ._events import Event, LabelEvent, StatusEvent, StatusKind
 from ._merge import ChannelMerger
@@ -15,6 +29,7 @@ __all__ = [
     "ClockMapper",
     "CountingClock",
     "Decision",
+    "Decisions",
     "DecodedSource",
     "Event",
     "HmmFilter",
@@ -30,4 +45,5 @@ __all__ = [
     "Stream",
     "StreamConfig",
     "TcpLink",
+    "cosine_similarities",
 ]
