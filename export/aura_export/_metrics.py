@@ -10,6 +10,7 @@ import numpy.typing as npt
 
 from aura_sdk import ConfigError
 from aura_sdk.bundle import Prototypes
+from aura_sdk.live import cosine_similarities
 
 __all__ = ["ZeroShotMetrics", "cosine_rows", "zero_shot_metrics"]
 
@@ -53,12 +54,15 @@ def zero_shot_metrics(embeddings: npt.ArrayLike, labels: Sequence[str],
                       prototypes: Prototypes) -> ZeroShotMetrics:
     """Classify windows by their nearest prototype among *all* of ``prototypes``' labels.
 
-    Windows whose label has no prototype are left out.
+    Cosine comes from the device's scorer (:func:`aura_sdk.live.cosine_similarities`), and
+    the nearest prototype is the label it ranks first (its softmax is monotone in cosine
+    whatever the temperature); closed-set: nothing is rejected as unknown. Windows whose
+    label has no prototype are left out.
 
     Raises:
         ConfigError: no window has a label with a prototype, or counts disagree.
     """
-    emb = _unit(embeddings)
+    emb = np.asarray(embeddings, dtype=np.float64)
     if emb.ndim != 2 or emb.shape[0] != len(labels):
         raise ConfigError(f"{len(labels)} labels for embeddings of shape {emb.shape}")
     index = {name: i for i, name in enumerate(prototypes.labels)}
@@ -67,8 +71,8 @@ def zero_shot_metrics(embeddings: npt.ArrayLike, labels: Sequence[str],
         raise ConfigError(f"none of the window labels {sorted(set(labels))[:8]} has a "
                           "prototype; evaluate with labels the bundle knows")
     truth = np.array([index[name] for name in labels if name in index], dtype=np.int64)
-    scores = emb[keep] @ np.asarray(prototypes.embeddings, dtype=np.float64).T
-    pred = np.argmax(scores, axis=1).astype(np.int64)
+    pred = np.argmax(cosine_similarities(emb[keep], prototypes.embeddings),
+                     axis=1).astype(np.int64)
     f1s = []
     for c in np.union1d(truth, pred):
         tp = float(np.sum((pred == c) & (truth == c)))

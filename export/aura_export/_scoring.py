@@ -2,11 +2,13 @@
 
 The device reports a window as "unknown" when its best cosine similarity is below
 ``unknown_threshold`` or the gap to the second best is below ``unknown_margin``
-(:class:`aura_sdk.live.Scorer`). Both are chosen here from labelled validation windows so that
-a stated fraction of the *correctly* classified windows survives: each rule may reject at most
-half of the allowed loss, so together they keep at least ``keep`` of them. Without validation
-windows nothing is rejected (threshold 0, margin 0): a threshold that was never measured would
-silently hide correct answers.
+(:meth:`aura_sdk.live.Scorer.decide`). Both are chosen here from labelled validation windows so
+that a stated fraction of the *correctly* classified windows survives: each rule may reject at
+most half of the allowed loss, so together they keep at least ``keep`` of them. The windows are
+scored and decided by the device's own :class:`~aura_sdk.live.Scorer`, so the kept and rejected
+fractions written into the manifest are what the device will do. Without validation windows
+nothing is rejected (threshold 0, margin 0): a threshold that was never measured would silently
+hide correct answers.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ import numpy.typing as npt
 
 from aura_sdk import ConfigError
 from aura_sdk.bundle import Prototypes, ScoringSpec
+from aura_sdk.live import Scorer
 
 __all__ = [
     "DEFAULT_TEMPERATURE",
@@ -121,26 +124,29 @@ def choose_scoring(
     if labels is None or prototypes is None:
         raise ConfigError("validation embeddings need their labels and the prototypes")
     emb = np.asarray(embeddings, dtype=np.float64)
-    emb = emb / np.maximum(np.linalg.norm(emb, axis=1, keepdims=True), 1e-12)
     index = {x: i for i, x in enumerate(prototypes.labels)}
     rows = [j for j, x in enumerate(labels) if x in index]
     if not rows or len(prototypes.labels) < 2:
         return defaults
     truth = np.array([index[labels[j]] for j in rows])
-    sims = emb[rows] @ np.asarray(prototypes.embeddings, dtype=np.float64).T
-    order = np.argsort(-sims, axis=1)
-    best = sims[np.arange(len(rows)), order[:, 0]]
-    margin = best - sims[np.arange(len(rows)), order[:, 1]]
-    correct = order[:, 0] == truth
+
+    def scorer(threshold: float, margin: float) -> Scorer:
+        return Scorer(prototypes.labels, prototypes.embeddings, temperature, threshold, margin)
+
+    # the device's ranking, similarity and margin per window, with nothing rejected yet
+    ranking = scorer(-1.0, 0.0)
+    cos, probs = ranking.score(emb[rows])
+    ranked = ranking.decide_all(cos, probs)
+    correct = ranked.best == truth
     if int(correct.sum()) < _MIN_CORRECT:
         return ScoringChoice(defaults.spec, "defaults (fewer than "
                              f"{_MIN_CORRECT} correct validation windows)", keep,
                              n_windows=len(rows))
     # each rule leaves at most floor(q * n) correct windows strictly below its bound
     q = (1.0 - keep) / 2.0
-    threshold = float(np.clip(_lower_bound(best[correct], q), -1.0, 1.0))
-    gap = float(np.clip(_lower_bound(margin[correct], q), 0.0, 2.0))
-    rejected = (best < threshold) | (margin < gap)
+    threshold = float(np.clip(_lower_bound(ranked.similarity[correct], q), -1.0, 1.0))
+    gap = float(np.clip(_lower_bound(ranked.margin[correct], q), 0.0, 2.0))
+    rejected = scorer(threshold, gap).decide_all(cos, probs).unknown
     wrong = ~correct
     return ScoringChoice(
         ScoringSpec(temperature=temperature, unknown_threshold=threshold, unknown_margin=gap),

@@ -121,3 +121,62 @@ def test_the_bundle_evaluation_needs_no_torch(corpus: Path, bundle) -> None:
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                           timeout=120, check=False)
     assert proc.returncode == 0, proc.stderr[-2000:]
+
+
+DEFAULT = Path(__file__).resolve().parents[2] / "sdk" / "aura_sdk" / "models" / "default.aura"
+
+
+@pytest.mark.skipif(not DEFAULT.is_file(), reason="no embedded default bundle in this build")
+def test_each_window_gets_the_label_classify_gives_it() -> None:
+    """aura eval --bundle scores through the device's scorer: each window's prediction is
+    classify's first label for that window's samples, and the unknown rate is recognize's.
+    The clips are at the model's rate, where the preprocessing of a window alone and of the
+    whole clip give the same samples (see tests/sdk/test_one_scoring_path.py)."""
+    from aura_sdk import SensorSpec
+    from aura_sdk.sim import synthetic_wrist
+    from aura_training.corpus import ImuStream, Sample, TimelineEntry
+
+    model = load_bundle(threads=1)
+    rate = model.input_spec.sample_rate_hz
+    win = model.input_spec.window_samples
+    spec = SensorSpec(sample_rate_hz=rate, placement="wrist")
+    # two enrolled labels: "all" then scores with the few-shot head and its feature rows
+    other = synthetic_wrist(15.0, rate, seed=9)
+    model.enroll("holding still", [other.imu[: int(4 * rate)]], spec, persist=False)
+    model.enroll("swinging an arm", [other.imu[int(5.5 * rate): int(9.5 * rate)]], spec,
+                 persist=False)
+    truths = ["standing", "sitting", "walking", "holding still", "swinging an arm", "walking"]
+    clips, raw = [], []
+    for k, activity in enumerate(truths):
+        # two windows per clip from 19.5 s of a wrist: the end of its swing and its turn,
+        # where the head and the zero-shot cosine rank the enrolled two differently
+        a = int(19.5 * rate)
+        imu = synthetic_wrist(30.0, rate, seed=20 + k).imu[a: a + 2 * win]
+        t = np.arange(len(imu)) / rate
+        stream = ImuStream(t=t, data=imu.astype(np.float32),
+                           spec=SensorSpec(sample_rate_hz=rate), location="left_wrist")
+        clips.append(Sample(clip_id=f"c{k}", source="synth", split="test", subject=f"s{k}",
+                            duration_s=len(imu) / rate, imu={"left_wrist": stream},
+                            timeline=(TimelineEntry(0.0, len(imu) / rate, activity),)))
+        raw += [(activity, stream.data[i * win: (i + 1) * win]) for i in range(2)]
+    result = evaluate_label_sets(model, clips, label_sets=["everyday", "all"], split="test")
+    assert result["data"]["windows"] == len(raw) == 12
+    for name in ("everyday", "all"):
+        labels = model.resolve_labels(name)
+        confusion = np.zeros((len(labels), len(labels)), dtype=np.int64)
+        unknown = []
+        for activity, x in raw:
+            if activity not in labels:
+                continue
+            first = next(iter(model.classify(x, spec, labels=name)))
+            confusion[labels.index(activity), labels.index(first)] += 1
+            unknown.append(model.recognize(x, spec, labels=name).unknown)
+        r = result["label_sets"][name]
+        assert r["n"] == len(unknown) == (8 if name == "everyday" else 12)
+        np.testing.assert_array_equal(r["confusion"], confusion)
+        assert r["unknown_rate"] == pytest.approx(float(np.mean(unknown)), abs=1e-12)
+    # both outcomes of the rejection occur, and the head's labels win windows of "all"
+    rates = [r["unknown_rate"] for r in result["label_sets"].values()]
+    assert min(rates) < 1.0 and max(rates) > 0.0, rates
+    per_class = result["label_sets"]["all"]["per_class"]
+    assert per_class["holding still"]["predicted"] + per_class["swinging an arm"]["predicted"] > 0

@@ -283,7 +283,8 @@ def _evaluate_bundle(args: argparse.Namespace) -> int:
             print(f"{name:<12} skipped: {r['skipped']}")
         else:
             print(f"{name:<12} {len(r['labels']):>3} labels  {r['n']:>5} windows  accuracy "
-                  f"{r['accuracy']:.4f}  macro-F1 {r['macro_f1']:.4f}")
+                  f"{r['accuracy']:.4f}  macro-F1 {r['macro_f1']:.4f}  unknown "
+                  f"{r['unknown_rate']:.4f}")
     print(f"wrote {args.out / 'report.md'} and {args.out / 'eval.json'}")
     return 0
 

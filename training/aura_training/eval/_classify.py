@@ -16,6 +16,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from aura_sdk import ConfigError
+from aura_sdk.live import cosine_similarities
 
 __all__ = [
     "ClassificationMetrics",
@@ -60,7 +61,8 @@ def label_prototypes(prompt_embeddings: Sequence[ArrayLike]) -> NDArray[np.float
 
 
 def zero_shot_scores(embeddings: ArrayLike, prototypes: ArrayLike) -> NDArray[np.float64]:
-    """``(n, n_labels)`` cosine similarity of each embedding to each prototype.
+    """``(n, n_labels)`` cosine similarity of each embedding to each prototype (both
+    normalised), computed by the device's scorer (:func:`aura_sdk.live.cosine_similarities`).
 
     Raises:
         ConfigError: the widths differ.
@@ -69,11 +71,13 @@ def zero_shot_scores(embeddings: ArrayLike, prototypes: ArrayLike) -> NDArray[np
     p = np.atleast_2d(np.asarray(prototypes, dtype=np.float64))
     if x.shape[1] != p.shape[1]:
         raise ConfigError(f"embeddings are {x.shape[1]}-d but prototypes {p.shape[1]}-d")
-    return _unit(x) @ _unit(p).T
+    return cosine_similarities(x, _unit(p))
 
 
 def zero_shot_predict(embeddings: ArrayLike, prototypes: ArrayLike) -> NDArray[np.int64]:
-    """Index of the nearest prototype for each embedding (ties go to the lower index)."""
+    """Index of the nearest prototype for each embedding (ties go to the lower index): the
+    label the device's scorer ranks first, its softmax being monotone in cosine whatever
+    the temperature (closed-set: nothing is rejected as unknown)."""
     return np.argmax(zero_shot_scores(embeddings, prototypes), axis=1).astype(np.int64)
 
 

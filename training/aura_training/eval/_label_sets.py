@@ -2,10 +2,13 @@
 
 Every labelled window of a corpus split goes through the SDK's preprocessing
 (:func:`~aura_training.eval.eval_windows`, the code a device runs) and the bundle's own
-encoder (:meth:`aura_sdk.AuraModel.embed_windows`); for each label set, the windows whose
-true activity is in the set are classified among that set's labels only
-(:meth:`aura_sdk.AuraModel.probabilities`), as a device scoring that set would. numpy only:
-no torch.
+encoder (:meth:`aura_sdk.AuraModel.encode_windows`); for each label set, the windows whose
+true activity is in the set are classified among that set's labels only, by the scorer a
+device scoring that set uses (:meth:`aura_sdk.AuraModel.scorer`: cosine, temperature, the
+few-shot head over enrolled labels, unknown rejection), so each window gets the label
+``AuraModel.classify`` ranks first for it. Accuracy is closed-set (the most probable label,
+never "unknown"); ``unknown_rate`` is the share of those windows the device would report as
+"unknown" under the bundle's rejection. numpy only: no torch.
 """
 
 from __future__ import annotations
@@ -82,7 +85,8 @@ def evaluate_label_sets(
 
     Returns:
         The JSON-able result (``eval.json``): per set, accuracy, macro-F1, windows, the
-        activities scored and those held out of the model's training.
+        activities scored and those held out of the model's training, and the share of the
+        windows the device would report as "unknown" (``unknown_rate``).
 
     Raises:
         ConfigError: an unknown set, or the split yields no labelled window.
@@ -90,17 +94,22 @@ def evaluate_label_sets(
     """
     sets = list(label_sets) if label_sets is not None else [
         *(k for k in model.label_sets if k != LABEL_SET_ALL), LABEL_SET_ALL]
-    for name in sets:
-        model.resolve_labels(name)  # refuses an unknown set before the slow part
+    # resolving the sets refuses an unknown one before the slow part
+    scorers = {name: model.scorer(name) for name in sets}
+    features = any(sc.needs_features for sc in scorers.values())
     stats = WindowStats()
     acts: list[str] = []
     embs: list[np.ndarray] = []
+    feats: list[np.ndarray] = []
     batch: list[np.ndarray] = []
     where: list[str | None] = []
 
     def flush() -> None:
         if batch:
-            embs.append(model.embed_windows(np.stack(batch), where))
+            e, f = model.encode_windows(np.stack(batch), features=features, placement=where)
+            embs.append(e)
+            if f is not None:
+                feats.append(f)
             batch.clear()
             where.clear()
 
@@ -116,6 +125,7 @@ def evaluate_label_sets(
         raise ConfigError(f"split {split!r} gave no labelled window (dropped: {stats.dropped}); "
                           "check the split name and the IMU location")
     emb = np.concatenate(embs)
+    feat = np.concatenate(feats) if feats else None
     truth = np.array(acts)
     provenance = _provenance(data)
     held_out = set(provenance.get("held_out_activities", ()))
@@ -123,8 +133,8 @@ def evaluate_label_sets(
     if out is not None:
         out.mkdir(parents=True, exist_ok=True)
     results: dict[str, Any] = {}
-    for name in sets:
-        labels = model.resolve_labels(name)
+    for name, scorer in scorers.items():
+        labels = list(scorer.labels)
         rows = np.flatnonzero(np.isin(truth, labels))
         if rows.size == 0:
             results[name] = {"skipped": f"no window of split {split!r} shows an activity of "
@@ -132,9 +142,12 @@ def evaluate_label_sets(
             continue
         index = {lab: i for i, lab in enumerate(labels)}
         y = np.array([index[a] for a in truth[rows]], dtype=np.int64)
-        pred = np.argmax(model.probabilities(emb[rows], labels), axis=1).astype(np.int64)
+        cos, probs = scorer.score(emb[rows], None if feat is None else feat[rows])
+        decided = scorer.decide_all(cos, probs)
+        pred = decided.best
         m = classification_metrics(y, pred, labels)
         res: dict[str, Any] = m.as_dict()
+        res["unknown_rate"] = float(decided.unknown.mean())
         present = sorted({str(a) for a in truth[rows]}, key=labels.index)
         ho = [a for a in present if a in held_out]
         ho_rows = np.isin(truth[rows], ho)
@@ -183,20 +196,23 @@ def render_label_set_report(result: Mapping[str, Any]) -> str:
         f"{d['windows']} windows of {result['settings']['window_s']:g} s from {d['clips']} "
         "clips, through the SDK's preprocessing and the bundle's encoder. For each set, only "
         "the windows whose true activity is in the set count, and each is classified among the "
-        "set's labels only. Held-out activities were left out of the model's training.", "",
+        "set's labels only. Held-out activities were left out of the model's training. "
+        "Unknown: the share of those windows a device would report as \"unknown\" under the "
+        "bundle's rejection (accuracy ranks every label and rejects none).", "",
         "| label set | labels | windows | accuracy | macro-F1 | chance | held-out activities "
-        "(windows) | held-out accuracy | seen accuracy |",
-        "|---|---|---|---|---|---|---|---|---|",
+        "(windows) | held-out accuracy | seen accuracy | unknown |",
+        "|---|---|---|---|---|---|---|---|---|---|",
     ]
     for name, r in result["label_sets"].items():
         if "skipped" in r:
-            lines.append(f"| `{name}` | {len(r['labels'])} | 0 | - | - | - | - | - | - |")
+            lines.append(f"| `{name}` | {len(r['labels'])} | 0 | - | - | - | - | - | - | - |")
             continue
         ho = ", ".join(r["held_out_activities"]) or "none"
         lines.append(
             f"| `{name}` | {len(r['labels'])} | {r['n']} | {fmt(r['accuracy'])} | "
             f"{fmt(r['macro_f1'])} | {fmt(r['chance'])} | {ho} ({r['held_out_windows']}) | "
-            f"{fmt(r['held_out_accuracy'])} | {fmt(r['seen_accuracy'])} |")
+            f"{fmt(r['held_out_accuracy'])} | {fmt(r['seen_accuracy'])} | "
+            f"{fmt(r.get('unknown_rate'))} |")
     lines.append("")
     for name, r in result["label_sets"].items():
         if "skipped" in r:
