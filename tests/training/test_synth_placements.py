@@ -467,16 +467,18 @@ def test_a_waist_phone_on_stairs_turns_at_landings_far_more_than_walking_level()
 def test_a_loose_belt_phone_rocks_at_each_heel_strike_like_a_real_one() -> None:
     """Real waist phones (UCI HAPT, walking) read 0.15-0.3 rad/s of gyroscope RMS per
     horizontal axis at 3.5-8 Hz; the pelvis alone turns by a few hundredths there."""
-    c = clip("walking", seed=4, seconds=30.0)
     opts = {"rate_hz": 50.0, "decimation": "none", "gravity_removed": False,
             "errors": False, "artefacts": False, "mount_rot": np.eye(3), "device": "phone"}
     tight, loose = [], []
-    for seed in range(6):
-        for fit, out in (("tight", tight), ("loose", loose)):
-            rec = simulate_imu(c, seed, location="left_waist", fit=fit, **opts)
-            keep = (rec.t > 2) & (rec.t < 28)
-            out.append(_band_rms(rec.gyro[keep], 50.0, 3.5, 8.0))
-    t_med, l_med = np.median(tight, axis=0), np.median(loose, axis=0)
-    assert t_med.max() < 0.06, t_med
-    assert 0.08 < l_med.max() < 0.6, l_med
-    assert l_med.max() > 3 * t_med.max()
+    # several walkers: how hard one heel strike jolts the pelvis is drawn per clip
+    for clip_seed in (4, 5, 6, 7):
+        c = clip("walking", seed=clip_seed, seconds=30.0)
+        for seed in range(4):
+            for fit, out in (("tight", tight), ("loose", loose)):
+                rec = simulate_imu(c, seed, location="left_waist", fit=fit, **opts)
+                keep = (rec.t > 2) & (rec.t < 28)
+                out.append(_band_rms(rec.gyro[keep], 50.0, 3.5, 8.0).max())
+    t_med, l_med = float(np.median(tight)), float(np.median(loose))
+    assert t_med < 0.06, t_med
+    assert 0.08 < l_med < 0.6, l_med
+    assert l_med > 2 * t_med

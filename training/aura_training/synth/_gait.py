@@ -44,7 +44,7 @@ def step_frequency(kind: str, speed: float, subject: SubjectParams) -> float:
 
 #: Peak vertical acceleration (g) of the foot-contact transient at the pelvis, per gait.
 _IMPACT_G: dict[str, tuple[float, float]] = {
-    "walk": (0.15, 0.45), "run": (0.8, 2.0), "stairs_up": (0.1, 0.35), "stairs_down": (0.2, 0.6)}
+    "walk": (0.1, 0.35), "run": (0.8, 2.0), "stairs_up": (0.1, 0.35), "stairs_down": (0.2, 0.6)}
 
 
 def foot_impacts(
@@ -192,7 +192,7 @@ def gait(
         # Centre of mass: highest at mid-stance, lowest at double support, one bounce per
         # step of about the compass-gait drop L (1 - cos θ) (2-5 cm; knee flexion at loading
         # and heel rise smooth it into a near-sinusoid in people).
-        a_v = 0.8 * leg * (1.0 - np.cos(np.radians(a_hip))) + 0.005
+        a_v = 0.65 * leg * (1.0 - np.cos(np.radians(a_hip))) + 0.004
         z_off = a_v * 0.5 * (np.cos(4 * np.pi * (stride - 0.3)) - 1.0) * env
     elif g.kind == "run":
         a_hip = (24.0 + 3.5 * (v - 2.5)) * amp
@@ -246,17 +246,26 @@ def gait(
             swing = (1 - w2) * np.cos(2 * np.pi * ph) + w2 * 0.6 * np.cos(4 * np.pi * ph)
             out[f"{side}_sh_flex"] = a_arm * swing * env * _D
             out[f"{side}_elbow"] = (e0 + a_el * swing) * env * _D
-    a_py = 3.0 + 2.0 * min(v, 3.0)
+    a_py = 4.0 + 2.5 * min(v, 3.0)
     out["pelvis_yaw"] = -a_py * np.cos(2 * np.pi * ph_l) * env * _D
     out["spine_twist"] = 1.3 * a_py * np.cos(2 * np.pi * ph_l) * env * _D
-    out["pelvis_roll"] = 3.0 * np.sin(4 * np.pi * ph_l) * env * _D
+    # Pelvic obliquity drops the swing side once per stride (not per step): a phone on one
+    # hip reads its own stance and the other leg's differently.
+    out["pelvis_roll"] = rng.uniform(3.0, 6.0) * np.sin(2 * np.pi * ph_l) * env * _D
     # Climbing, the trunk pitches forward into each step up (about twice level walking's nod).
     nod = 3.0 if g.kind == "stairs_up" else 1.5
     out["pelvis_pitch"] = (lean + nod * np.cos(4 * np.pi * ph_l)) * env * _D
-    lat_sway = 0.025 if g.kind == "walk" else 0.01
+    lat_sway = {"walk": 0.035, "run": 0.01}.get(g.kind, 0.03)  # m, the body over each foot
     out["lat_speed"] = lat_sway * np.pi * f_step * np.cos(2 * np.pi * ph_l) * env
-    out["fwd_speed"] = v * env * (1.0 + 0.08 * np.cos(4 * np.pi * ph_l))
-    out["root_z"] = z_off
+    # Each heel strike brakes the body and each push-off speeds it up again: the pelvis
+    # reads about ±2-3 m/s² fore-aft per step walking (Moe-Nilssen 1998, lower trunk).
+    # On stairs too, although the body moves forward slowly there.
+    surge = (0.05 * v if g.kind == "run"
+             else rng.uniform(1.5, 2.8) / (2 * np.pi * f_step))  # m/s of speed swing
+    out["fwd_speed"] = env * (v + surge * np.cos(4 * np.pi * ph_l))
+    # Left and right steps differ (leg dominance, the phone on one hip): the step bounce is
+    # modulated once per stride.
+    out["root_z"] = z_off * (1.0 + rng.uniform(0.05, 0.25) * np.cos(2 * np.pi * ph_l))
     mean_speed = float(np.mean(out["fwd_speed"]))
     # A foot lands when its leg's stride phase passes a whole cycle (hip most flexed).
     contacts = [np.flatnonzero(np.diff(np.floor(ph)) > 0) + 1 for ph in (ph_l, ph_r)]
