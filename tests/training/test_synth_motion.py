@@ -158,7 +158,7 @@ def test_postures_hold_gravity_consistent_orientations() -> None:
             :, [K["left_hip"], K["right_hip"]]
         ].mean(1)
         assert np.all(np.abs(_angle_deg(trunk, up) - 90) < 15), ly.timeline[0].params.variant
-        assert ly.joints[:, :, 2].max() < 0.8
+        assert ly.joints[:, :, 2].max() < 0.9  # flat or propped up a little
     # sitting: thighs within ~20° of horizontal, hips about a chair's height up
     si = clip("sitting", seed=3)
     for side in ("left", "right"):

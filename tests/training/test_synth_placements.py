@@ -331,17 +331,20 @@ def test_stairs_still_climb_one_riser_per_step() -> None:
     assert 0.12 < per_step < 0.2  # m: a riser of 15-19 cm
 
 
-@pytest.mark.parametrize("seed", [1, 2, 3, 4])
-def test_sitting_tilts_the_belt_phone_back_from_standing(seed: int) -> None:
-    tilt = {}
-    for name in ("standing", "sitting"):
-        c = clip(name, seed=seed)
-        acc, _ = ideal_imu(c, c.times[100:-100:5], "left_waist")
-        g = acc.mean(axis=0)
-        # standing puts gravity along the device's long axis (+y); sitting rolls the pelvis
-        # back by 6-34°, and the phone on the belt with it
-        tilt[name] = np.degrees(np.arccos(g[1] / np.linalg.norm(g)))
-    assert tilt["standing"] < 6.0 < tilt["sitting"] < 40.0, tilt
+def test_sitting_tilts_the_belt_phone_back_from_standing() -> None:
+    tilt: dict[str, list[float]] = {"standing": [], "sitting": []}
+    for seed in range(1, 7):
+        for name in tilt:
+            c = clip(name, seed=seed)
+            acc, _ = ideal_imu(c, c.times[100:-100:5], "left_waist")
+            g = acc.mean(axis=0)
+            # standing puts gravity near the device's long axis (+y; people stand with the
+            # pelvis up to about 8° forward or tilted by resting on one leg); sitting rolls
+            # the pelvis back by 10-34°, and the phone on the belt with it
+            tilt[name].append(float(np.degrees(np.arccos(g[1] / np.linalg.norm(g)))))
+    assert max(tilt["standing"]) < 12.0, tilt
+    assert min(tilt["sitting"]) > 6.0 and max(tilt["sitting"]) < 40.0, tilt
+    assert np.median(tilt["sitting"]) > np.median(tilt["standing"]) + 5.0, tilt
 
 
 def test_people_at_rest_shift_their_weight() -> None:

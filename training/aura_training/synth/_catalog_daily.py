@@ -25,7 +25,7 @@ _GESTURES = (
 )
 # Sitting rotates the pelvis backwards from its standing tilt (radiographic studies of
 # standing vs sitting put the change at roughly 10-25 degrees; more when slouched).
-_SEATED = {"b_hip_flex": (82, 98), "b_knee": (75, 105), "pelvis_pitch": (-24, -6),
+_SEATED = {"b_hip_flex": (82, 98), "b_knee": (75, 105), "pelvis_pitch": (-26, -10),
            "spine_flex": (0, 18), "b_sh_flex": (10, 30), "b_elbow": (50, 80),
            "b_pron": (50, 85), "b_sh_abd": (8, 18)}
 
@@ -33,7 +33,11 @@ DAILY: tuple[Activity, ...] = (
     # -- postures -----------------------------------------------------------------------------
     Activity(I("standing", "posture", "static", "sedentary", 1.3, "standing", "none",
                ("home", "office", "street", "kitchen", "queue"), ("standing still", "standing up")),
-             events=_GESTURES, fidget=3.0),
+             events=_GESTURES, fidget=3.0,
+             # People stand with the pelvis tilted anywhere from about 0 to 20 degrees
+             # forward, and some rest their weight on one leg (the pelvis drops on the other).
+             variants={"relaxed": {"pelvis_pitch": (-3, 8)},
+                       "weight on one leg": {"pelvis_roll": (-7, 7), "pelvis_pitch": (-3, 6)}}),
     Activity(I("sitting", "posture", "static", "sedentary", 1.3, "sitting", "none",
                ("home", "office", "waiting room", "classroom"), ("sitting still", "seated")),
              base=_SEATED, support="seat", events=_GESTURES, fidget=2.5, tremor=0.6,
@@ -45,15 +49,19 @@ DAILY: tuple[Activity, ...] = (
              events=(Event((Key((1.0, 2.0), {"x_sh_flex": 60, "x_elbow": 90}),
                             Key((1.0, 5.0), {"x_elbow": 95}), Key((1.0, 2.0))), gap=(20, 60)),),
              variants={
-                 "on the back": {"pelvis_pitch": (-92, -84), "b_sh_flex": (0, 25),
+                 # from flat to propped up on pillows or a sofa's arm
+                 "on the back": {"pelvis_pitch": (-92, -72), "b_sh_flex": (0, 25),
                                  "b_pron": (0, 90), "b_hip_flex": (0, 15), "b_knee": (0, 20)},
-                 "on the stomach": {"pelvis_pitch": (84, 92), "b_sh_abd": (60, 110),
+                 "on the stomach": {"pelvis_pitch": (72, 92), "b_sh_abd": (60, 110),
                                     "b_elbow": (60, 110), "b_sh_rot": (-60, -20),
                                         "neck_twist": (-60, 60)},
-                 "on the left side": {"pelvis_roll": (-95, -85), "b_hip_flex": (25, 60),
+                 # from square on the side to half rolled toward the back or the front
+                 "on the left side": {"pelvis_roll": (-95, -78), "pelvis_pitch": (-25, 15),
+                                      "b_hip_flex": (25, 60),
                                       "b_knee": (30, 80), "b_sh_flex": (40, 90),
                                       "b_elbow": (40, 100)},
-                 "on the right side": {"pelvis_roll": (85, 95), "b_hip_flex": (25, 60),
+                 "on the right side": {"pelvis_roll": (78, 95), "pelvis_pitch": (-25, 15),
+                                       "b_hip_flex": (25, 60),
                                        "b_knee": (30, 80), "b_sh_flex": (40, 90),
                                       "b_elbow": (40, 100)},
              }),

@@ -278,7 +278,8 @@ def synthesize(
     pose[:, arm_ch] += act.fidget * _D * band_noise(rng, n, fs, 0.02, 0.25, len(arm_ch))
     pose[:, CH["neck_twist"]] += 6 * _D * band_noise(rng, n, fs, 0.02, 0.3)[:, 0]
     pose[:, CH["neck_flex"]] += 3 * _D * band_noise(rng, n, fs, 0.02, 0.3)[:, 0]
-    sway = subject.sway * (0.3 if info.posture in ("lying", "sitting") else 1.0)
+    # Seated and lying bodies still move: breathing rocks the pelvis and the belt on it.
+    sway = subject.sway * {"lying": 0.55, "sitting": 0.45}.get(info.posture, 1.0)
     pose[:, [CH["fwd_speed"], CH["lat_speed"]]] += (
         0.012 * sway * band_noise(rng, n, fs, 0.1, 0.8, 2)
     )
