@@ -1,0 +1,123 @@
+"""What every live source shares: the source and link protocols, and a link plus its decoder.
+
+A :class:`SampleSource` answers ``await next_batch(timeout)`` with the samples that arrived and
+the host time they arrived at, raises :class:`~aura_sdk.TransportError` when the link is lost,
+and owns its resources (``open`` / ``close``). A transport (serial, TCP, BLE: one module each)
+is a :class:`ByteLink` that only moves bytes; :class:`DecodedSource` turns one into a sample
+source through the device profile's decoder from :mod:`aura_bridge.devices`. A replay
+(``_replay``) yields samples directly.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping
+from typing import Any, Protocol
+
+from aura_bridge import Decoder, DeviceProfile, ImuSamples
+from aura_bridge.devices import get_profile, make_decoder
+
+from .._errors import ConfigError
+
+__all__ = ["ByteLink", "DecodedSource", "SampleSource", "device_profile"]
+
+
+def device_profile(name: str) -> DeviceProfile:
+    """The profile of a device name, as a :class:`ConfigError` when unknown."""
+    try:
+        return get_profile(name)
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from exc
+
+
+class SampleSource(Protocol):
+    """Where a stream's samples come from."""
+
+    name: str
+    profile: DeviceProfile | None
+
+    async def open(self) -> None: ...
+    async def next_batch(self, timeout: float) -> tuple[list[ImuSamples], float]: ...
+    async def close(self) -> None: ...
+    @property
+    def nominal_rate_hz(self) -> float: ...
+    @property
+    def gravity_removed(self) -> bool: ...
+    @property
+    def finished(self) -> bool: ...
+
+
+class ByteLink(Protocol):
+    """A device link that moves bytes (stream framing) or notifications (packet framing)."""
+
+    name: str
+
+    async def open(self) -> None: ...
+    async def read(self, timeout: float) -> list[bytes]: ...
+    async def write(self, data: bytes) -> None: ...
+    async def close(self) -> None: ...
+
+
+class DecodedSource:
+    """A :class:`ByteLink` plus the device profile's decoder.
+
+    Args:
+        link: the byte link.
+        device: profile name.
+        options: decoder options.
+        rate_hz: override of the nominal rate (when the device was configured differently).
+    """
+
+    def __init__(self, link: ByteLink, device: str, *, options: Mapping[str, Any] | None = None,
+                 rate_hz: float | None = None) -> None:
+        self.link = link
+        self.name = link.name
+        self.profile: DeviceProfile | None = device_profile(device)
+        self.device = device
+        self.options = dict(options or {})
+        self._rate = rate_hz
+        self.decoder: Decoder = self._make_decoder()
+
+    def _make_decoder(self) -> Decoder:
+        try:
+            return make_decoder(self.device, **self.options)
+        except ValueError as exc:
+            raise ConfigError(str(exc)) from exc
+
+    @property
+    def nominal_rate_hz(self) -> float:
+        if self._rate is not None:
+            return self._rate
+        hello = getattr(self.decoder, "config", None)
+        rate = getattr(hello, "sample_rate_hz", None)
+        assert self.profile is not None
+        return float(rate) if rate else self.profile.sample_rate_hz
+
+    @property
+    def gravity_removed(self) -> bool:
+        hello = getattr(self.decoder, "config", None)
+        g = getattr(hello, "gravity_removed", None)
+        assert self.profile is not None
+        return bool(g) if g is not None else self.profile.gravity_removed
+
+    @property
+    def finished(self) -> bool:
+        return False
+
+    async def open(self) -> None:
+        self.decoder = self._make_decoder()  # a fresh parser per connection
+        await self.link.open()
+        assert self.profile is not None
+        for cmd in self.profile.start_commands:
+            await self.link.write(cmd)
+
+    async def next_batch(self, timeout: float) -> tuple[list[ImuSamples], float]:
+        chunks = await self.link.read(timeout)
+        arrival = time.monotonic()
+        out: list[ImuSamples] = []
+        for c in chunks:
+            out.extend(s for s in self.decoder.feed(c) if isinstance(s, ImuSamples))
+        return out, arrival
+
+    async def close(self) -> None:
+        await self.link.close()

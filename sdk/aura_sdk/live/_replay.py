@@ -1,0 +1,99 @@
+"""Replay of a recording as a sample source: no link and no decoder, samples come out directly."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+import numpy as np
+
+from aura_bridge import DeviceProfile, ImuSamples
+
+from .._errors import ConfigError
+from .._recording import Recording, read_recording
+
+__all__ = ["ReplaySource"]
+
+
+class ReplaySource:
+    """Replay a recording (``aura decode`` CSV, NPZ, or a :class:`Recording`).
+
+    Args:
+        recording: the recording or its path.
+        realtime: deliver samples when their time comes (``False``: as fast as possible).
+        speed: real-time speed factor.
+        chunk_s: how much time each delivered batch covers (a device's notification size).
+        gravity_removed: the recording's gravity convention (recordings are SI).
+        loop: start again at the end.
+    """
+
+    profile: DeviceProfile | None = None
+
+    def __init__(self, recording: Recording | str, *, realtime: bool = True, speed: float = 1.0,
+                 chunk_s: float = 0.04, gravity_removed: bool = False, loop: bool = False,
+                 name: str | None = None) -> None:
+        self.recording = read_recording(recording) if isinstance(recording, str) else recording
+        if len(self.recording) < 2:
+            raise ConfigError("a replay needs at least two samples")
+        self.name = name or (recording if isinstance(recording, str) else "replay")
+        self.realtime = realtime
+        self.speed = speed
+        self.loop = loop
+        self._gravity_removed = gravity_removed
+        self._rate = self.recording.nominal_rate_hz()
+        self._chunk = max(1, round(chunk_s * self._rate))
+        self._pos = 0
+        self._lap = 0
+        self._start: float | None = None
+        self._done = False
+
+    @property
+    def nominal_rate_hz(self) -> float:
+        return self._rate
+
+    @property
+    def gravity_removed(self) -> bool:
+        return self._gravity_removed
+
+    @property
+    def finished(self) -> bool:
+        return self._done
+
+    async def open(self) -> None:
+        self._start = time.monotonic()
+
+    def host_time(self, t: np.ndarray) -> np.ndarray:
+        """Host time of replay time ``t``: when it is (or, replaying fast, would be) played."""
+        start = self._start if self._start is not None else 0.0
+        return start + np.asarray(t, dtype=np.float64) / (self.speed if self.realtime else 1.0)
+
+    async def next_batch(self, timeout: float) -> tuple[list[ImuSamples], float]:
+        rec = self.recording
+        if self._done:
+            return [], time.monotonic()
+        a, b = self._pos, min(self._pos + self._chunk, len(rec))
+        span = rec.duration_s + 1.0 / self._rate
+        t = rec.t[a:b] - rec.t[0] + self._lap * span
+        if self.realtime:
+            assert self._start is not None
+            due = self._start + float(t[-1]) / self.speed
+            delay = due - time.monotonic()
+            if delay > timeout:
+                await asyncio.sleep(timeout)
+                return [], time.monotonic()
+            if delay > 0:
+                await asyncio.sleep(delay)
+        else:
+            await asyncio.sleep(0)
+        batch = ImuSamples(acc=rec.acc[a:b], gyro=rec.gyro[a:b], t=np.asarray(t, float))
+        self._pos = b
+        if self._pos >= len(rec):
+            if self.loop:
+                self._pos = 0
+                self._lap += 1
+            else:
+                self._done = True
+        return [batch], time.monotonic()
+
+    async def close(self) -> None:
+        return None
