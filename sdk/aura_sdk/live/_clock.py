@@ -1,25 +1,57 @@
-"""Device clock -> a clean stream timeline, and that timeline -> the host clock.
+"""Device clock -> host clock: :class:`ClockMapper`, and :class:`CountingClock` for devices
+that send no timestamps.
 
-Preprocessing runs on the device's own timeline: its timestamps are what the sensor sampled,
-free of radio and USB jitter. When the wire carries no timestamps, samples are counted at the
-nominal rate and the timeline is re-anchored whenever the host sees more time pass than the
-count accounts for (lost samples, a paused device). Separately, :class:`ClockMapper` fits
-``host = offset + skew * device`` so events can be stamped in host time: the skew (crystal
-drift, typically tens of ppm) by least squares over a sliding history, the offset from the
-*earliest* arrivals (transport delay is never negative, so the lower envelope is the best
-estimate of the true offset).
+**Two clocks.** A sample carries the device's time: when the sensor took it, free of radio and
+USB jitter, so preprocessing runs on that timeline. Events are reported on the host's clock
+(``time.monotonic()``), where all we know is when the bytes *arrived*. The two clocks differ by
+an offset (their origins) and a skew (their crystals' rates differ by tens of ppm: 80 ppm is
+4.8 ms a minute), so :class:`ClockMapper` fits ``host = offset + skew * device`` from the
+pairs ``(device time of a packet's last sample, arrival)`` that the stream observes.
 
-Pure state machines: the caller passes arrival times in; nothing here reads a clock.
+**Jitter.** An arrival is the true host time plus a transport delay that is never negative:
+mostly milliseconds, now and then a stall of a hundred. Every point lies on or above the true
+line, so the *earliest* arrivals tell the most and an average would be biased by the delay.
+The fit therefore works on the lower envelope:
+
+* skew: split the history's device times into ten equal buckets, take the earliest arrival in
+  each (least ``host - device``; the first on ties) and fit a least-squares line through those
+  at most ten points. Stalls only raise points above the line, so they change nothing unless
+  one fills a whole bucket;
+* offset: with that skew, the line that lies under every point, ``min(host - skew * device)``.
+  A sample's mapped host time is thus never later than the arrival of the bytes carrying it.
+
+**Guards.** Only the last ``history_s`` of device time is kept, so a drift that changes (the
+crystal warming up) is followed. The skew stays at its prior (1, or the skew kept across
+:meth:`ClockMapper.reset`) while the history spans less than ``min_span_s`` or fills fewer than
+three buckets, and when the fitted slope is further than ``max_skew_ppm`` from 1 (no crystal
+is that far off: a paused device, a clock step). Nothing rejects an *early* outlier: a sample
+stamped later than it was taken looks like an arrival with a negative delay and pulls the
+offset down until it leaves the history.
+
+**Resets and wrap-around.** The mapper does not detect clock restarts itself: its owner
+(:class:`~aura_sdk.live.Stream`) calls :meth:`ClockMapper.reset` when device time goes back by
+more than its ``clock_reset_s`` (a rebooted device) or the link is lost. Device counters that
+wrap (the AURA protocol's u32 microseconds) are unwrapped by the decoders in
+:mod:`aura_bridge` before times get here: these are float seconds, never a wrapping count.
+
+**No timestamps.** :class:`CountingClock` makes up the device timeline by counting samples at
+the nominal rate, corrected by the drift that a :class:`ClockMapper` over (count, arrival)
+reveals, and jumps forward when the arrivals show that samples were lost.
+
+Pure state machines: the caller passes arrival times in; nothing here reads a clock. The
+refit is incremental (:mod:`._clock_runs`), and gives what refitting the whole history after
+every packet would (the reference in ``tests/sdk/test_live_clock.py``).
 """
 
 from __future__ import annotations
 
 import math
-from array import array
 from bisect import bisect_left
 
 import numpy as np
 import numpy.typing as npt
+
+from ._clock_runs import Run
 
 __all__ = ["ClockMapper", "CountingClock"]
 
@@ -27,58 +59,42 @@ F64 = npt.NDArray[np.float64]
 
 _BUCKETS = 10  # the skew fit: one envelope point per tenth of the history
 _MAX_RUNS = 8  # more interleaved runs than this and the fit scans the history instead
-_BLOCK = 16  # points per block of a run's range-minimum table
+_COMPACT_AFTER = 256  # points that left the history before their lists are cut
 
 
 class ClockMapper:
-    """Online ``host = offset + skew * device`` with drift correction.
+    """Online ``host = offset + skew * device`` with drift correction (the model: module doc).
 
-    Every :meth:`observe` refits over the history: the points observed since the last reset,
-    less those dropped, oldest first, once the newest device time is more than ``history_s``
-    past theirs:
+    Each :meth:`observe` adds a point to the history, drops the points more than
+    ``history_s`` of device time older than it, and refits the skew and offset.
 
-    * **skew**: split the device times from the oldest point's to the newest's into ten equal
-      buckets, take the earliest arrival (least ``host - device``, the first on ties) in each,
-      and fit a least-squares line through them. A slope further than ``max_skew_ppm`` from
-      1, less than ``min_span_s`` of history or fewer than three buckets leave the prior
-      skew (1, or the one kept across :meth:`reset`).
-    * **offset**: ``min(host - skew * device)`` over the history: the line under every arrival.
+    How the refit stays cheap: O(k log n) per packet for n points of history in k *runs*
+    (:class:`~._clock_runs.Run`: parts of the history, in arrival order, whose device times
+    never decrease). A new point joins the run whose last device time is the latest not after
+    its own, and opens a new run only when it is earlier than every run's last (patience
+    sorting): one run for a device whose timestamps are in order, one per channel for one
+    that sends accelerometer and gyroscope frames separately, each with its own times (Polar
+    PMD). A bucket's earliest arrival is then a range-minimum query per run, and the offset a
+    binary search on each run's lower hull. Device times so scrambled that more than eight
+    runs would be needed are refitted by scanning the history, O(n), until the point that
+    broke the limit has left it.
 
-    The fit is incremental: O(k log n) per packet for n points of history in k runs, instead
-    of O(n). A *run* (:class:`_Run`) is a part of the history, in arrival order, whose device
-    times never decrease. A new point joins the run whose last time is the latest not after
-    its own (patience sorting) and opens a new run only when it is earlier than every run's
-    last: one run for a device whose timestamps are in order, one per channel for a device
-    that sends accelerometer and gyroscope frames separately, each stamped with its own times
-    (Polar PMD). Within a run:
-
-    * a bucket is a stretch of consecutive points, its ends found by bisection, and its least
-      ``host - device`` a range-minimum query: a sparse table over blocks of 16 points plus
-      each block's prefix and suffix minima (O(1) per query and, amortised, per point; O(n)
-      memory), so the edges may move either way;
-    * the offset's minimiser is a vertex of the lower convex hull of ``(device, host)``,
-      found by binary search for the skew. The hull slides as a two-stack queue: new points
-      join a *back* hull (monotone chain; its pops are final), old points leave a *front*
-      hull built newest-to-oldest that records what each insertion popped, so dropping the
-      oldest point undoes its insertion; when the front runs out the back is rebuilt into it,
-      each point once.
-
-    The line through the (at most ten) bucket minima is solved in closed form. Device times
-    so scrambled that more than eight runs would be needed are refitted by scanning the whole
-    history (the former O(n) cost) until the point that broke the limit has left it.
-
-    Agreement with refitting the whole history through ``np.polyfit`` (the former code, the
-    reference of the property test in ``tests/sdk/test_live_clock.py``): the history, spans,
-    bucket edges and bucket minima are bit-identical. The slope differs only by rounding:
-    both are within a few ``eps * max|host| / sqrt(Sxx)`` of the exact least-squares slope of
-    the minima (Sxx: their spread of device time), about 1e-12 for host times of a day in
-    seconds and a minute of history. With the same skew the offset is the same minimum, to
-    one ulp where rounding ties two hull vertices.
+    The result matches a full refit through ``np.polyfit`` (the former code): the history,
+    bucket edges and bucket minima are bit-identical; the slope differs only by rounding
+    (within a few ``eps * max|host| / sqrt(Sxx)`` of the exact least-squares slope, Sxx the
+    minima's spread of device time: about 1e-12 for host times of a day in seconds and a
+    minute of history), and with the same skew the offset is the same minimum, to one ulp
+    where rounding ties two hull vertices.
 
     Args:
         history_s: span of device time the skew and offset are estimated over.
         max_skew_ppm: fits beyond this are treated as noise (crystals are within ~100 ppm).
-        min_span_s: below this much history the skew is taken as exactly 1.
+        min_span_s: below this much history the skew is the prior (1, or the one kept
+            across :meth:`reset`).
+
+    Attributes:
+        skew: host seconds per device second.
+        offset: host time of device time 0; ``None`` before the first observation.
     """
 
     def __init__(self, history_s: float = 60.0, max_skew_ppm: float = 2000.0,
@@ -89,57 +105,36 @@ class ClockMapper:
         self._prior = 1.0  # skew to assume until there is enough history
         self.skew = 1.0
         self.offset: float | None = None
-        # every point since the last compaction; point i is at list position i - _base
-        self._d: list[float] = []
-        self._h: list[float] = []
-        self._run_of: list[_Run | None] = []
+        self._forget_points()
+
+    def _forget_points(self) -> None:
+        # Point i is the i-th observation since the last reset; it sits at position
+        # i - _base of the lists. Points _oldest on are the history; older ones stay in the
+        # lists until enough of them can be cut off at once.
+        self._device: list[float] = []
+        self._host: list[float] = []
+        self._run_of: list[Run | None] = []  # None for points added while scanning
         self._base = 0
-        self._lo = 0  # the oldest point in the history
-        self._runs: list[_Run] = []
-        self._scan_until = -1  # while >= 0: too scrambled for runs until this point has gone
+        self._oldest = 0
+        self._runs: list[Run] = []
+        self._scan_until: int | None = None  # scanning until this point leaves the history
 
     def reset(self, *, keep_skew: bool = False) -> None:
         """Forget the history (the device restarted its clock); optionally keep the skew."""
         self._prior = self.skew if keep_skew else 1.0
         self.skew = self._prior
         self.offset = None
-        self._d, self._h, self._run_of, self._runs = [], [], [], []
-        self._base = self._lo = 0
-        self._scan_until = -1
+        self._forget_points()
 
     def observe(self, device_t: float, host_t: float) -> None:
-        """Record that the sample at ``device_t`` had arrived by ``host_t``."""
+        """Record that the sample at ``device_t`` had arrived by ``host_t``; refit."""
         d, h = float(device_t), float(host_t)
-        ds, base = self._d, self._base
-        i = base + len(ds)
-        ds.append(d)
-        self._h.append(h)
-        run = None
-        if self._scan_until < 0:
-            run = self._run_for(d)
-            if run is None:
-                self._scan_until, self._runs = i, []
-            else:
-                run.append(d, h, i)
-        self._run_of.append(run)
-        lo = self._lo
-        while d - ds[lo - base] > self.history_s:
-            if self._scan_until < 0:
-                gone = self._run_of[lo - base]
-                if gone is not None and gone.drop_oldest():
-                    self._runs.remove(gone)
-            lo += 1
-        self._lo = lo
-        if 0 <= self._scan_until < lo:
-            self._scan_until = self._rebuild_runs()
-        if self._scan_until < 0:
-            self._refit()
-        else:
-            self._refit_by_scan()
-        dead = lo - base
-        if dead > 256 and 2 * dead > len(ds):
-            del ds[:dead], self._h[:dead], self._run_of[:dead]
-            self._base += dead
+        self._append(d, h)
+        self._drop_older_than(d)
+        if self._scan_until is not None and self._scan_until < self._oldest:
+            self._scan_until = self._sort_into_runs()
+        self._refit()
+        self._compact()
 
     def to_device(self, host_t: F64 | float) -> F64:
         """Inverse of :meth:`to_host`."""
@@ -151,95 +146,125 @@ class ClockMapper:
         off = 0.0 if self.offset is None else self.offset
         return np.asarray(off + self.skew * np.asarray(device_t, dtype=np.float64))
 
-    # -- runs --------------------------------------------------------------------------------
-    def _run_for(self, d: float) -> _Run | None:
+    # -- the history -------------------------------------------------------------------------
+    def _append(self, d: float, h: float) -> None:
+        """Add the newest point to the history and to its run."""
+        point = self._base + len(self._device)
+        self._device.append(d)
+        self._host.append(h)
+        run = None
+        if self._scan_until is None:
+            run = self._run_for(d)
+            if run is None:  # one run too many: scan until this point has left the history
+                self._scan_until, self._runs = point, []
+            else:
+                run.append(d, h, point)
+        self._run_of.append(run)
+
+    def _drop_older_than(self, d: float) -> None:
+        """Drop the points more than ``history_s`` before device time ``d`` from the history."""
+        device, base, oldest = self._device, self._base, self._oldest
+        while d - device[oldest - base] > self.history_s:
+            if self._scan_until is None:  # points leave in arrival order: each its run's oldest
+                run = self._run_of[oldest - base]
+                if run is not None and run.drop_oldest():
+                    self._runs.remove(run)
+            oldest += 1
+        self._oldest = oldest
+
+    def _compact(self) -> None:
+        """Cut the points that left the history off the lists, once they are most of them."""
+        dead = self._oldest - self._base
+        if dead > _COMPACT_AFTER and 2 * dead > len(self._device):
+            del self._device[:dead], self._host[:dead], self._run_of[:dead]
+            self._base += dead
+
+    def _run_for(self, d: float) -> Run | None:
         """The run a point at device time ``d`` joins (maybe a new one); None past the limit."""
         best, best_last = None, -math.inf
         for run in self._runs:
             last = run.ds[-1]
-            if best_last < last <= d or (best is None and last <= d):
+            if last <= d and (best is None or last > best_last):
                 best, best_last = run, last
         if best is None and len(self._runs) < _MAX_RUNS:
-            best = _Run()
+            best = Run()
             self._runs.append(best)
         return best
 
-    def _rebuild_runs(self) -> int:
-        """Sort the history into runs again; -1, or the point that needed one run too many."""
+    def _sort_into_runs(self) -> int | None:
+        """Sort the history into runs again; None, or the point that needed one run too many."""
         self._runs = []
         base = self._base
-        for i in range(self._lo, base + len(self._d)):
-            d = self._d[i - base]
+        for i in range(self._oldest, base + len(self._device)):
+            d = self._device[i - base]
             run = self._run_for(d)
             if run is None:
                 self._runs = []
                 return i
-            run.append(d, self._h[i - base], i)
+            run.append(d, self._host[i - base], i)
             self._run_of[i - base] = run
-        return -1
+        return None
 
     # -- the fit -----------------------------------------------------------------------------
     def _refit(self) -> None:
-        """Skew and offset from the runs."""
-        base, lo = self._base, self._lo
-        d0, dl = self._d[lo - base], self._d[-1]
-        skew = self._prior
-        if dl - d0 >= self.min_span_s and len(self._d) - (lo - base) >= 3:
-            # edges run backwards only if min_span_s < 0: leave that oddity to the scan
-            lows = self._bucket_lows(_edges(d0, dl)) if dl >= d0 else self._scan_lows()
-            if len(lows) >= 3:
-                slope = self._slope(lows, d0)
-                if abs(slope - 1.0) <= self.max_skew:
-                    skew = slope
-        self.skew = skew
-        offset = math.inf
-        for run in self._runs:
-            offset = min(offset, run.hull_min(skew))
-        self.offset = offset
+        """Skew, then the offset under every point of the history with that skew."""
+        skew = self.skew = self._fit_skew()
+        if self._scan_until is None:
+            offset = math.inf
+            for run in self._runs:
+                offset = min(offset, run.hull.minimum(skew))
+            self.offset = offset
+        else:
+            first = self._oldest - self._base
+            d = np.asarray(self._device[first:])
+            h = np.asarray(self._host[first:])
+            self.offset = float(np.min(h - skew * d))
+
+    def _fit_skew(self) -> float:
+        """The slope through the buckets' earliest arrivals, or the prior when there is too
+        little history or the slope is no crystal's."""
+        first = self._oldest - self._base
+        d0, dl = self._device[first], self._device[-1]
+        if not (dl - d0 >= self.min_span_s and len(self._device) - first >= 3):
+            return self._prior
+        # with runs, bucket edges run backwards only if min_span_s < 0: leave that to the scan
+        if self._scan_until is None and dl >= d0:
+            lows = self._bucket_lows(_edges(d0, dl))
+        else:
+            lows = self._scan_lows()
+        if len(lows) < 3:
+            return self._prior
+        slope = self._slope(lows, d0)
+        return slope if abs(slope - 1.0) <= self.max_skew else self._prior  # nan: the prior
 
     def _bucket_lows(self, edges: list[float]) -> list[int]:
         """The point of least ``host - device`` (first on ties) in each non-empty bucket."""
-        lows: list[tuple[float, int] | None] = [None] * _BUCKETS
+        lows: list[tuple[float, int] | None] = [None] * _BUCKETS  # (host - device, point)
         for run in self._runs:
-            ds, end = run.ds, len(run.ds)
+            ds, end, least = run.ds, len(run.ds), run.minima.least
             a = run.head
             for b in range(_BUCKETS):
                 z = bisect_left(ds, edges[b], a, end) if b < _BUCKETS - 1 else end
                 if z > a:  # positions [a, z) of this run are in bucket b
-                    p = run.least(a, z)
+                    p = least(a, z)
                     x, low = (run.gs[p], run.ids[p]), lows[b]
                     if low is None or x < low:  # ties: the earlier arrival
                         lows[b] = x
                     a = z
         return [low[1] for low in lows if low is not None]
 
-    def _refit_by_scan(self) -> None:
-        """Skew and offset by scanning the whole history, as the runs would give them: O(n)."""
-        base, lo = self._base, self._lo
-        d = np.asarray(self._d[lo - base:])
-        h = np.asarray(self._h[lo - base:])
-        skew = self._prior
-        if d[-1] - d[0] >= self.min_span_s and d.size >= 3:
-            lows = self._scan_lows()
-            if len(lows) >= 3:
-                slope = self._slope(lows, float(d[0]))
-                if abs(slope - 1.0) <= self.max_skew:
-                    skew = slope
-        self.skew = skew
-        self.offset = float(np.min(h - skew * d))
-
     def _scan_lows(self) -> list[int]:
         """:meth:`_bucket_lows` by scanning the history, for any order of device times."""
-        base, lo = self._base, self._lo
-        d = np.asarray(self._d[lo - base:])
-        g = np.asarray(self._h[lo - base:]) - d
+        first = self._oldest - self._base
+        d = np.asarray(self._device[first:])
+        g = np.asarray(self._host[first:]) - d
         edges = np.array([d[0], *_edges(float(d[0]), float(d[-1])), d[-1]])
         bucket = np.clip(np.searchsorted(edges, d, side="right") - 1, 0, _BUCKETS - 1)
         lows = []
         for b in range(_BUCKETS):
             (members,) = np.nonzero(bucket == b)
             if members.size:
-                lows.append(lo + int(members[np.argmin(g[members])]))
+                lows.append(self._oldest + int(members[np.argmin(g[members])]))
         return lows
 
     def _slope(self, points: list[int], d0: float) -> float:
@@ -248,17 +273,17 @@ class ClockMapper:
         Both coordinates are centred first (host on its first value, which keeps the products
         small), so the result is the exact slope of the rounded inputs to a few ulps.
         """
-        base, ds, hs = self._base, self._d, self._h
-        xs = [ds[i - base] - d0 for i in points]
-        y0 = hs[points[0] - base]
-        ys = [hs[i - base] - y0 for i in points]
+        base, device, host = self._base, self._device, self._host
+        xs = [device[i - base] - d0 for i in points]
+        y0 = host[points[0] - base]
+        ys = [host[i - base] - y0 for i in points]
         xm = sum(xs) / len(xs)
         ym = sum(ys) / len(ys)
         sxx = sxy = 0.0
         for x, y in zip(xs, ys, strict=True):
             sxx += (x - xm) * (x - xm)
             sxy += (x - xm) * (y - ym)
-        return sxy / sxx if sxx > 0.0 else math.nan  # nan fails the skew check: the prior
+        return sxy / sxx if sxx > 0.0 else math.nan
 
 
 class CountingClock:
@@ -272,12 +297,16 @@ class CountingClock:
     Args:
         rate_hz: nominal sample rate.
         gap_tolerance_s: how much later than expected a batch may arrive before it is a gap.
+
+    Attributes:
+        jumps: how many times the timeline jumped forward.
     """
 
     def __init__(self, rate_hz: float, gap_tolerance_s: float) -> None:
         self.nominal_period = 1.0 / rate_hz
         self.gap_tolerance_s = gap_tolerance_s
-        self._rate = ClockMapper(history_s=120.0, max_skew_ppm=50_000.0, min_span_s=3.0)
+        # only its skew is used: host seconds per nominal second of counted samples
+        self._drift = ClockMapper(history_s=120.0, max_skew_ppm=50_000.0, min_span_s=3.0)
         self._next: float | None = None  # timeline time of the next sample
         self._anchor = 0.0  # earliest (arrival - timeline time) seen: the delay floor
         self._count = 0  # samples since the count last broke (start or jump)
@@ -286,13 +315,13 @@ class CountingClock:
     @property
     def period(self) -> float:
         """The period in use: nominal, corrected by the estimated drift."""
-        return self.nominal_period * self._rate.skew
+        return self.nominal_period * self._drift.skew
 
     def reset(self) -> None:
         """Start a new timeline (a reconnect); the drift estimate is kept."""
         self._next = None
         self._count = 0
-        self._rate.reset(keep_skew=True)
+        self._drift.reset(keep_skew=True)
 
     def stamp(self, n: int, arrival: float) -> F64:
         """Timeline times of ``n`` samples that arrived together at host time ``arrival``."""
@@ -308,173 +337,15 @@ class CountingClock:
                 self._next += lateness
                 self.jumps += 1
                 self._count = 0
-                self._rate.reset(keep_skew=True)
+                self._drift.reset(keep_skew=True)
             elif lateness < 0:
                 self._anchor += lateness  # earlier than ever: a better delay floor
             t = self._next + np.arange(n) * period
         self._next = float(t[-1]) + period
         # drift shows as arrivals slowly running ahead of (or behind) an unbroken count
         self._count += n
-        self._rate.observe((self._count - 1) * self.nominal_period, arrival)
+        self._drift.observe((self._count - 1) * self.nominal_period, arrival)
         return np.asarray(t, dtype=np.float64)
-
-
-class _Run:
-    """Points of the history whose device times never decrease, oldest first.
-
-    Positions are list indices, shifted down (by whole blocks) when dropped points are
-    compacted away. Range minima of ``host - device`` (the first on ties) use blocks of
-    :data:`_BLOCK` points: ``pre[p]`` / ``suf[p]`` locate the least from the start of ``p``'s
-    block to ``p`` / from ``p`` to the end of its block (offsets in the block), and
-    ``levels[j][k]`` the least over blocks ``k`` to ``k + 2**j - 1`` (a sparse table over
-    complete blocks): O(1) per query, O(n) memory. The lower hull of ``(device, host)`` is
-    ``front`` (positions ``head`` to ``mid``, newest first, with the vertices each insertion
-    popped in ``undo_n`` / ``undo_pts``) plus ``back`` (from ``mid``).
-    """
-
-    __slots__ = ("back", "ds", "front", "gs", "head", "hs", "ids", "levels", "mid", "pre",
-                 "suf", "undo_n", "undo_pts")
-
-    def __init__(self) -> None:
-        self.ds: list[float] = []
-        self.hs: list[float] = []
-        self.gs: list[float] = []  # host - device
-        self.ids = array("q")  # the points' indices in the mapper (arrival order)
-        self.head = 0  # position of the oldest point still in the history
-        self.pre: list[int] = []
-        self.suf: list[int] = []  # filled in when the block is complete
-        self.levels: list[list[int]] = [[]]
-        self.front: list[int] = []
-        self.undo_n: list[int] = []
-        self.undo_pts: list[int] = []
-        self.back: list[int] = []
-        self.mid = 0
-
-    def append(self, d: float, h: float, point: int) -> None:
-        """Add the newest point (not earlier than the run's last): O(1) amortised."""
-        p = len(self.ds)
-        g = h - d
-        self.ds.append(d)
-        self.hs.append(h)
-        gs = self.gs
-        gs.append(g)
-        self.ids.append(point)
-        off = p % _BLOCK
-        start = p - off
-        best = self.pre[-1] if off else 0
-        self.pre.append(best if off and gs[start + best] <= g else off)
-        self.suf.append(off)
-        if off == _BLOCK - 1:  # the block is complete: suffix minima, and the sparse table
-            suf, best = self.suf, off
-            for r in range(p - 1, start - 1, -1):
-                if gs[r] <= gs[start + best]:
-                    best = r - start
-                suf[r] = best
-            k = start // _BLOCK
-            levels = self.levels
-            below = levels[0]
-            below.append(start + suf[start])
-            j, w = 1, 1
-            while 2 * w <= k + 1:  # the new entry of each level ends at block k
-                if j == len(levels):
-                    levels.append([])
-                x, y = below[k - 2 * w + 1], below[k - w + 1]
-                levels[j].append(x if gs[x] <= gs[y] else y)
-                below = levels[j]
-                j, w = j + 1, 2 * w
-        hull, ds, hs = self.back, self.ds, self.hs
-        while len(hull) >= 2:  # monotone chain, left to right: keep left turns
-            o, q = hull[-2], hull[-1]
-            if (ds[q] - ds[o]) * (h - hs[o]) - (hs[q] - hs[o]) * (d - ds[o]) > 0.0:
-                break
-            hull.pop()
-        hull.append(p)
-
-    def least(self, a: int, z: int) -> int:
-        """Position of the least ``host - device`` in ``[a, z)`` (the first on ties): O(1)."""
-        gs = self.gs
-        ba, bz = a // _BLOCK, (z - 1) // _BLOCK
-        if ba == bz:  # within one block (maybe still filling): scan it
-            return gs.index(min(gs[a:z]), a, z)
-        p = ba * _BLOCK + self.suf[a]
-        if bz - ba > 1:  # whole blocks in between
-            j = (bz - ba - 1).bit_length() - 1
-            level = self.levels[j]
-            x, y = level[ba + 1], level[bz - (1 << j)]
-            if gs[y] < gs[x]:
-                x = y
-            if gs[x] < gs[p]:
-                p = x
-        q = bz * _BLOCK + self.pre[z - 1]
-        return q if gs[q] < gs[p] else p
-
-    def drop_oldest(self) -> bool:
-        """Remove the oldest point; True if the run is now empty. O(1) amortised."""
-        oldest = self.head
-        self.head += 1
-        if oldest < self.mid:  # it was the front's last insertion: undo it
-            front, undo_pts = self.front, self.undo_pts
-            front.pop()
-            for _ in range(self.undo_n.pop()):
-                front.append(undo_pts.pop())
-        else:
-            self._refill_front()
-        if self.head > 256 and 2 * self.head > len(self.ds):
-            self._compact()
-        return self.head == len(self.ds)
-
-    def hull_min(self, skew: float) -> float:
-        """``min(host - skew * device)`` over the run: O(log n) on its hull."""
-        best = math.inf
-        ds, hs = self.ds, self.hs
-        for hull in (self.front, self.back):
-            a, b = 0, len(hull) - 1
-            while a < b:  # along a lower hull the values fall, then rise
-                m = (a + b) // 2
-                p, q = hull[m], hull[m + 1]
-                if hs[q] - skew * ds[q] < hs[p] - skew * ds[p]:
-                    a = m + 1
-                else:
-                    b = m
-            for p in hull[max(a - 1, 0):a + 2]:  # rounding can swap nearly equal vertices
-                v = hs[p] - skew * ds[p]
-                if v < best:
-                    best = v
-        return best
-
-    def _refill_front(self) -> None:
-        """Build the front hull from every point in the run, newest first; empty the back."""
-        ds, hs = self.ds, self.hs
-        hull: list[int] = []
-        undo_n: list[int] = []
-        undo_pts: list[int] = []
-        for p in range(len(ds) - 1, self.head - 1, -1):
-            d, h = ds[p], hs[p]
-            k = 0
-            while len(hull) >= 2:  # right to left, the lower hull turns clockwise
-                o, q = hull[-2], hull[-1]
-                if (ds[q] - ds[o]) * (h - hs[o]) - (hs[q] - hs[o]) * (d - ds[o]) < 0.0:
-                    break
-                undo_pts.append(hull.pop())
-                k += 1
-            hull.append(p)
-            undo_n.append(k)
-        self.front, self.undo_n, self.undo_pts = hull, undo_n, undo_pts
-        self.back = []
-        self.mid = len(ds)
-
-    def _compact(self) -> None:
-        """Forget the dropped points' positions, a whole number of blocks of them."""
-        cut = self.head - self.head % _BLOCK
-        del self.ds[:cut], self.hs[:cut], self.gs[:cut], self.ids[:cut]
-        del self.pre[:cut], self.suf[:cut]
-        for j, level in enumerate(self.levels):  # a level shorter than that empties
-            self.levels[j] = [p - cut for p in level[cut // _BLOCK:]]
-        self.front = [p - cut for p in self.front]
-        self.undo_pts = [p - cut for p in self.undo_pts]
-        self.back = [p - cut for p in self.back]
-        self.mid -= cut
-        self.head -= cut
 
 
 def _edges(d0: float, dl: float) -> list[float]:
