@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
 
 import numpy as np
 import pytest
@@ -11,6 +12,7 @@ from live_support import session, toy_model
 
 from aura_sdk import ConfigError, LabelEvent, LiveRecognizer, StatusEvent
 from aura_sdk.live import StreamConfig
+from aura_sdk.preprocessing import KernelSpec
 from aura_sdk.recording import Recording
 from aura_sdk.sim import PtyLink, VirtualDevice, run_device, serve_tcp
 
@@ -73,6 +75,91 @@ def test_events_carry_their_windows_device_times(model) -> None:
     host = np.array([(e.t_start, e.t_end) for e in events])
     offset = host - np.column_stack([start, end])
     assert np.ptp(offset) < 1e-6
+
+
+# The resampler's look-ahead: 10 zero crossings of the lower rate, 0.2 s from 50 Hz or more
+# into the toy's 50 Hz model, 1 s from a 10 Hz device.
+def _lookahead_ms(device_rate_hz: float) -> float:
+    return 1e3 * KernelSpec.design(device_rate_hz, 50.0).half_width_s
+
+
+def test_real_time_events_carry_their_sensor_to_label_latency(model) -> None:
+    # 5.5 s of a 100 Hz wrist played at 1x: windows end at 2, 3, 4 and 5 s (2 s windows, 1 s
+    # hop); the last sample of each, 20 ms before its end, needs the input up to 0.2 s past
+    # it, so the window is complete once the sample 0.21 s past it arrives, and the replay's
+    # 40 ms chunks end exactly there (x.19 s). Nothing is left for the end-of-data flush.
+    rec = session(["walking"], 5.5, rate=100.0)
+    assert _lookahead_ms(100.0) == pytest.approx(200.0)
+    got = [(e, time.monotonic())
+           for e in LiveRecognizer.from_replay(rec, model=model, realtime=True, **TOY)]
+    events = [e for e, _ in got if isinstance(e, LabelEvent)]
+    assert [e.t_end_device for e in events] == pytest.approx([2.0, 3.0, 4.0, 5.0])
+    sensor = np.array([e.sensor_latency_ms for e in events], dtype=float)
+    processing = np.array([e.latency_ms for e in events])
+    before_arrival = sensor - processing  # from the last sample to the completing bytes
+    assert (processing >= 0).all()
+    assert (before_arrival >= 210.0 - 1e-3).all(), before_arrival
+    # the replay wakes when each chunk is due; a loaded machine may wake it late, but not
+    # for every window
+    assert before_arrival.min() < 216.0, before_arrival
+    assert (sensor < 1000.0).all(), sensor
+    # on the clock of the event's host span (time.monotonic): the last sample, one model
+    # period before t_end, plus the latency is when the event was made, just before we got it
+    for e, received in got:
+        if isinstance(e, LabelEvent):
+            made = e.t_end - 0.02 + e.sensor_latency_ms / 1e3
+            assert 0.0 <= received - made < 0.1, (received, made)
+
+
+def test_a_fast_replay_has_processing_latency_but_no_sensor_time(model) -> None:
+    # played as fast as possible, a recording's samples have no moment on the host clock
+    rec = session(["walking"], 5.5, rate=100.0)
+    events = [e for e in LiveRecognizer.from_replay(rec, model=model, realtime=False, **TOY)
+              if isinstance(e, LabelEvent)]
+    assert len(events) == 4
+    assert all(e.sensor_latency_ms is None for e in events)
+    assert all(np.isfinite(e.latency_ms) and 0 <= e.latency_ms < 2000 for e in events)
+    assert StatusEvent("s", "gap", 0.0).sensor_latency_ms is None  # uniform printing
+
+
+def test_the_window_flushed_when_a_device_hangs_up_keeps_its_place_on_the_host_clock(
+        model) -> None:
+    # 6 s of a 100 Hz wrist in whole 4-sample packets (0 ... 5.99 s) over TCP at 4x: the
+    # window ending at 6 s lacks its look-ahead until the device hangs up, and comes out when
+    # the lost link flushes the stream, which also resets the clock mapping.
+    full = session(["walking"], 6.5, rate=100.0)
+    rec = Recording(t=full.t[:600], acc=full.acc[:600], gyro=full.gyro[:600])
+    dev = VirtualDevice("aura", rec, packet_s=0.04)
+
+    async def scenario() -> list:
+        port_q: asyncio.Queue[int] = asyncio.Queue()
+        server = asyncio.create_task(serve_tcp(dev, realtime=True, speed=4.0,
+                                               ready=port_q.put_nowait, max_clients=1))
+        recog = LiveRecognizer(model=model, stream_config=StreamConfig(reconnect=False), **TOY)
+        recog.add_tcp("127.0.0.1", await port_q.get(), "aura")
+        got = [e async for e in recog.events() if isinstance(e, LabelEvent)]
+        server.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await server
+        return got
+
+    t0 = time.monotonic()
+    events = asyncio.run(asyncio.wait_for(scenario(), 30))
+    t1 = time.monotonic()
+    assert [e.t_end_device for e in events] == pytest.approx([2.0, 3.0, 4.0, 5.0, 6.0])
+    # every window, the flushed one included, is placed by the mapping it was delivered
+    # under: its last sample (one model period before its end) inside this test's run on
+    # the host clock, in order
+    last = np.array([e.t_end for e in events]) - 0.02
+    assert (t0 < last).all() and (last < t1).all(), (t0, last, t1)
+    assert (np.diff(last) > 0).all(), last
+    # at 4x the device's clock runs too fast for the mapping to follow, which keeps a skew of
+    # 1: the time before the bytes arrive is counted in device seconds
+    sensor = np.array([e.sensor_latency_ms for e in events])
+    assert (sensor >= [e.latency_ms for e in events]).all(), sensor
+    assert (sensor[:-1] >= _lookahead_ms(100.0) - 1.0).all(), sensor  # device seconds
+    assert sensor[-1] < _lookahead_ms(100.0), sensor  # completed without its look-ahead
+    assert (sensor < 1000.0).all(), sensor
 
 
 def test_live_over_a_real_serial_pty_with_garbage_injected(model) -> None:
@@ -193,6 +280,20 @@ def test_tcp_device_and_a_10hz_and_a_1khz_device_together(model) -> None:
     assert len(by["fast"]) >= 8 and len(by["slow"]) >= 8
     assert by["fast"].count("walking") >= 0.7 * len(by["fast"])
     assert by["slow"].count("running") >= 0.7 * len(by["slow"])
+    # Sensor to label: the 1 kHz device's sample times come from the clock mapping (the
+    # earliest arrivals), the 10 Hz replay's from its schedule. Either way the time from a
+    # window's last sample to the bytes that complete it is at least the resampler's
+    # look-ahead: 0.2 s at 1 kHz, 1 s at 10 Hz; and at most that plus a device period, a
+    # packet (50 ms; 0.1 s at 10 Hz) and scheduling. The last window of each stream is
+    # completed by the end of its data, without look-ahead.
+    for name, rate, packet_ms in (("fast", 1000.0, 50.0), ("slow", 10.0, 100.0)):
+        mine = [e for e in events if isinstance(e, LabelEvent) and e.stream == name]
+        ahead = _lookahead_ms(rate)
+        before = np.array([e.sensor_latency_ms - e.latency_ms for e in mine[:-1]])
+        assert (before >= ahead - 1.0).all(), (name, before)
+        assert (before < ahead + 1e3 / rate + packet_ms + 150.0).all(), (name, before)
+        last = mine[-1]
+        assert last.latency_ms <= last.sensor_latency_ms < ahead + 500.0, (name, last)
 
 
 def test_windows_of_concurrent_streams_share_inference_calls(model) -> None:

@@ -23,12 +23,25 @@ class LabelEvent:
         top_k: ``(label, probability)`` pairs, most likely first.
         unknown: whether the window was rejected as matching no label.
         t_start, t_end: the window's span in host time (``time.monotonic()`` seconds).
-        latency_ms: from the arrival of the bytes that completed the window to this event.
+        latency_ms: processing latency, in milliseconds: from the arrival of the bytes that
+            completed the window to this event (decoding, clock mapping, resampling,
+            windowing, inference, scoring, smoothing; queueing between them included).
         t_start_device, t_end_device: the same span on the stream's own timeline, in
             seconds: the device's clock where its samples carry timestamps (the restarted
             clock after a reboot), a sample-counting clock where they do not, and seconds
             since the recording's first sample for a replay. ``None`` when not known
             (:class:`LiveRecognizer` always fills them in).
+        sensor_latency_ms: sensor-to-label latency, in milliseconds: from the window's last
+            sample (one model period before ``t_end``), in host time, to this event, on the
+            same ``time.monotonic()`` clock as ``latency_ms``. On top of ``latency_ms`` it
+            holds the resampler's look-ahead (the samples it needs after that one: its
+            kernel's half width, ten periods of the lower of the device's and the model's
+            rates, so 0.2 s for a 50 Hz model fed at 50 Hz or more, 1 s from a 10 Hz device,
+            plus up to one device period), the device's packetisation, and the transport
+            delay above its minimum (a device sample's host time comes from the lower
+            envelope of arrivals, so the fastest delivery counts as zero). ``None`` where the
+            stream has no real-time clock (a replay with ``realtime=False`` runs ahead of
+            it) or when not known.
     """
 
     stream: str
@@ -43,6 +56,7 @@ class LabelEvent:
     kind: Literal["label"] = "label"
     t_start_device: float | None = None
     t_end_device: float | None = None
+    sensor_latency_ms: float | None = None
 
 
 @dataclass(frozen=True)
@@ -64,7 +78,8 @@ class StatusEvent:
     detail: str = ""
     gap_s: float | None = None
 
-    # uniform printing: `event.label`, `event.confidence`, `event.latency_ms` work on any event
+    # uniform printing: `event.label`, `event.confidence`, `event.latency_ms` and
+    # `event.sensor_latency_ms` work on any event
     @property
     def label(self) -> None:
         return None
@@ -75,6 +90,10 @@ class StatusEvent:
 
     @property
     def latency_ms(self) -> None:
+        return None
+
+    @property
+    def sensor_latency_ms(self) -> None:
         return None
 
 

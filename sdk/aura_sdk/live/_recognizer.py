@@ -35,13 +35,17 @@ from ._sources import (
     TcpLink,
     device_profile,
 )
-from ._stream import Stream, StreamConfig
+from ._stream import HostTimes, Stream, StreamConfig
 
 __all__ = ["LiveRecognizer"]
 
 logger = logging.getLogger(__name__)
 
 _END = object()
+
+# complete windows waiting for inference: their stream, the windows, when the bytes that
+# completed them arrived, and where they sit on the host clock
+_Pending = tuple[Stream, Windows, float, HostTimes]
 
 
 class LiveRecognizer:
@@ -216,14 +220,14 @@ class LiveRecognizer:
         self._running = True
         stop = self._stop = asyncio.Event()
         out: asyncio.Queue[Any] = asyncio.Queue()
-        pending: asyncio.Queue[tuple[Stream, Windows, float]] = asyncio.Queue()
+        pending: asyncio.Queue[_Pending] = asyncio.Queue()
 
         def on_status(ev: StatusEvent) -> None:
             if self.include_status or ev.kind == "gap":
                 out.put_nowait(ev)
 
-        def on_windows(stream: Stream, w: Windows, arrival: float) -> None:
-            pending.put_nowait((stream, w, arrival))
+        def on_windows(stream: Stream, w: Windows, arrival: float, host: HostTimes) -> None:
+            pending.put_nowait((stream, w, arrival, host))
 
         for name, src in self._sources.items():
             self._streams[name] = Stream(name, src, self.model.input_spec,
@@ -271,15 +275,15 @@ class LiveRecognizer:
                 logger.info("%s health: %s", name,
                             ", ".join(f"{k}={v:g}" for k, v in sorted(h.items()) if v))
 
-    async def _inference(self, pending: asyncio.Queue[tuple[Stream, Windows, float]],
+    async def _inference(self, pending: asyncio.Queue[_Pending],
                          out: asyncio.Queue[Any]) -> None:
         while True:
             items = [await pending.get()]
             while not pending.empty():
                 items.append(pending.get_nowait())
             try:
-                x = np.concatenate([w.x for _, w, _ in items], axis=0)
-                where = [self._placements[s.name] for s, w, _ in items for _ in range(len(w))]
+                x = np.concatenate([w.x for _, w, _, _ in items], axis=0)
+                where = [self._placements[s.name] for s, w, _, _ in items for _ in range(len(w))]
                 t0 = time.perf_counter()
                 emb, feats = await asyncio.to_thread(
                     self.model.encode_windows, x, features=self.scorer.needs_features,
@@ -288,15 +292,15 @@ class LiveRecognizer:
                 self.inference_calls += 1
                 self.inference_windows += int(x.shape[0])
                 i = 0
-                for stream, w, arrival in items:
+                for stream, w, arrival, host in items:
                     e = emb[i: i + len(w)]
                     f = None if feats is None else feats[i: i + len(w)]
                     i += len(w)
                     stream.health["inference_ms_total"] += infer_ms * len(w) / x.shape[0]
-                    self._emit_labels(stream, w, e, f, arrival, out)
+                    self._emit_labels(stream, w, e, f, arrival, host, out)
             except Exception as exc:  # an inference failure must not hang the caller
                 logger.exception("inference failed")
-                for stream, _, _ in items:
+                for stream, _, _, _ in items:
                     out.put_nowait(StatusEvent(stream=stream.name, kind="error",
                                                t_host=time.monotonic(),
                                                detail=f"inference failed: {exc}"))
@@ -305,19 +309,21 @@ class LiveRecognizer:
                     pending.task_done()
 
     def _emit_labels(self, stream: Stream, w: Windows, emb: np.ndarray,
-                     feats: np.ndarray | None, arrival: float, out: asyncio.Queue[Any]) -> None:
+                     feats: np.ndarray | None, arrival: float, host: HostTimes,
+                     out: asyncio.Queue[Any]) -> None:
         cos, probs = self.scorer.score(emb, feats)
         smoother = self._smoothers[stream.name]
-        t_start = stream.host_time(w.t_start)
-        t_end = stream.host_time(w.t_end)
+        t_last = host.t_last
         for j in range(len(w)):
             d = self.scorer.decide(cos[j], smoother.update(probs[j]), self.top_k)
+            now = time.monotonic()  # `arrival` and the host times are on this clock
             out.put_nowait(LabelEvent(
                 stream=stream.name, label=d.label, confidence=d.confidence,
                 similarity=d.similarity, top_k=d.top_k, unknown=d.unknown,
-                t_start=float(t_start[j]), t_end=float(t_end[j]),
-                latency_ms=(time.monotonic() - arrival) * 1000.0,
-                t_start_device=float(w.t_start[j]), t_end_device=float(w.t_end[j])))
+                t_start=float(host.t_start[j]), t_end=float(host.t_end[j]),
+                latency_ms=(now - arrival) * 1000.0,
+                t_start_device=float(w.t_start[j]), t_end_device=float(w.t_end[j]),
+                sensor_latency_ms=None if t_last is None else (now - float(t_last[j])) * 1000.0))
 
     async def aclose(self) -> None:
         """Stop every stream; the iteration of :meth:`events` then ends."""

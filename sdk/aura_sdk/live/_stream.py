@@ -16,6 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
+import numpy.typing as npt
 
 from aura_bridge import ImuSamples
 
@@ -27,7 +28,7 @@ from ._events import StatusEvent, StatusKind
 from ._merge import ChannelMerger
 from ._sources import SampleSource
 
-__all__ = ["Stream", "StreamConfig"]
+__all__ = ["HostTimes", "Stream", "StreamConfig"]
 
 logger = logging.getLogger(__name__)
 
@@ -53,7 +54,25 @@ class StreamConfig:
     clock_reset_s: float = 1.0
 
 
-WindowSink = Callable[["Stream", Windows, float], None]
+@dataclass(frozen=True)
+class HostTimes:
+    """Where delivered windows sit on the host clock (``time.monotonic()`` seconds).
+
+    Fixed when the windows are delivered: a lost link or a restarted device clock resets the
+    clock mapping right after the last windows are flushed, before they are scored.
+
+    Attributes:
+        t_start, t_end: ``(N,)`` the windows' spans.
+        t_last: ``(N,)`` their last samples (one model period before ``t_end``); ``None``
+            where the stream has no real-time clock (a fast replay).
+    """
+
+    t_start: npt.NDArray[np.float64]
+    t_end: npt.NDArray[np.float64]
+    t_last: npt.NDArray[np.float64] | None
+
+
+WindowSink = Callable[["Stream", Windows, float, HostTimes], None]
 StatusSink = Callable[[StatusEvent], None]
 
 
@@ -66,7 +85,7 @@ class Stream:
         model_spec: the model's input spec (rate, window, gravity, normalisation).
         preprocess: preprocessing knobs (hop, gap tolerance).
         config: link behaviour.
-        on_windows: receives ``(stream, windows, arrival)`` for complete windows.
+        on_windows: receives ``(stream, windows, arrival, host_times)`` for complete windows.
         on_status: receives status events.
     """
 
@@ -93,8 +112,15 @@ class Stream:
             "inference_ms_total": 0.0,
         }
 
+    @property
+    def realtime(self) -> bool:
+        """Whether the samples come at the pace they were taken (a fast replay's do not)."""
+        return bool(getattr(self.source, "realtime", True))
+
     def host_time(self, t: np.ndarray) -> np.ndarray:
-        """Host (monotonic) time of stream timeline times."""
+        """Host (``time.monotonic()``) time of stream timeline times: a replay's own schedule,
+        else the clock mapping, whose line lies under every arrival in its history (so a
+        sample's host time is never after the arrival of the bytes that carried it)."""
         own = getattr(self.source, "host_time", None)
         if callable(own):  # a replay knows exactly when it plays each sample
             return np.asarray(own(t), dtype=np.float64)
@@ -227,7 +253,10 @@ class Stream:
             self._status("gap", "the device stopped sending for a while", gap_s=g.length_s)
         if len(w):
             self.health["windows"] += len(w)
-            self._on_windows(self, w, arrival)
+            last = w.t_end - 1.0 / self.model_spec.sample_rate_hz
+            host = HostTimes(self.host_time(w.t_start), self.host_time(w.t_end),
+                             self.host_time(last) if self.realtime else None)
+            self._on_windows(self, w, arrival, host)
 
     def _flush(self) -> None:
         if self._pre is not None:
