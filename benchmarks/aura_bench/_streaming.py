@@ -2,8 +2,11 @@
 
 Virtual AURA wrists (:mod:`aura_bench._devices`, their own process) stream over TCP into one
 ``LiveRecognizer`` in this process, exactly as real devices on a gateway would. Each
-``LabelEvent`` carries ``latency_ms``: from the arrival of the bytes that completed its window
-to the event (decode, resample, window, encode, score, smooth). With N streams the recogniser
+``LabelEvent`` carries two latencies, both summarised per run: ``latency_ms``, processing, from
+the arrival of the bytes that completed its window to the event (decode, resample, window,
+encode, score, smooth), and ``sensor_latency_ms``, sensor to label, from the window's last
+sample in host time to the event (the resampler's look-ahead, packetisation and transport on
+top). With N streams the recogniser
 batches the windows that are ready together into one inference call; CPU time of this process
 (``time.process_time``: every thread) per stream per second of data says what one stream
 costs, and how many fit on a core.
@@ -20,16 +23,18 @@ import sys
 import tempfile
 import time
 from collections import Counter
+from collections.abc import Sequence
 from typing import IO, Any
 
 import numpy as np
 
 from aura_sdk import AuraModel, LabelEvent, LiveRecognizer, StatusEvent
 from aura_sdk.live import StreamConfig
+from aura_sdk.preprocessing import KernelSpec, PreprocessConfig
 
 from ._stats import cdf_points, latency_summary
 
-__all__ = ["reference_row_id", "run_streams"]
+__all__ = ["latency_rows", "reference_row_id", "resampler_lookahead_s", "run_streams"]
 
 #: the virtual wrists' sample rate: a common wearable rate, resampled to the model's
 DEVICE_RATE_HZ = 100.0
@@ -43,6 +48,39 @@ def reference_row_id(model: AuraModel) -> str:
     name = first[0] if isinstance(first, tuple) else first
     tag = {"CUDAExecutionProvider": "cuda", "TensorrtExecutionProvider": "trt"}.get(name, "cpu")
     return f"ort-{tag}-{model.precision}"
+
+
+def resampler_lookahead_s(device_rate_hz: float, model_rate_hz: float) -> float:
+    """How far past a sample the resampler must see before it can emit it: its kernel's half
+    width (the recogniser's default preprocessing). The wait for the first input beyond it
+    adds up to one device period more."""
+    zeros = PreprocessConfig().kernel_zeros
+    return KernelSpec.design(device_rate_hz, model_rate_hz, zeros=zeros).half_width_s
+
+
+def latency_rows(processing_ms: Sequence[float], sensor_ms: Sequence[float | None]
+                 ) -> dict[str, Any]:
+    """Both latencies of a run's label events, summarised (p50 / p90 / p99 / ..., CDF points).
+
+    Args:
+        processing_ms: each event's ``latency_ms``.
+        sensor_ms: each event's ``sensor_latency_ms``; ``None`` (no real-time clock) is
+            counted in ``sensor_latency_missing`` and left out of the summary.
+
+    Returns:
+        ``latency`` and ``cdf_ms`` (processing), ``sensor_latency`` and ``sensor_cdf_ms``
+        (sensor to label); a summary is ``None`` when it has no values.
+    """
+    proc = np.asarray(processing_ms, dtype=np.float64)
+    known = [x for x in sensor_ms if x is not None]
+    sensor = np.asarray(known, dtype=np.float64)
+    return {
+        "latency": latency_summary(proc / 1e3) if proc.size else None,
+        "cdf_ms": cdf_points(proc),
+        "sensor_latency": latency_summary(sensor / 1e3) if sensor.size else None,
+        "sensor_cdf_ms": cdf_points(sensor),
+        "sensor_latency_missing": len(sensor_ms) - len(known),
+    }
 
 
 def _read_port(proc: subprocess.Popen[str], timeout_s: float) -> int:
@@ -61,6 +99,7 @@ async def _consume(model: AuraModel, port: int, streams: int, hop_s: float | Non
     for i in range(streams):
         rec.add_tcp("127.0.0.1", port, "aura", name=f"wrist{i:03d}")
     latencies: list[float] = []
+    sensor: list[float | None] = []
     per_stream: Counter[str] = Counter()
     statuses: Counter[str] = Counter()
     errors: list[str] = []
@@ -69,6 +108,7 @@ async def _consume(model: AuraModel, port: int, streams: int, hop_s: float | Non
         async for ev in rec.events():
             if isinstance(ev, LabelEvent):
                 latencies.append(ev.latency_ms)
+                sensor.append(ev.sensor_latency_ms)
                 per_stream[ev.stream] += 1
             elif isinstance(ev, StatusEvent):
                 statuses[ev.kind] += 1
@@ -86,7 +126,8 @@ async def _consume(model: AuraModel, port: int, streams: int, hop_s: float | Non
     infer_ms = sum(h.get("inference_ms_total", 0.0) for h in health.values())
     windows = sum(h.get("windows", 0.0) for h in health.values())
     return {
-        "latencies_ms": latencies, "per_stream": dict(per_stream), "statuses": dict(statuses),
+        "latencies_ms": latencies, "sensor_latencies_ms": sensor,
+        "per_stream": dict(per_stream), "statuses": dict(statuses),
         "errors": errors, "cpu_s": cpu, "wall_s": wall, "timed_out": timed_out,
         "inference_calls": rec.inference_calls, "inference_windows": rec.inference_windows,
         "sdk_inference_ms_per_window": infer_ms / windows if windows else None,
@@ -111,7 +152,8 @@ def run_streams(model: AuraModel, streams: int, seconds: float, *, speed: float 
         timeout_s: give up after this long (default: twice the playing time plus 60 s).
 
     Returns:
-        a JSON-able row: latency percentiles and CDF, events, events/s, CPU per stream.
+        a JSON-able row: processing (``latency``) and sensor-to-label (``sensor_latency``)
+        percentiles and CDFs, the resampler's look-ahead, events, events/s, CPU per stream.
 
     Raises:
         ValueError: ``streams < 1``, ``seconds`` not positive or ``speed`` not positive.
@@ -152,12 +194,14 @@ def run_streams(model: AuraModel, streams: int, seconds: float, *, speed: float 
             if proc.stdout is not None:
                 proc.stdout.close()
     lat = np.asarray(raw.pop("latencies_ms"), dtype=np.float64)
+    sensor = raw.pop("sensor_latencies_ms")
     counts = list(raw.pop("per_stream").values()) or [0]
     expected = max(0, math.floor((seconds - spec.window_s) / hop + 1e-9) + 1)
     out: dict[str, Any] = {
         "streams": streams, "seconds_of_data": seconds, "speed": speed, "hop_s": hop,
         "device_rate_hz": rate_hz, "model_rate_hz": spec.sample_rate_hz,
         "window_s": spec.window_s, "realtime_stream_equivalents": streams * speed,
+        "resampler_lookahead_s": resampler_lookahead_s(rate_hz, spec.sample_rate_hz),
         "events": int(lat.size), "events_per_stream_min": int(min(counts)),
         "events_per_stream_max": int(max(counts)),
         "windows_expected_per_stream": expected,
@@ -168,13 +212,8 @@ def run_streams(model: AuraModel, streams: int, seconds: float, *, speed: float 
         "windows_per_inference_call": (raw["inference_windows"] / raw["inference_calls"]
                                        if raw["inference_calls"] else None),
         **raw,
+        **latency_rows(lat.tolist(), sensor),
     }
-    if lat.size:
-        out["latency"] = latency_summary(lat / 1e3)
-        out["cdf_ms"] = cdf_points(lat)
-    else:
-        out["latency"] = None
-        out["cdf_ms"] = []
     # kept up: every window came out, and even the slow ones within one hop (no backlog grew)
     out["keeps_up"] = bool(lat.size and lat.size >= streams * expected
                            and out["latency"]["p99_ms"] < hop * 1e3 and not raw["timed_out"])

@@ -156,6 +156,13 @@ class BenchCommand:
         if "overhead_ratio_p50" in e:
             print(f"  end to end {e['e2e_p50_ms']:.2f} ms p50 = {e['overhead_ratio_p50']:.2f}x "
                   f"the raw encoder ({e['raw_row']}, {e['raw_p50_ms']:.2f} ms)")
+        one = res["streaming"]["e2e"]
+        proc, sensor = one.get("latency"), one.get("sensor_latency")
+        if proc and sensor:
+            print(f"  one stream: processing p50 {proc['p50_ms']:.2f} / p99 "
+                  f"{proc['p99_ms']:.2f} ms; sensor to label p50 {sensor['p50_ms']:.1f} / p99 "
+                  f"{sensor['p99_ms']:.1f} ms (resampler look-ahead "
+                  f"{1e3 * one['resampler_lookahead_s']:.0f} ms)")
         return 0
 
 

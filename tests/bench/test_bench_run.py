@@ -71,6 +71,16 @@ def test_percentiles_ordered_and_runs_counted(run) -> None:
         assert s["events"] >= 1 and lat["runs"] == s["events"]
         assert lat["p50_ms"] <= lat["p90_ms"] <= lat["p99_ms"]
         assert s["errors"] == [] and not s["timed_out"]
+        # sensor to label: every event has one (TCP wrists); a 100 Hz wrist into the toy's
+        # 50 Hz model waits 0.2 s of look-ahead before the bytes that complete a window. The
+        # last window of a stream is completed by the end of its data without it, but the
+        # median is another window's
+        sen = s["sensor_latency"]
+        assert sen["runs"] == s["events"] and s["sensor_latency_missing"] == 0
+        assert sen["p50_ms"] <= sen["p90_ms"] <= sen["p99_ms"] <= sen["max_ms"]
+        assert s["resampler_lookahead_s"] == pytest.approx(0.2)
+        assert 199.0 <= sen["p50_ms"] < 1000.0 and sen["p50_ms"] > lat["p50_ms"]
+        assert len(s["sensor_cdf_ms"]) == 51 and s["sensor_cdf_ms"] == sorted(s["sensor_cdf_ms"])
     scale = res["streaming"]["scale"]
     assert [s["streams"] for s in scale] == [1, 2]
     # toy model: 2 s windows, 1 s hop, 6 s of data -> 5 windows per stream
@@ -162,6 +172,14 @@ def test_markdown_lists_every_row_and_the_doc_links_existing_plots(run) -> None:
     for row in ROWS:
         assert f"| {row} |" in md, row
     assert "## Headline ratios" in md and "Skipped: not a Jetson" in md
+    e2e = res["streaming"]["e2e"]
+    sen, lat = e2e["sensor_latency"], e2e["latency"]
+    cells = (f"{lat['p50_ms']:.3g} / {lat['p90_ms']:.3g} / {lat['p99_ms']:.3g} / "
+             f"{lat['max_ms']:.3g} | {sen['p50_ms']:.3g} / {sen['p90_ms']:.3g} / "
+             f"{sen['p99_ms']:.3g} / {sen['max_ms']:.3g} |")
+    assert f"| {e2e['events']} | {cells}" in md  # the one-stream row: both latencies
+    assert "resampler's look-ahead (200 ms here)" in md
+    assert "Runs played faster than real time (8x)" in md
     text = doc.read_text()
     assert "aura bench --out docs/bench --doc docs/benchmarks.md" in text
     assert "## Jetson" in text and "tegrastats --interval 100" in text

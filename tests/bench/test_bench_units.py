@@ -9,6 +9,7 @@ import aura_bench._encoders as enc
 from aura_bench._bench import BenchConfig, compute_ratios
 from aura_bench._encoders import EncoderPlan, bundle_info, derive, plan_rows, run_worker
 from aura_bench._stats import cdf_points, latency_summary, ratio
+from aura_bench._streaming import latency_rows, resampler_lookahead_s
 from aura_bench._timing import time_budget
 from aura_bench.cli import main
 from aura_export import write_example_bundle
@@ -164,6 +165,36 @@ def test_time_budget_bounds_and_stats() -> None:
     c = cdf_points([5.0, 1.0, 3.0])
     assert c[0] == 1.0 and c[-1] == 5.0 and c == sorted(c) and len(c) == 51
     assert ratio(1.0, 0.0) is None and ratio(None, 1.0) is None and ratio(3.0, 2.0) == 1.5
+
+
+def test_both_latencies_are_summarised_from_hand_made_events() -> None:
+    # 100 events: processing 1 ... 100 ms, sensor to label 200 ms more; two events of a
+    # stream without a real-time clock have no sensor time
+    proc = [float(x) for x in range(1, 101)]
+    sensor: list[float | None] = [200.0 + x for x in proc]
+    rows = latency_rows([*proc, 3.0, 4.0], [*sensor, None, None])
+    lat, sen = rows["latency"], rows["sensor_latency"]
+    assert lat["runs"] == 102 and sen["runs"] == 100 and rows["sensor_latency_missing"] == 2
+    # numpy's linear percentiles of 1 ... 100: p50 50.5, p90 90.1, p99 99.01
+    assert (sen["p50_ms"], sen["p90_ms"], sen["p99_ms"]) == pytest.approx((250.5, 290.1, 299.01))
+    assert (sen["min_ms"], sen["max_ms"], sen["mean_ms"]) == pytest.approx((201.0, 300.0, 250.5))
+    assert (lat["min_ms"], lat["max_ms"]) == (1.0, 100.0)
+    assert lat["p50_ms"] == pytest.approx(49.5)  # 1 ... 100 with 3 and 4 once more
+    assert rows["sensor_cdf_ms"][0] == 201.0 and rows["sensor_cdf_ms"][-1] == 300.0
+    assert rows["sensor_cdf_ms"][25] == pytest.approx(250.5)  # the 50 % point
+    assert len(rows["cdf_ms"]) == len(rows["sensor_cdf_ms"]) == 51
+    none = latency_rows([1.0, 2.0], [None, None])
+    assert none["sensor_latency"] is None and none["sensor_cdf_ms"] == []
+    assert none["sensor_latency_missing"] == 2 and none["latency"]["runs"] == 2
+    empty = latency_rows([], [])
+    assert empty["latency"] is None and empty["cdf_ms"] == []
+
+
+def test_resampler_lookahead_is_ten_periods_of_the_lower_rate() -> None:
+    assert resampler_lookahead_s(100.0, 50.0) == pytest.approx(0.2)
+    assert resampler_lookahead_s(1000.0, 50.0) == pytest.approx(0.2)
+    assert resampler_lookahead_s(25.0, 50.0) == pytest.approx(0.4)
+    assert resampler_lookahead_s(10.0, 50.0) == pytest.approx(1.0)
 
 
 def test_bundle_role_from_manifest_provenance() -> None:
