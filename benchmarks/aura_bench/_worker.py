@@ -122,12 +122,15 @@ def _ort_job(spec: dict[str, Any]) -> dict[str, Any]:
     session = bundle.create_session(precision, providers, options)
     load_s = time.perf_counter() - t0
     rss_load = rss_bytes()
-    inp = session.get_inputs()[0].name
-    out = session.get_outputs()[0].name
-    window, channels = bundle.manifest.encoder.window_shape
+    enc = bundle.manifest.encoder
+    inp, out, where = enc.input_name, enc.output_name, enc.placement_name
+    window, channels = enc.window_shape
 
     def run(x: np.ndarray) -> Any:
-        return session.run([out], {inp: x})
+        feed: dict[str, np.ndarray] = {inp: x}
+        if where is not None:  # an encoder with a placement input: 0, "not said"
+            feed[where] = np.zeros(x.shape[0], dtype=np.int64)
+        return session.run([out], feed)
 
     rows, cdf, cdf_batch = measure(run, _windows(window, channels, int(spec.get("seed", 0))),
                                    batches, warmup, max_reps, budget)

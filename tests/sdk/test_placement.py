@@ -215,3 +215,15 @@ def test_live_streams_feed_their_own_placement_in_a_shared_batch(model) -> None:
     belt = [e.similarity for e in events if e.stream == "belt"]
     free = [e.similarity for e in events if e.stream == "free"]
     assert max(abs(a - b) for a, b in zip(belt, free, strict=True)) > 1e-3
+
+
+def test_the_encoder_benchmark_feeds_a_placement_input(template) -> None:
+    """`aura bench`'s raw encoder rows time bundles whose encoder reads a placement (the
+    shipped default does): a session fed only the IMU input is refused by onnxruntime."""
+    from aura_bench._worker import run_job
+
+    for precision in ("fp32", "int8"):
+        res = run_job({"job": "ort", "bundle": str(template), "precision": precision,
+                       "batches": [1, 4], "warmup": 1, "max_reps": 6, "budget_s": 0.5})
+        assert res["status"] == "ok", res
+        assert [r["batch"] for r in res["batches"]] == [1, 4]
