@@ -25,15 +25,7 @@ import numpy.typing as npt
 
 from ._errors import ConfigError
 
-__all__ = [
-    "CSV_HEADER",
-    "LabelSpan",
-    "Recording",
-    "read_labels",
-    "read_recording",
-    "write_labels",
-    "write_recording",
-]
+# The public names are listed in aura_sdk.recording.
 
 F64 = npt.NDArray[np.float64]
 CSV_HEADER = ("t", "ax", "ay", "az", "gx", "gy", "gz")
