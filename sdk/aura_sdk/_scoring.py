@@ -285,13 +285,24 @@ class Scorer:
         return Decisions(best=best.astype(np.int64), similarity=sim, margin=margin,
                          unknown=unknown)
 
+    def decisions(self, cos: npt.ArrayLike, probs: npt.ArrayLike, top_k: int = 3
+                  ) -> list[Decision]:
+        """One :class:`Decision` per window of ``(N, K)`` similarities and (smoothed)
+        probabilities, the rule applied once to all of them (:meth:`decide_all`)."""
+        p = np.atleast_2d(np.asarray(probs, dtype=np.float64))
+        d = self.decide_all(cos, p)
+        order = np.argsort(-p, axis=1, kind="stable")[:, :top_k]
+        out = []
+        for i in range(len(d)):
+            best, unknown, row = int(d.best[i]), bool(d.unknown[i]), p[i]
+            top = tuple((self.labels[j], float(row[j])) for j in order[i])
+            out.append(Decision(label=UNKNOWN if unknown else self.labels[best],
+                                confidence=float(row[best]),
+                                similarity=float(d.similarity[i]), top_k=top,
+                                unknown=unknown))
+        return out
+
     def decide(self, cos: F64, smoothed: F64, top_k: int = 3) -> Decision:
         """Turn one window's similarities and smoothed probabilities into a :class:`Decision`
-        (row 0 of :meth:`decide_all`)."""
-        d = self.decide_all(cos[None, :], smoothed[None, :])
-        best, unknown = int(d.best[0]), bool(d.unknown[0])
-        order = np.argsort(-smoothed, kind="stable")[:top_k]
-        top = tuple((self.labels[i], float(smoothed[i])) for i in order)
-        return Decision(label=UNKNOWN if unknown else self.labels[best],
-                        confidence=float(smoothed[best]), similarity=float(d.similarity[0]),
-                        top_k=top, unknown=unknown)
+        (see :meth:`decisions`)."""
+        return self.decisions(cos[None, :], smoothed[None, :], top_k)[0]

@@ -313,9 +313,9 @@ class LiveRecognizer:
                      out: asyncio.Queue[Any]) -> None:
         cos, probs = self.scorer.score(emb, feats)
         smoother = self._smoothers[stream.name]
+        smoothed = np.stack([smoother.update(p) for p in probs])
         t_last = host.t_last
-        for j in range(len(w)):
-            d = self.scorer.decide(cos[j], smoother.update(probs[j]), self.top_k)
+        for j, d in enumerate(self.scorer.decisions(cos, smoothed, self.top_k)):
             now = time.monotonic()  # `arrival` and the host times are on this clock
             out.put_nowait(LabelEvent(
                 stream=stream.name, label=d.label, confidence=d.confidence,

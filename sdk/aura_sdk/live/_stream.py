@@ -254,8 +254,10 @@ class Stream:
         if len(w):
             self.health["windows"] += len(w)
             last = w.t_end - 1.0 / self.model_spec.sample_rate_hz
-            host = HostTimes(self.host_time(w.t_start), self.host_time(w.t_end),
-                             self.host_time(last) if self.realtime else None)
+            # one clock mapping for the starts, ends and last samples of all the windows
+            t_start, t_end, t_last = np.split(
+                self.host_time(np.concatenate([w.t_start, w.t_end, last])), 3)
+            host = HostTimes(t_start, t_end, t_last if self.realtime else None)
             self._on_windows(self, w, arrival, host)
 
     def _flush(self) -> None:
