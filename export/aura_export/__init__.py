@@ -39,12 +39,14 @@ from ._prototypes import (
     vocabulary_prompts,
 )
 from ._quantize import (
+    BATCH_TOLERANCE,
     FP32_OPS_IN_FP16,
     INT8_METHODS,
     AgreementReport,
     Int8Choice,
     Int8Method,
     WindowReader,
+    batch_dependence,
     choose_int8,
     compare_encoders,
     convert_fp16,
@@ -79,6 +81,7 @@ from ._trt_check import (
 from ._windows import WindowSet, as_window_set, corpus_windows, synthetic_windows
 
 __all__ = [
+    "BATCH_TOLERANCE",
     "DEFAULT_FP32_TOLERANCE",
     "DEFAULT_LABELS",
     "DEFAULT_TEMPERATURE",
@@ -115,6 +118,7 @@ __all__ = [
     "ZeroShotMetrics",
     "add_feature_output",
     "as_window_set",
+    "batch_dependence",
     "build_prototypes",
     "catalogue_label_sets",
     "check_parity",

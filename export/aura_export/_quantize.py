@@ -49,6 +49,7 @@ from ._windows import WindowSet, as_window_set
 F32 = npt.NDArray[np.float32]
 
 __all__ = [
+    "BATCH_TOLERANCE",
     "FP32_OPS_IN_FP16",
     "INT8_METHODS",
     "NOT_SAID",
@@ -56,6 +57,7 @@ __all__ = [
     "Int8Choice",
     "Int8Method",
     "WindowReader",
+    "batch_dependence",
     "choose_int8",
     "compare_encoders",
     "convert_fp16",
@@ -74,6 +76,13 @@ _QUANT_OPS: tuple[str, ...] = ("MatMul", "Gemm")
 NOT_SAID = "not_said"
 #: Windows run under every placement id for the per-placement agreement.
 _PLACEMENT_PROBE = 128
+#: windows run one at a time for the batch-independence measure (each also run in one batch
+#: with the others)
+_BATCH_PROBE = 16
+#: largest change of an embedding that its batch companions may cause (fp32 kernels differ
+#: by a few 1e-7 between batch sizes; dynamic int8, whose activation scales span the whole
+#: input tensor, by about 1e-3)
+BATCH_TOLERANCE = 1e-5
 
 
 class WindowReader(CalibrationDataReader):
@@ -267,6 +276,11 @@ class AgreementReport:
         cosine_by_placement: for an encoder with a placement input, the mean cosine when
             each of the first 128 windows is run as every placement (key :data:`NOT_SAID`
             for id 0, then the placement names); ``None`` otherwise.
+        batch_max_abs: the largest change of a candidate embedding between running a window
+            alone and in one batch with other windows (the first 16 windows, each alone and
+            together with up to 64 others). A live recogniser batches windows of many
+            streams, so a variant above :data:`BATCH_TOLERANCE` lets one wearer's data change
+            another's answer.
     """
 
     precision: str
@@ -281,6 +295,13 @@ class AgreementReport:
     macro_f1: float | None = None
     prediction_agreement: float | None = None
     cosine_by_placement: dict[str, float] | None = None
+    batch_max_abs: float | None = None
+
+    @property
+    def batch_independent(self) -> bool:
+        """Whether a window's embedding does not depend on its batch companions (measured;
+        unmeasured counts as independent)."""
+        return self.batch_max_abs is None or self.batch_max_abs <= BATCH_TOLERANCE
 
     @property
     def worst_placement(self) -> tuple[str, float] | None:
@@ -307,7 +328,8 @@ class AgreementReport:
         out = {f"{p}.cosine_mean": self.cosine_mean, f"{p}.cosine_min": self.cosine_min,
                f"{p}.cosine_p01": self.cosine_p01, f"{p}.n_windows": float(self.n_windows)}
         for key in ("accuracy_fp32", "accuracy", "macro_f1_fp32", "macro_f1",
-                    "prediction_agreement", "accuracy_delta", "macro_f1_delta"):
+                    "prediction_agreement", "accuracy_delta", "macro_f1_delta",
+                    "batch_max_abs"):
             value = getattr(self, key)
             if value is not None:
                 out[f"{p}.{key}"] = float(value)
@@ -327,6 +349,19 @@ def _by_placement(fp32: bytes, candidate: bytes, x: F32,
                       run_encoder(candidate, rows, placement=ids))
     return {name: float(cos[k * n : (k + 1) * n].mean())
             for k, name in enumerate((NOT_SAID, *placements))}
+
+
+def batch_dependence(model: bytes, x: F32, ids: npt.NDArray[np.int64]) -> float:
+    """Largest change of an embedding between a window run alone and in one batch with up to
+    64 other windows (the first 16 windows are probed)."""
+    n = min(_BATCH_PROBE, x.shape[0])
+    if n == 0:
+        return 0.0
+    alone = np.concatenate([run_encoder(model, x[i : i + 1], batch=1, placement=ids[i : i + 1])
+                            for i in range(n)])
+    m = min(x.shape[0], n + 64)
+    together = run_encoder(model, x[:m], batch=m, placement=ids[:m])[:n]
+    return float(np.abs(alone - together).max())
 
 
 def compare_encoders(
@@ -365,6 +400,7 @@ def compare_encoders(
                  "prediction_agreement": float(np.mean(a.predictions == b.predictions))}
     if placements and isinstance(fp32, bytes):
         extra["cosine_by_placement"] = _by_placement(fp32, candidate, ws.x, placements)
+    extra["batch_max_abs"] = batch_dependence(candidate, np.asarray(ws.x, np.float32), ids)
     return AgreementReport(precision, variant, len(ws), float(cos.mean()), float(cos.min()),
                            float(np.percentile(cos, 1)), **extra)
 
@@ -394,7 +430,10 @@ def choose_int8(
 ) -> Int8Choice:
     """Build every int8 variant, measure each against fp32, keep the best.
 
-    Fidelity first, quality as the gate: with labelled evaluation windows and prototypes,
+    Batch independence first: a variant whose embedding of a window changes with the other
+    windows of its inference call (dynamic quantisation takes activation scales over the
+    whole input) is only kept when every variant does (:data:`BATCH_TOLERANCE`). Then
+    fidelity, with quality as the gate: with labelled evaluation windows and prototypes,
     the variants whose zero-shot macro-F1 is at most ``max_f1_drop`` below fp32's are
     eligible and the one closest to fp32 (highest mean cosine) wins; if none is eligible the
     highest macro-F1 wins. Without labels the highest mean cosine wins. (Picking the highest
@@ -427,19 +466,30 @@ def choose_int8(
         reports[method] = compare_encoders(ref, models[method], ws, precision="int8",
                                            variant=method, prototypes=prototypes,
                                            placements=placements)
-    drops = {m: r.macro_f1_delta for m, r in reports.items()}
+    # a variant whose embeddings depend on their batch companions would let one stream's
+    # data change another's answer in a live recogniser: never kept while another is at hand
+    independent = [m for m in methods if reports[m].batch_independent]
+    candidates = independent or list(methods)
+    if not independent:
+        gate = "every variant depends on its batch companions; "
+    elif len(independent) < len(methods):
+        gate = f"batch-independent variants only ({', '.join(independent)}); "
+    else:
+        gate = ""
+    drops = {m: reports[m].macro_f1_delta for m in candidates}
     if any(d is None for d in drops.values()):
-        best = max(methods, key=lambda m: reports[m].cosine_mean)
+        best = max(candidates, key=lambda m: reports[m].cosine_mean)
         rule = "highest mean cosine to fp32 (no labelled windows)"
     else:
-        eligible = [m for m in methods if (drops[m] or 0.0) >= -max_f1_drop]
+        eligible = [m for m in candidates if (drops[m] or 0.0) >= -max_f1_drop]
         if eligible:
             best = max(eligible, key=lambda m: reports[m].cosine_mean)
             rule = (f"highest mean cosine to fp32 among variants within {100 * max_f1_drop:g} "
                     "macro-F1 points of fp32")
         else:
-            best = max(methods, key=lambda m: (reports[m].macro_f1 or 0.0,
-                                               reports[m].cosine_mean))
+            best = max(candidates, key=lambda m: (reports[m].macro_f1 or 0.0,
+                                                  reports[m].cosine_mean))
             rule = (f"no variant within {100 * max_f1_drop:g} macro-F1 points of fp32: "
                     "highest macro-F1")
+    rule = gate + rule
     return Int8Choice(best, models[best], reports, rule)

@@ -77,7 +77,7 @@ def test_corpus_windows_follow_the_timeline(tmp_path: Path) -> None:
 
 def test_public_api_is_frozen() -> None:
     assert sorted(aura_export.__all__) == sorted([
-        "DEFAULT_FP32_TOLERANCE", "DEFAULT_LABELS", "DEFAULT_TEMPERATURE",
+        "BATCH_TOLERANCE", "DEFAULT_FP32_TOLERANCE", "DEFAULT_LABELS", "DEFAULT_TEMPERATURE",
         "DEFAULT_UNKNOWN_MARGIN", "DEFAULT_UNKNOWN_THRESHOLD", "FP32_OPS_IN_FP16",
         "INT8_METHODS", "FEATURES_NAME", "LABEL_SETS", "TOY_LABELS", "TOY_PROMPTS", "TRT_MAX_OPSET",
         "TRT_MIN_OPSET",
@@ -85,7 +85,7 @@ def test_public_api_is_frozen() -> None:
         "ExportError", "ExportResult", "Int8Choice", "Int8Method", "LabelPrompts",
         "OnnxExport", "ParityError", "ParityReport", "PrototypeAgreement", "ScoringChoice",
         "SimplifyReport", "Tolerances", "TrtIssue", "TrtOpReport", "WindowReader",
-        "WindowSet", "ZeroShotMetrics", "as_window_set", "build_prototypes",
+        "WindowSet", "ZeroShotMetrics", "as_window_set", "batch_dependence", "build_prototypes",
         "add_feature_output", "catalogue_label_sets", "check_parity",
         "check_tensorrt_ops", "choose_int8", "choose_scoring", "compare_encoders",
         "convert_fp16", "corpus_windows", "cosine_rows", "default_vocabulary",
