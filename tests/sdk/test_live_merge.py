@@ -57,3 +57,29 @@ def test_acc_before_the_first_gyro_is_counted_not_invented() -> None:
     m.feed(np.array([0.0, 0.02]), np.ones((2, 3)), np.full((2, 3), np.nan))
     t, rows = m.feed(np.array([0.03]), np.full((1, 3), np.nan), np.zeros((1, 3)))
     assert t.size == 0 and m.counters["unpaired_acc"] == 2
+
+
+def test_the_shortcut_for_paired_samples_changes_nothing() -> None:
+    # random frames: mostly both sensors, sometimes acc or gyro alone, sometimes a sensor
+    # silent for a while; the merger with its shortcut must give what the general path gives
+    rng = np.random.default_rng(3)
+    fast, slow = ChannelMerger(), ChannelMerger()
+    slow.shortcut = False
+    t0 = 0.0
+    got_fast, got_slow = [], []
+    for _ in range(400):
+        n = int(rng.integers(1, 6))
+        t = t0 + np.arange(n) * 0.01
+        t0 = float(t[-1]) + 0.01
+        acc, gyro = rng.normal(size=(n, 3)), rng.normal(size=(n, 3))
+        kind = rng.random()
+        if kind < 0.1:
+            gyro[:] = np.nan
+        elif kind < 0.2:
+            acc[:] = np.nan
+        for m, out in ((fast, got_fast), (slow, got_slow)):
+            out.append(m.feed(t, acc.copy(), gyro.copy()))
+    for (ta, ra), (tb, rb) in zip(got_fast, got_slow, strict=False):
+        np.testing.assert_array_equal(ta, tb)
+        np.testing.assert_array_equal(ra, rb)
+    assert fast.counters == slow.counters and fast.counters["rows"] > 500

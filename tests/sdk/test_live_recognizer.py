@@ -306,6 +306,41 @@ def test_windows_of_concurrent_streams_share_inference_calls(model) -> None:
     assert recog.inference_calls < recog.inference_windows  # batched across streams
 
 
+def test_a_streams_labels_do_not_depend_on_the_streams_beside_it() -> None:
+    # one tick encodes the windows of every stream together: with the shipped bundle (an
+    # int8 encoder with fixed activation scales) each stream must get exactly the labels it
+    # gets alone, however its windows were batched with other wearers'
+    from aura_sdk import load_bundle
+    from aura_sdk.sim import synthetic_wrist
+
+    model = load_bundle()
+    recs = [synthetic_wrist(16.0, rate, seed) for rate, seed in
+            ((100.0, 1), (50.0, 2), (100.0, 3), (52.0, 4), (100.0, 5))]
+
+    def run(which: list[int]) -> dict[str, list[tuple]]:
+        recog = LiveRecognizer(model=model, smoothing="none")
+        for i in which:
+            recog.add_replay(recs[i], realtime=False, name=f"w{i}")
+        out: dict[str, list[tuple]] = {}
+        for e in recog:
+            if isinstance(e, LabelEvent):
+                out.setdefault(e.stream, []).append(
+                    (e.t_start_device, e.label, e.unknown, e.confidence, e.similarity))
+        if len(which) > 1:
+            assert recog.inference_calls < recog.inference_windows  # really batched
+        return out
+
+    together = run([0, 1, 2, 3, 4])
+    for i in range(5):
+        alone = run([i])[f"w{i}"]
+        mixed = together[f"w{i}"]
+        assert len(alone) == len(mixed) == 5
+        for a, b in zip(alone, mixed, strict=False):
+            assert a[:3] == b[:3]
+            assert a[3] == pytest.approx(b[3], abs=1e-9)
+            assert a[4] == pytest.approx(b[4], abs=1e-9)
+
+
 def test_sync_iteration_callbacks_and_errors(model) -> None:
     rec = session(["still"], 6.0)
     seen: list = []

@@ -107,3 +107,37 @@ def test_gap_is_reported_with_start_and_length_and_never_bridged() -> None:
 def test_rejects_a_non_positive_tolerance() -> None:
     with pytest.raises(ValueError, match="gap_tolerance_s"):
         StreamResampler(100, 50, 6, gap_tolerance_s=0)
+
+
+def test_many_streams_resolved_together_match_each_alone_bit_for_bit() -> None:
+    # the live tick plans every stream's resampling and computes all of them in one pass:
+    # each stream's output must be exactly what its own resampler computes alone, whatever
+    # the other streams' rates, jitter and gaps
+    from aura_sdk.preprocessing import resolve_plans
+
+    rng = np.random.default_rng(7)
+    streams = []
+    for _ in range(12):
+        fs = float(rng.choice([25.0, 50.0, 100.0, 104.0]))
+        n = int(rng.integers(300, 900))
+        jitter = rng.uniform(0.7, 1.3, n) if rng.random() < 0.5 else np.ones(n)
+        t = 3.0 + np.cumsum(jitter / fs)
+        if rng.random() < 0.4:
+            t[n // 2:] += rng.uniform(0.2, 0.8)  # a gap
+        streams.append((fs, t, rng.normal(size=(n, 6))))
+    alone, together = [], [[] for _ in streams]
+    for fs, t, x in streams:
+        rs = StreamResampler(fs, 50.0, 6, gap_tolerance_s=0.1)
+        alone.append(np.concatenate([rs.feed(t[i:i + 9], x[i:i + 9]).x
+                                     for i in range(0, t.size, 9)] + [rs.flush().x]))
+    bank = [StreamResampler(fs, 50.0, 6, gap_tolerance_s=0.1) for fs, _, _ in streams]
+    for i in range(0, 900, 9):
+        plans = [rs.plan(t[i:i + 9], x[i:i + 9])
+                 for rs, (_, t, x) in zip(bank, streams, strict=True)]
+        for out, chunk in zip(together, resolve_plans(plans), strict=False):
+            out.append(chunk.x)
+    for out, rs in zip(together, bank, strict=False):
+        out.append(rs.flush().x)
+    for a, b in zip(alone, together, strict=False):
+        assert np.array_equal(a, np.concatenate(b))
+    assert sum(a.shape[0] for a in alone) > 12 * 200  # the streams produced real output

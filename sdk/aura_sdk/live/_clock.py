@@ -103,8 +103,9 @@ class ClockMapper:
         self.max_skew = max_skew_ppm * 1e-6
         self.min_span_s = min_span_s
         self._prior = 1.0  # skew to assume until there is enough history
-        self.skew = 1.0
-        self.offset: float | None = None
+        self._skew = 1.0
+        self._offset: float | None = None
+        self._stale = False  # points were observed since the last fit
         self._forget_points()
 
     def _forget_points(self) -> None:
@@ -122,29 +123,53 @@ class ClockMapper:
     def reset(self, *, keep_skew: bool = False) -> None:
         """Forget the history (the device restarted its clock); optionally keep the skew."""
         self._prior = self.skew if keep_skew else 1.0
-        self.skew = self._prior
-        self.offset = None
+        self._skew = self._prior
+        self._offset = None
+        self._stale = False
         self._forget_points()
 
+    @property
+    def skew(self) -> float:
+        """Host seconds per device second (fitted to the history when asked)."""
+        self._fit()
+        return self._skew
+
+    @property
+    def offset(self) -> float | None:
+        """Host time of device time 0; ``None`` before the first observation."""
+        self._fit()
+        return self._offset
+
     def observe(self, device_t: float, host_t: float) -> None:
-        """Record that the sample at ``device_t`` had arrived by ``host_t``; refit."""
+        """Record that the sample at ``device_t`` had arrived by ``host_t``.
+
+        The fit is refreshed when it is next read (``skew``, ``offset``, :meth:`to_host`):
+        a stream observes every packet but maps times about once per window, so the refit
+        runs once per window, and gives what refitting after every packet would."""
         d, h = float(device_t), float(host_t)
         self._append(d, h)
         self._drop_older_than(d)
         if self._scan_until is not None and self._scan_until < self._oldest:
             self._scan_until = self._sort_into_runs()
-        self._refit()
+        self._stale = True
         self._compact()
+
+    def _fit(self) -> None:
+        if self._stale:
+            self._stale = False
+            self._refit()
 
     def to_device(self, host_t: F64 | float) -> F64:
         """Inverse of :meth:`to_host`."""
-        off = 0.0 if self.offset is None else self.offset
-        return np.asarray((np.asarray(host_t, dtype=np.float64) - off) / self.skew)
+        skew, offset = self.skew, self._offset
+        off = 0.0 if offset is None else offset
+        return np.asarray((np.asarray(host_t, dtype=np.float64) - off) / skew)
 
     def to_host(self, device_t: F64 | float) -> F64:
         """Host time of device time(s); before any observation, the identity."""
-        off = 0.0 if self.offset is None else self.offset
-        return np.asarray(off + self.skew * np.asarray(device_t, dtype=np.float64))
+        skew, offset = self.skew, self._offset
+        off = 0.0 if offset is None else offset
+        return np.asarray(off + skew * np.asarray(device_t, dtype=np.float64))
 
     # -- the history -------------------------------------------------------------------------
     def _append(self, d: float, h: float) -> None:
@@ -208,17 +233,17 @@ class ClockMapper:
     # -- the fit -----------------------------------------------------------------------------
     def _refit(self) -> None:
         """Skew, then the offset under every point of the history with that skew."""
-        skew = self.skew = self._fit_skew()
+        skew = self._skew = self._fit_skew()
         if self._scan_until is None:
             offset = math.inf
             for run in self._runs:
                 offset = min(offset, run.hull.minimum(skew))
-            self.offset = offset
+            self._offset = offset
         else:
             first = self._oldest - self._base
             d = np.asarray(self._device[first:])
             h = np.asarray(self._host[first:])
-            self.offset = float(np.min(h - skew * d))
+            self._offset = float(np.min(h - skew * d))
 
     def _fit_skew(self) -> float:
         """The slope through the buckets' earliest arrivals, or the prior when there is too

@@ -2,8 +2,16 @@
 
 Async first: :meth:`LiveRecognizer.events` is an async iterator; iterating the recogniser
 synchronously runs the same machinery on a private event loop in a background thread, and
-:meth:`LiveRecognizer.run` calls a callback per event. Windows from all streams that are ready
-at the same moment go through the encoder in one inference call.
+:meth:`LiveRecognizer.run` calls a callback per event.
+
+One pipeline for every stream: each stream's task only reads (into its inbox); a *tick*
+processes all streams with new data together (decode-side bookkeeping per stream, then one
+vectorised resampling pass over all of them, see :func:`~aura_sdk.live._stream.process_streams`),
+sends every complete window of every stream through the encoder in bounded batches, and scores
+them in one pass. A tick runs as soon as data arrives when the last one was at least
+``tick_s`` ago, else at that time: one device gets its label within milliseconds, and a
+gateway with a thousand devices does the per-tick work fifty times less often than packets
+arrive.
 """
 
 from __future__ import annotations
@@ -11,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import math
 import queue
 import threading
 import time
@@ -35,7 +44,7 @@ from ._sources import (
     TcpLink,
     device_profile,
 )
-from ._stream import HostTimes, Stream, StreamConfig
+from ._stream import HostTimes, Stream, StreamConfig, process_streams
 
 __all__ = ["LiveRecognizer"]
 
@@ -44,8 +53,8 @@ logger = logging.getLogger(__name__)
 _END = object()
 
 # complete windows waiting for inference: their stream, the windows, when the bytes that
-# completed them arrived, and where they sit on the host clock
-_Pending = tuple[Stream, Windows, float, HostTimes]
+# completed each arrived, and where they sit on the host clock
+_Pending = tuple[Stream, Windows, np.ndarray, HostTimes]
 
 
 class LiveRecognizer:
@@ -67,6 +76,9 @@ class LiveRecognizer:
             (similarity floor, and gap between the best two similarities).
         health_log_s: log every stream's health counters this often (``None``: never).
         stream_config: reconnection and stall behaviour.
+        tick_s: shortest time between two processing ticks (data that arrives sooner after
+            a tick waits for the next); 0 processes every arrival at once.
+        max_batch: most windows per encoder call.
 
     Raises:
         ConfigError: unknown label set, labels without a prototype, or unknown smoothing.
@@ -79,7 +91,12 @@ class LiveRecognizer:
         hop_s: float | None = None, top_k: int = 3, include_status: bool = False,
         stream_config: StreamConfig | None = None, unknown_threshold: float | None = None,
         unknown_margin: float | None = None, health_log_s: float | None = 60.0,
+        tick_s: float = 0.005, max_batch: int = 256,
     ) -> None:
+        if tick_s < 0 or max_batch < 1:
+            raise ConfigError(f"need tick_s >= 0 and max_batch >= 1; got {tick_s}, {max_batch}")
+        self.tick_s = tick_s
+        self.max_batch = max_batch
         self.model = model if model is not None else load_bundle()
         # known labels, enrolled ones (with their few-shot head), or free text through the
         # bundle's text encoder: the same scorer AuraModel.classify uses
@@ -191,7 +208,7 @@ class LiveRecognizer:
 
     _OWN = ("model", "labels", "smoothing", "smoothing_options", "hop_s", "top_k",
             "include_status", "stream_config", "unknown_threshold", "unknown_margin",
-            "health_log_s")
+            "health_log_s", "tick_s", "max_batch")
 
     @classmethod
     def _split(cls, kw: dict[str, Any]) -> tuple[LiveRecognizer, dict[str, Any]]:
@@ -220,31 +237,71 @@ class LiveRecognizer:
         self._running = True
         stop = self._stop = asyncio.Event()
         out: asyncio.Queue[Any] = asyncio.Queue()
-        pending: asyncio.Queue[_Pending] = asyncio.Queue()
+        wake = asyncio.Event()
+        dirty: list[Stream] = []
+        ready: list[_Pending] = []
 
         def on_status(ev: StatusEvent) -> None:
             if self.include_status or ev.kind == "gap":
                 out.put_nowait(ev)
 
-        def on_windows(stream: Stream, w: Windows, arrival: float, host: HostTimes) -> None:
-            pending.put_nowait((stream, w, arrival, host))
+        def on_ready(stream: Stream) -> None:  # the stream's inbox just got data
+            dirty.append(stream)
+            wake.set()
+
+        def on_windows(stream: Stream, w: Windows, arrival: np.ndarray, host: HostTimes) -> None:
+            ready.append((stream, w, arrival, host))
+            wake.set()
+
+        def tick() -> None:
+            streams = dirty[:]
+            dirty.clear()
+            if streams:
+                try:
+                    process_streams(streams)
+                except Exception as exc:  # a bug must not stop every other stream
+                    logger.exception("processing failed")
+                    for stream in streams:
+                        stream.inbox.clear()
+                        out.put_nowait(StatusEvent(stream=stream.name, kind="error",
+                                                   t_host=time.monotonic(),
+                                                   detail=f"processing failed: {exc}"))
+            if ready:
+                items = ready[:]
+                ready.clear()
+                i = 0
+                while i < len(items):  # bounded encoder calls, whole streams in each
+                    n = self._batch_streams(items[i:])
+                    self._infer(items[i : i + n], out)
+                    i += n
 
         for name, src in self._sources.items():
             self._streams[name] = Stream(name, src, self.model.input_spec,
                                          self.preprocess_config, self.stream_config,
-                                         on_windows, on_status)
+                                         on_windows, on_status, on_ready)
             self._smoothers[name] = make_smoother(self._smoothing, **self._smoothing_options)
         runners = [asyncio.create_task(s.run(stop), name=f"aura-stream-{s.name}")
                    for s in self._streams.values()]
-        infer = asyncio.create_task(self._inference(pending, out), name="aura-inference")
-        tasks = [infer]
+
+        async def ticker() -> None:
+            last = -math.inf
+            while True:
+                await wake.wait()
+                wait = last + self.tick_s - time.monotonic()
+                if wait > 0:  # busy: let the next tick take more at once
+                    await asyncio.sleep(wait)
+                wake.clear()
+                last = time.monotonic()
+                tick()
+
+        tasks = [asyncio.create_task(ticker(), name="aura-tick")]
         if self.health_log_s:
             tasks.append(asyncio.create_task(self._log_health(self.health_log_s),
                                              name="aura-health"))
 
         async def finish() -> None:
             await asyncio.gather(*runners, return_exceptions=True)
-            await pending.join()
+            tick()  # what the streams left (they drained their inboxes as they ended)
             out.put_nowait(_END)
 
         closer = asyncio.create_task(finish(), name="aura-finish")
@@ -275,43 +332,43 @@ class LiveRecognizer:
                 logger.info("%s health: %s", name,
                             ", ".join(f"{k}={v:g}" for k, v in sorted(h.items()) if v))
 
-    async def _inference(self, pending: asyncio.Queue[_Pending],
-                         out: asyncio.Queue[Any]) -> None:
-        while True:
-            items = [await pending.get()]
-            while not pending.empty():
-                items.append(pending.get_nowait())
-            try:
-                x = np.concatenate([w.x for _, w, _, _ in items], axis=0)
-                where = [self._placements[s.name] for s, w, _, _ in items for _ in range(len(w))]
-                t0 = time.perf_counter()
-                emb, feats = await asyncio.to_thread(
-                    self.model.encode_windows, x, features=self.scorer.needs_features,
-                    placement=where)
-                infer_ms = (time.perf_counter() - t0) * 1000.0
-                self.inference_calls += 1
-                self.inference_windows += int(x.shape[0])
-                i = 0
-                for stream, w, arrival, host in items:
-                    e = emb[i: i + len(w)]
-                    f = None if feats is None else feats[i: i + len(w)]
-                    i += len(w)
-                    stream.health["inference_ms_total"] += infer_ms * len(w) / x.shape[0]
-                    self._emit_labels(stream, w, e, f, arrival, host, out)
-            except Exception as exc:  # an inference failure must not hang the caller
-                logger.exception("inference failed")
-                for stream, _, _, _ in items:
-                    out.put_nowait(StatusEvent(stream=stream.name, kind="error",
-                                               t_host=time.monotonic(),
-                                               detail=f"inference failed: {exc}"))
-            finally:
-                for _ in items:
-                    pending.task_done()
+    def _batch_streams(self, items: list[_Pending]) -> int:
+        """How many of ``items`` (from the first) fit in one encoder call (at least one)."""
+        total = 0
+        for n, (_, w, _, _) in enumerate(items):
+            total += len(w)
+            if total > self.max_batch:
+                return max(1, n)
+        return len(items)
 
-    def _emit_labels(self, stream: Stream, w: Windows, emb: np.ndarray,
-                     feats: np.ndarray | None, arrival: float, host: HostTimes,
-                     out: asyncio.Queue[Any]) -> None:
-        cos, probs = self.scorer.score(emb, feats)
+    def _infer(self, items: list[_Pending], out: asyncio.Queue[Any]) -> None:
+        """Encode, score and smooth the windows of ``items`` in one pass; emit their events."""
+        try:
+            x = np.concatenate([w.x for _, w, _, _ in items], axis=0)
+            where = [self._placements[s.name] for s, w, _, _ in items for _ in range(len(w))]
+            t0 = time.perf_counter()
+            emb, feats = self.model.encode_windows(x, features=self.scorer.needs_features,
+                                                   placement=where)
+            infer_ms = (time.perf_counter() - t0) * 1000.0
+            self.inference_calls += 1
+            self.inference_windows += int(x.shape[0])
+            cos, probs = self.scorer.score(emb, feats)
+        except Exception as exc:  # an inference failure must not hang the caller
+            logger.exception("inference failed")
+            for stream, _, _, _ in items:
+                out.put_nowait(StatusEvent(stream=stream.name, kind="error",
+                                           t_host=time.monotonic(),
+                                           detail=f"inference failed: {exc}"))
+            return
+        i = 0
+        for stream, w, arrival, host in items:
+            n = len(w)
+            stream.health["inference_ms_total"] += infer_ms * n / x.shape[0]
+            self._emit_labels(stream, w, cos[i : i + n], probs[i : i + n], arrival, host, out)
+            i += n
+
+    def _emit_labels(self, stream: Stream, w: Windows, cos: np.ndarray, probs: np.ndarray,
+                     arrival: np.ndarray, host: HostTimes, out: asyncio.Queue[Any]) -> None:
         smoother = self._smoothers[stream.name]
         smoothed = np.stack([smoother.update(p) for p in probs])
         t_last = host.t_last
@@ -321,7 +378,7 @@ class LiveRecognizer:
                 stream=stream.name, label=d.label, confidence=d.confidence,
                 similarity=d.similarity, top_k=d.top_k, unknown=d.unknown,
                 t_start=float(host.t_start[j]), t_end=float(host.t_end[j]),
-                latency_ms=(now - arrival) * 1000.0,
+                latency_ms=(now - float(arrival[j])) * 1000.0,
                 t_start_device=float(w.t_start[j]), t_end_device=float(w.t_end[j]),
                 sensor_latency_ms=None if t_last is None else (now - float(t_last[j])) * 1000.0))
 

@@ -2,8 +2,16 @@
 
 A :class:`Stream` owns its source and keeps it alive: a lost link or a stalled device is
 reported (status events, health counters), the source is reopened with exponential backoff,
-and the data gap shows up as one ``gap`` event. Complete windows go to the recogniser's
-inference batcher through ``on_windows``; nothing here runs the model.
+and the data gap shows up as one ``gap`` event.
+
+Reading and processing are apart. The stream's task only reads: what arrives is put in the
+stream's inbox and the recogniser is told (``on_ready``). The recogniser's tick then
+processes every stream with new data together (:func:`process_streams`): each stream decodes
+its reads, maps its clock and joins its channels (:meth:`Stream.stage`), the resampling of all
+of them runs as one vectorised pass (:func:`~aura_sdk.preprocessing.resolve_plans`), and each
+stream windows its output (:meth:`Stream.complete`). Complete windows go to the recogniser
+through ``on_windows``; nothing here runs the model. When the link is lost or the source ends
+the stream processes what is left in its inbox itself (:meth:`Stream.drain`) before it resets.
 """
 
 from __future__ import annotations
@@ -22,13 +30,20 @@ from aura_bridge import ImuSamples
 
 from .._errors import AuraError, TransportError
 from .._spec import ModelInputSpec, SensorSpec
-from ..preprocessing import PreprocessConfig, Preprocessor, Windows
+from ..preprocessing import (
+    PreprocessConfig,
+    Preprocessor,
+    PreprocessPlan,
+    ResampledChunk,
+    Windows,
+    resolve_plans,
+)
 from ._clock import ClockMapper, CountingClock
 from ._events import StatusEvent, StatusKind
 from ._merge import ChannelMerger
 from ._sources import SampleSource
 
-__all__ = ["HostTimes", "Stream", "StreamConfig"]
+__all__ = ["HostTimes", "Stream", "StreamConfig", "process_streams"]
 
 logger = logging.getLogger(__name__)
 
@@ -72,8 +87,35 @@ class HostTimes:
     t_last: npt.NDArray[np.float64] | None
 
 
-WindowSink = Callable[["Stream", Windows, float, HostTimes], None]
+WindowSink = Callable[["Stream", Windows, npt.NDArray[np.float64], HostTimes], None]
 StatusSink = Callable[[StatusEvent], None]
+ReadySink = Callable[["Stream"], None]
+
+
+@dataclass
+class _Staged:
+    """A stream's reads of one tick, decoded, clock-mapped, joined and planned.
+
+    Attributes:
+        plan: the preprocessing plan (its resampling is resolved with other streams').
+        last_t: ``(R,)`` timeline time of the last joined row of each read (non-decreasing).
+        arrival: ``(R,)`` host time each read arrived.
+    """
+
+    plan: PreprocessPlan
+    last_t: npt.NDArray[np.float64]
+    arrival: npt.NDArray[np.float64]
+
+
+def process_streams(streams: list[Stream]) -> None:
+    """Process the inboxes of ``streams`` together (the recogniser's tick): stage each, resolve
+    all their resampling in one vectorised pass, then window each (see module doc)."""
+    staged = [(s, s.stage()) for s in streams]
+    plans = [st.plan.resample for _, sts in staged for st in sts]
+    chunks = iter(resolve_plans(plans))
+    for stream, sts in staged:
+        for st in sts:
+            stream.complete(st, next(chunks))
 
 
 class Stream:
@@ -85,13 +127,15 @@ class Stream:
         model_spec: the model's input spec (rate, window, gravity, normalisation).
         preprocess: preprocessing knobs (hop, gap tolerance).
         config: link behaviour.
-        on_windows: receives ``(stream, windows, arrival, host_times)`` for complete windows.
+        on_windows: receives ``(stream, windows, arrival, host_times)`` for complete windows
+            (``arrival``: ``(N,)``, when the bytes that completed each window arrived).
         on_status: receives status events.
+        on_ready: told when the inbox gets data (default: process it at once, alone).
     """
 
     def __init__(self, name: str, source: SampleSource, model_spec: ModelInputSpec,
                  preprocess: PreprocessConfig, config: StreamConfig, on_windows: WindowSink,
-                 on_status: StatusSink) -> None:
+                 on_status: StatusSink, on_ready: ReadySink | None = None) -> None:
         self.name = name
         self.source = source
         self.model_spec = model_spec
@@ -99,6 +143,8 @@ class Stream:
         self.config = config
         self._on_windows = on_windows
         self._on_status = on_status
+        self._on_ready: ReadySink = on_ready or (lambda s: s.drain())
+        self.inbox: list[tuple[list[ImuSamples], float]] = []
         self.mapper = ClockMapper()
         self.merger = ChannelMerger()
         self._pre: Preprocessor | None = None
@@ -106,6 +152,7 @@ class Stream:
         self._last_dev_t: float | None = None
         self._last_arrival: float | None = None
         self._gap_open_since: float | None = None
+        self._fault: AuraError | None = None
         self.health: dict[str, float] = {
             "batches": 0, "samples": 0, "windows": 0, "gaps": 0, "reconnects": 0,
             "disconnects": 0, "stalls": 0, "clock_resets": 0, "open_failures": 0,
@@ -169,6 +216,7 @@ class Stream:
             try:
                 ended = await self._read_loop(stop)
             except TransportError as exc:
+                self.drain()  # what arrived before the link went belongs to the old session
                 self.health["disconnects"] += 1
                 self._status("disconnected", str(exc))
                 self._link_lost()
@@ -180,11 +228,13 @@ class Stream:
                 await _sleep_or_stop(stop, backoff)
                 continue
             except AuraError as exc:  # bad data the pipeline cannot take: report, stop
+                self.inbox.clear()
                 self._status("error", str(exc))
                 await self.source.close()
                 return
             await self.source.close()
             if ended:
+                self.drain()
                 self._flush()
                 self._status("ended", "the source has no more data")
                 return
@@ -193,9 +243,15 @@ class Stream:
         last_data = time.monotonic()
         while not stop.is_set():
             batches, arrival = await self.source.next_batch(self.config.read_timeout_s)
+            if self._fault is not None:
+                raise self._fault
             if batches:
                 last_data = arrival
-                self._process(batches, arrival)
+                self.inbox.append((batches, arrival))
+                if len(self.inbox) == 1:
+                    self._on_ready(self)
+                if self._fault is not None:
+                    raise self._fault
             elif self.source.finished:
                 return True
             elif time.monotonic() - last_data > self.config.stall_timeout_s:
@@ -214,40 +270,104 @@ class Stream:
             self._pre = Preprocessor(spec, self.model_spec, self.preprocess_config)
         return self._pre
 
-    def _process(self, batches: list[ImuSamples], arrival: float) -> None:
-        self.health["batches"] += 1
-        if self._gap_open_since is not None:
-            gap = arrival - self._gap_open_since
-            self.health["gaps"] += 1
-            self._status("gap", "data resumed after the link came back", gap_s=gap)
-            self._gap_open_since = None
-        for b in batches:
-            n = len(b)
-            if n == 0:
-                continue
-            self.health["samples"] += n
-            if b.t is not None:
-                t = b.t
-                restart = self._last_dev_t is not None and (
-                    t[0] < self._last_dev_t - self.config.clock_reset_s)
-                if restart:
-                    self.health["clock_resets"] += 1
-                    self._flush()
-                    self.mapper.reset()
-                    self._status("gap", "the device clock restarted", gap_s=0.0)
-                self._last_dev_t = float(t[-1])
-            else:
-                if self._counting is None:
-                    rate = self.source.nominal_rate_hz
-                    self._counting = CountingClock(rate, max(0.5, 10.0 / rate))
-                t = self._counting.stamp(n, arrival)
-            self.mapper.observe(float(t[-1]), arrival)
-            t_rows, rows = self.merger.feed(t, b.acc, b.gyro)
-            if t_rows.size:
-                self._deliver(self._preprocessor().feed(rows, t_rows), arrival)
-        self._last_arrival = arrival
+    def drain(self) -> None:
+        """Process the inbox now, alone (a lost link, the end, or a stream outside a tick)."""
+        if self.inbox:
+            process_streams([self])
 
-    def _deliver(self, w: Windows, arrival: float) -> None:
+    def stage(self) -> list[_Staged]:
+        """Take the inbox: decode-side bookkeeping, clock, channel join, and the preprocessing
+        plan of the rows (one per tick unless the device clock restarts in between). A fault
+        the pipeline cannot take (an :class:`~aura_sdk.AuraError`) is kept for the stream's
+        task to report, and the inbox is dropped."""
+        items, self.inbox = self.inbox, []
+        try:
+            return self._stage(items)
+        except AuraError as exc:
+            self._fault = exc
+            return []
+
+    def _stage(self, items: list[tuple[list[ImuSamples], float]]) -> list[_Staged]:
+        out: list[_Staged] = []
+        ts: list[np.ndarray] = []
+        rows: list[np.ndarray] = []
+        last_t: list[float] = []
+        arrivals: list[float] = []
+
+        def plan() -> None:
+            if ts:
+                t_all = ts[0] if len(ts) == 1 else np.concatenate(ts)
+                r_all = rows[0] if len(rows) == 1 else np.concatenate(rows)
+                out.append(_Staged(self._preprocessor().plan(r_all, t_all),
+                                   np.asarray(last_t), np.asarray(arrivals)))
+                ts.clear()
+                rows.clear()
+                last_t.clear()
+                arrivals.clear()
+
+        for batches, arrival in items:
+            self.health["batches"] += 1
+            if self._gap_open_since is not None:
+                gap = arrival - self._gap_open_since
+                self.health["gaps"] += 1
+                self._status("gap", "data resumed after the link came back", gap_s=gap)
+                self._gap_open_since = None
+            got = False
+            for b in batches:
+                n = len(b)
+                if n == 0:
+                    continue
+                self.health["samples"] += n
+                if b.t is not None:
+                    t = b.t
+                    restart = self._last_dev_t is not None and (
+                        t[0] < self._last_dev_t - self.config.clock_reset_s)
+                    if restart:
+                        self.health["clock_resets"] += 1
+                        plan()
+                        # the old timeline's rows are windowed before the flush closes it
+                        for st in out:
+                            self.complete(st, st.plan.resample.resolve())
+                        out.clear()
+                        self._flush()
+                        self.mapper.reset()
+                        self._status("gap", "the device clock restarted", gap_s=0.0)
+                    self._last_dev_t = float(t[-1])
+                else:
+                    if self._counting is None:
+                        rate = self.source.nominal_rate_hz
+                        self._counting = CountingClock(rate, max(0.5, 10.0 / rate))
+                    t = self._counting.stamp(n, arrival)
+                self.mapper.observe(float(t[-1]), arrival)
+                t_rows, r = self.merger.feed(t, b.acc, b.gyro)
+                if t_rows.size:
+                    ts.append(t_rows)
+                    rows.append(r)
+                    got = True
+            if got:
+                last_t.append(float(ts[-1][-1]))
+                arrivals.append(arrival)
+            self._last_arrival = arrival
+        plan()
+        return out
+
+    def complete(self, staged: _Staged, chunk: ResampledChunk) -> None:
+        """Window a staged plan's resolved resampling and deliver the windows."""
+        w = staged.plan.finish(chunk)
+        if not len(w) and not w.gaps:
+            return
+        # the read that completed a window: the first whose rows reach past the window's
+        # last sample by the resampler's look-ahead
+        need = w.t_end - 1.0 / self.model_spec.sample_rate_hz + self._pre_lookahead()
+        at = np.minimum(np.searchsorted(staged.last_t, need, side="left"),
+                        staged.arrival.size - 1)
+        self._deliver(w, staged.arrival[at])
+
+    def _pre_lookahead(self) -> float:
+        pre = self._pre
+        return 0.0 if pre is None else pre.lookahead_s
+
+    def _deliver(self, w: Windows, arrival: np.ndarray) -> None:
         for g in w.gaps:
             self.health["gaps"] += 1
             self._status("gap", "the device stopped sending for a while", gap_s=g.length_s)
@@ -258,11 +378,12 @@ class Stream:
             t_start, t_end, t_last = np.split(
                 self.host_time(np.concatenate([w.t_start, w.t_end, last])), 3)
             host = HostTimes(t_start, t_end, t_last if self.realtime else None)
-            self._on_windows(self, w, arrival, host)
+            self._on_windows(self, w, np.broadcast_to(arrival, (len(w),)).astype(np.float64),
+                             host)
 
     def _flush(self) -> None:
         if self._pre is not None:
-            self._deliver(self._pre.flush(), time.monotonic())
+            self._deliver(self._pre.flush(), np.asarray(time.monotonic()))
         self.merger.reset()
         if self._counting is not None:
             self._counting.reset()

@@ -8,6 +8,7 @@ from ._gravity import GravityTracker
 from ._pipeline import (
     PreprocessConfig,
     Preprocessor,
+    PreprocessPlan,
     PreprocessStats,
     Windows,
     concat_windows,
@@ -15,7 +16,15 @@ from ._pipeline import (
     preprocess,
     timestamps_from_last,
 )
-from ._resample import Gap, KernelSpec, ResampledChunk, StreamResampler, kernel_weights
+from ._resample import (
+    Gap,
+    KernelSpec,
+    ResampledChunk,
+    ResamplePlan,
+    StreamResampler,
+    kernel_weights,
+    resolve_plans,
+)
 from ._units import as_samples, as_timestamps, to_si
 from ._window import Windower, normalize, pad_segment
 
@@ -24,8 +33,10 @@ __all__ = [
     "GravityTracker",
     "KernelSpec",
     "PreprocessConfig",
+    "PreprocessPlan",
     "PreprocessStats",
     "Preprocessor",
+    "ResamplePlan",
     "ResampledChunk",
     "StreamResampler",
     "Windower",
@@ -38,6 +49,7 @@ __all__ = [
     "normalize",
     "pad_segment",
     "preprocess",
+    "resolve_plans",
     "timestamps_from_last",
     "to_si",
 ]

@@ -20,12 +20,13 @@ from pydantic import BaseModel, ConfigDict, Field
 from .._errors import SpecMismatchError
 from .._spec import ModelInputSpec, SensorSpec
 from ._gravity import GravityTracker
-from ._resample import Gap, KernelSpec, ResampledChunk, StreamResampler
+from ._resample import Gap, KernelSpec, ResampledChunk, ResamplePlan, StreamResampler
 from ._units import as_timestamps, to_si
 from ._window import Windower, normalize
 
 __all__ = [
     "PreprocessConfig",
+    "PreprocessPlan",
     "PreprocessStats",
     "Preprocessor",
     "Windows",
@@ -174,6 +175,12 @@ class Preprocessor:
     def gap_tolerance_s(self) -> float:
         return self._resampler.gap_tolerance_s
 
+    @property
+    def lookahead_s(self) -> float:
+        """How far past a model sample the input must reach before it is computed (the
+        resampling kernel's half width)."""
+        return self._resampler.kernel.half_width_s
+
     def feed(self, imu: npt.ArrayLike, t: npt.ArrayLike | None = None) -> Windows:
         """Add raw samples in the device's units; return the windows that are now complete.
 
@@ -181,6 +188,18 @@ class Preprocessor:
             imu: ``(n, 6)`` samples ``[ax ay az gx gy gz]`` in the sensor spec's units.
             t: ``(n,)`` timestamps in seconds; ``None`` assumes the nominal rate with no gaps
                 (sample ``i`` of the whole stream at ``i / rate``).
+
+        Raises:
+            PreprocessingError: wrong shapes or non-numeric input.
+        """
+        return self.plan(imu, t).finish()
+
+    def plan(self, imu: npt.ArrayLike, t: npt.ArrayLike | None = None) -> PreprocessPlan:
+        """:meth:`feed` in two steps, so that many streams' resampling can run as one
+        vectorised pass: clean the samples and plan their resampling now; compute and window
+        them in :meth:`PreprocessPlan.finish` (after
+        :func:`~aura_sdk.preprocessing.resolve_plans`, or alone). A stream's plans must be
+        finished in the order they were made, before its next :meth:`flush`.
 
         Raises:
             PreprocessingError: wrong shapes or non-numeric input.
@@ -203,7 +222,7 @@ class Preprocessor:
         x, tt = x[ordered], tt[ordered]
         if tt.size:
             self._last_t = float(tt[-1])
-        return self._after_resample(self._resampler.feed(tt, x))
+        return PreprocessPlan(self, self._resampler.plan(tt, x))
 
     def flush(self) -> Windows:
         """End of stream: close the last segment (padding it if configured) and reset."""
@@ -271,6 +290,24 @@ class Preprocessor:
             padded=padded,
             gaps=chunk.gaps,
         )
+
+
+class PreprocessPlan:
+    """Samples a :class:`Preprocessor` has cleaned and planned (see :meth:`Preprocessor.plan`).
+
+    Attributes:
+        resample: the resampling still to compute (hand many streams' to
+            :func:`~aura_sdk.preprocessing.resolve_plans`).
+    """
+
+    def __init__(self, owner: Preprocessor, resample: ResamplePlan) -> None:
+        self._owner = owner
+        self.resample = resample
+
+    def finish(self, chunk: ResampledChunk | None = None) -> Windows:
+        """Window the resampled samples (``chunk``: this plan's resolved resampling; ``None``
+        computes it now) and return the windows that are now complete."""
+        return self._owner._after_resample(self.resample.resolve() if chunk is None else chunk)
 
 
 def preprocess(

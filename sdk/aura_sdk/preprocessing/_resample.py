@@ -20,15 +20,25 @@ segments that are resampled independently: nothing is ever interpolated across a
 
 from __future__ import annotations
 
+import functools
 import itertools
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
 from scipy.special import i0
 
-__all__ = ["Gap", "KernelSpec", "ResampledChunk", "StreamResampler", "kernel_weights"]
+__all__ = [
+    "Gap",
+    "KernelSpec",
+    "ResamplePlan",
+    "ResampledChunk",
+    "StreamResampler",
+    "kernel_weights",
+    "resolve_plans",
+]
 
 F64 = npt.NDArray[np.float64]
 I64 = npt.NDArray[np.int64]
@@ -79,12 +89,84 @@ class KernelSpec:
         return cls(cutoff_hz=rolloff * low / 2.0, half_width_s=zeros / low, beta=beta)
 
 
+@functools.lru_cache(maxsize=64)
+def _i0(beta: float) -> float:
+    return float(i0(beta))
+
+
 def kernel_weights(u: F64, kernel: KernelSpec) -> F64:
     """Kaiser-windowed sinc evaluated at time offsets ``u`` (seconds); zero outside the span."""
     x = u / kernel.half_width_s
     inside = np.abs(x) <= 1.0
-    win = i0(kernel.beta * np.sqrt(np.clip(1.0 - x * x, 0.0, None))) / i0(kernel.beta)
+    win = i0(kernel.beta * np.sqrt(np.clip(1.0 - x * x, 0.0, None))) / _i0(kernel.beta)
     return np.where(inside, np.sinc(2.0 * kernel.cutoff_hz * u) * win, 0.0)
+
+
+@dataclass(frozen=True)
+class _Rows:
+    """Outputs of one emit, waiting to be computed: their times and the inputs they read
+    (the retained samples, their densities, and each output's first tap and tap count)."""
+
+    tau: F64
+    t: F64
+    x: F64
+    d: F64
+    lo: I64
+    count: I64
+
+
+def _compute_rows(jobs: list[_Rows], kernel: KernelSpec) -> list[F64]:
+    """Every job's outputs, computed together (one kernel evaluation per tap width).
+
+    Each output's weighted sum runs over a zero-padded length that depends only on its own
+    tap count (the next power of two), reduced along a contiguous axis: the additions and
+    their order are the same whatever other outputs (of this stream or of other streams)
+    share the call, so streaming, batch and many-stream results are bit-identical.
+    """
+    if not jobs:
+        return []
+    if len(jobs) == 1:
+        j0 = jobs[0]
+        t, x, d, tau, lo, count = j0.t, j0.x, j0.d, j0.tau, j0.lo, j0.count
+        first = np.zeros(tau.size, np.int64)
+        last = np.full(tau.size, t.size - 1)
+    else:  # one buffer for all the jobs' retained samples; taps index into it
+        sizes = np.array([j.t.size for j in jobs])
+        rows_per = np.array([j.tau.size for j in jobs])
+        offsets = np.concatenate(([0], np.cumsum(sizes)[:-1]))
+        t = np.concatenate([j.t for j in jobs])
+        x = np.concatenate([j.x for j in jobs])
+        d = np.concatenate([j.d for j in jobs])
+        tau = np.concatenate([j.tau for j in jobs])
+        lo = np.concatenate([j.lo for j in jobs]) + np.repeat(offsets, rows_per)
+        count = np.concatenate([j.count for j in jobs])
+        first = np.repeat(offsets, rows_per)
+        last = np.repeat(offsets + sizes - 1, rows_per)
+    y = np.empty((tau.size, x.shape[1]))
+    width = np.where(count > 0, 1 << np.ceil(np.log2(np.maximum(count, 1))).astype(np.int64), 1)
+    groups = np.unique(width)
+    for w_len in groups:
+        rows = np.flatnonzero(width == w_len) if groups.size > 1 else np.arange(tau.size)
+        jr = np.arange(int(w_len))
+        idx = np.minimum(lo[rows, None] + jr[None, :], last[rows, None])
+        u = tau[rows, None] - t[idx]
+        valid = jr[None, :] < count[rows, None]
+        w = np.where(valid, kernel_weights(u, kernel) * d[idx], 0.0)
+        num = np.add.reduce(np.ascontiguousarray((w[:, :, None] * x[idx]).transpose(0, 2, 1)),
+                            axis=-1)
+        den = np.add.reduce(w, axis=-1)
+        good = np.abs(den) > 1e-12
+        with np.errstate(invalid="ignore", divide="ignore"):
+            y[rows] = num / den[:, None]
+        if not good.all():
+            # a degenerate weight sum needs absurd timestamps: take the nearest sample of the
+            # output's own job
+            for r in rows[~good]:
+                seg = t[first[r] : last[r] + 1]
+                y[r] = x[first[r] + min(int(np.searchsorted(seg, tau[r])), seg.size - 1)]
+    if len(jobs) == 1:
+        return [y]
+    return np.split(y, np.cumsum(rows_per)[:-1])
 
 
 @dataclass(frozen=True)
@@ -151,35 +233,55 @@ class StreamResampler:
     # -- public -------------------------------------------------------------------------------
     def feed(self, t: F64, x: F64) -> ResampledChunk:
         """Add samples (strictly increasing ``t``, continuing the stream); return ready outputs."""
-        outs: list[tuple[I64, F64, I64]] = []
+        return self.plan(t, x).resolve()
+
+    def flush(self) -> ResampledChunk:
+        """End of stream: emit every remaining output; the resampler is then fresh again."""
+        return self.plan_flush().resolve()
+
+    def plan(self, t: F64, x: F64) -> ResamplePlan:
+        """:meth:`feed`, with the arithmetic deferred: the resampler's state moves on at once,
+        and the outputs are computed by :meth:`ResamplePlan.resolve` or, together with other
+        streams' plans, by :func:`resolve_plans` (bit-identical either way)."""
+        emits: list[_Emit] = []
         gaps: list[Gap] = []
         if t.size == 0:
-            return self._pack(outs, gaps)
+            return ResamplePlan(self.kernel, self.channels, emits, gaps, self.origin,
+                                self.period_s)
         if self.origin is None:
             self.origin = float(t[0])
         prev = np.concatenate(([t[0] if self._last_t is None else self._last_t], t[:-1]))
-        cuts = set(np.flatnonzero(t - prev > self.gap_tolerance_s).tolist())
+        cut_at = np.flatnonzero(t - prev > self.gap_tolerance_s)
+        if not cut_at.size:  # the common case: no gap in this chunk
+            if self._last_t is None:
+                self._start_segment(float(t[0]), new=False)
+            self._append(t, x)
+            self._last_t = float(t[-1])
+            emits.append(self._emit(closing=False))
+            return ResamplePlan(self.kernel, self.channels, emits, gaps, self.origin,
+                                self.period_s)
+        cuts = set(cut_at.tolist())
         bounds = sorted({0, *cuts, t.size})
         for a, b in itertools.pairwise(bounds):
             if a in cuts:
                 assert self._last_t is not None  # a cut needs a previous sample
                 gap_start = self._last_t
-                outs.append(self._emit(closing=True))
+                emits.append(self._emit(closing=True))
                 gaps.append(Gap(start_s=gap_start, length_s=float(t[a]) - gap_start))
                 self._start_segment(float(t[a]), new=True)
             elif self._last_t is None:
                 self._start_segment(float(t[a]), new=False)
             self._append(t[a:b], x[a:b])
             self._last_t = float(t[b - 1])
-            outs.append(self._emit(closing=False))
-        return self._pack(outs, gaps)
+            emits.append(self._emit(closing=False))
+        return ResamplePlan(self.kernel, self.channels, emits, gaps, self.origin, self.period_s)
 
-    def flush(self) -> ResampledChunk:
-        """End of stream: emit every remaining output; the resampler is then fresh again."""
-        outs = [self._emit(closing=True)] if self._t.size else []
-        chunk = self._pack(outs, [])
+    def plan_flush(self) -> ResamplePlan:
+        """:meth:`flush`, deferred like :meth:`plan`."""
+        emits = [self._emit(closing=True)] if self._t.size else []
+        plan = ResamplePlan(self.kernel, self.channels, emits, [], self.origin, self.period_s)
         self._reset()  # the stream is over: a later feed starts a new one with a new origin
-        return chunk
+        return plan
 
     # -- internals ----------------------------------------------------------------------------
     def _start_segment(self, t_first: float, *, new: bool) -> None:
@@ -214,71 +316,43 @@ class StreamResampler:
             d[-1] = t[-1] - t[-2]
         return d
 
-    def _emit(self, closing: bool) -> tuple[I64, F64, I64]:
-        """Compute every output whose inputs are all known; drop inputs no longer needed."""
-        empty = (np.empty(0, np.int64), np.empty((0, self.channels)), np.empty(0, np.int64))
+    def _emit(self, closing: bool) -> _Emit:
+        """Plan every output whose inputs are all known; drop inputs no longer needed."""
         if not self._t.size:
-            return empty
+            return None
         h = self.kernel.half_width_s
         t_last = float(self._t[-1])
         # outputs need every sample within +-h known, and the density of the last of them
         limit = t_last if closing else t_last - h
         assert self.origin is not None
-        k_end = math.floor((limit - self.origin) / self.period_s + 1e-9)
+        origin, period = self.origin, self.period_s
+        k_end = math.floor((limit - origin) / period + 1e-9)
         if not closing:
             # the sample at exactly tau + h must have its right neighbour: strict inequality
-            while k_end >= self._next_k and self._tau(np.array([k_end]))[0] + h >= t_last:
+            while k_end >= self._next_k and origin + float(k_end) * period + h >= t_last:
                 k_end -= 1
         if k_end < self._next_k:
-            return empty
+            return None
         ks = np.arange(self._next_k, k_end + 1, dtype=np.int64)
-        ks = ks[self._tau(ks) <= t_last]
-        d = self._density(closing)
-        ys = [self._interpolate(ks[i : i + _BLOCK], d) for i in range(0, ks.size, _BLOCK)]
-        y = np.concatenate(ys, axis=0) if ys else np.empty((0, self.channels))
+        tau = self._tau(ks)
+        keep = tau <= t_last
+        if not keep.all():
+            ks, tau = ks[keep], tau[keep]
+        t, x, d = self._t, self._x, self._density(closing)
+        lo = np.searchsorted(t, tau - h, side="left")
+        count = np.searchsorted(t, tau + h, side="right") - lo
+        # blocks of outputs bound the memory of a long batch (results don't depend on them)
+        rows = [_Rows(tau[i : i + _BLOCK], t, x, d, lo[i : i + _BLOCK], count[i : i + _BLOCK])
+                for i in range(0, ks.size, _BLOCK)]
         self._next_k = int(k_end) + 1
         if not closing:
             self._trim()
-        seg = np.full(ks.size, self._segment, dtype=np.int64)
-        return ks, y, seg
-
-    def _interpolate(self, ks: I64, d: F64) -> F64:
-        tau = self._tau(ks)
-        h = self.kernel.half_width_s
-        t, x = self._t, self._x
-        lo = np.searchsorted(t, tau - h, side="left")
-        count = np.searchsorted(t, tau + h, side="right") - lo
-        out = np.empty((ks.size, self.channels))
-        # Each output's weighted sum runs over a zero-padded length that depends only on its own
-        # tap count (the next power of two), reduced along a contiguous axis: the additions and
-        # their order are then the same whatever block or chunk the output is computed in, so
-        # streaming and batch results are bit-identical.
-        width = np.where(count > 0, 1 << np.ceil(np.log2(np.maximum(count, 1))).astype(np.int64),
-                         1)
-        for w_len in np.unique(width):
-            rows = np.flatnonzero(width == w_len)
-            j = np.arange(int(w_len))
-            idx = lo[rows, None] + j[None, :]
-            valid = j[None, :] < count[rows, None]
-            idx = np.minimum(idx, t.size - 1)
-            u = tau[rows, None] - t[idx]
-            w = np.where(valid, kernel_weights(u, self.kernel) * d[idx], 0.0)
-            num = np.add.reduce(np.ascontiguousarray(
-                (w[:, :, None] * x[idx]).transpose(0, 2, 1)), axis=-1)
-            den = np.add.reduce(w, axis=-1)
-            good = np.abs(den) > 1e-12
-            with np.errstate(invalid="ignore", divide="ignore"):
-                out[rows] = num / den[:, None]
-            if not good.all():
-                # a degenerate weight sum needs absurd timestamps: take the nearest sample
-                bad = rows[~good]
-                near = np.clip(np.searchsorted(t, tau[bad]), 0, t.size - 1)
-                out[bad] = x[near]
-        return out
+        return ks, np.full(ks.size, self._segment, dtype=np.int64), rows
 
     def _trim(self) -> None:
         """Forget samples that no future output of this segment can reach."""
-        tau_next = float(self._tau(np.array([self._next_k]))[0])
+        assert self.origin is not None
+        tau_next = self.origin + float(self._next_k) * self.period_s
         keep_from = int(np.searchsorted(self._t, tau_next - self.kernel.half_width_s, "left"))
         if keep_from > 0:
             self._left_t = float(self._t[keep_from - 1])
@@ -286,13 +360,66 @@ class StreamResampler:
             self._t = self._t[keep_from:]
             self._x = self._x[keep_from:]
 
-    def _pack(self, outs: list[tuple[I64, F64, I64]], gaps: list[Gap]) -> ResampledChunk:
-        outs = [o for o in outs if o[0].size]
-        if outs:
-            k = np.concatenate([o[0] for o in outs])
-            x = np.concatenate([o[1] for o in outs], axis=0)
-            seg = np.concatenate([o[2] for o in outs])
+
+#: one emit: grid indices, segment numbers and the rows to compute (``None``: nothing ready)
+_Emit = tuple[I64, I64, list[_Rows]] | None
+
+
+class ResamplePlan:
+    """Outputs a :class:`StreamResampler` has decided on but not yet computed.
+
+    Made by :meth:`StreamResampler.plan` / :meth:`~StreamResampler.plan_flush`; turned into
+    a :class:`ResampledChunk` by :meth:`resolve` (this plan alone) or :func:`resolve_plans`
+    (many streams' plans in one vectorised pass).
+    """
+
+    def __init__(self, kernel: KernelSpec, channels: int, emits: list[_Emit],
+                 gaps: list[Gap], origin: float | None, period_s: float) -> None:
+        self.kernel = kernel
+        self.channels = channels
+        self._emits = [e for e in emits if e is not None and e[0].size]
+        self._gaps = tuple(gaps)
+        self._origin = origin
+        self._period_s = period_s
+
+    @property
+    def rows(self) -> list[_Rows]:
+        """The outputs to compute, one group per emit."""
+        return [r for e in self._emits if e is not None for r in e[2]]
+
+    def resolve(self, values: list[F64] | None = None) -> ResampledChunk:
+        """The chunk, from this plan's computed rows (``values``, as :func:`resolve_plans`
+        hands them out) or computing them now."""
+        if values is None:
+            values = []
+            for r in self.rows:  # block by block: a long batch never holds all its taps
+                values += _compute_rows([r], self.kernel)
+        if self._emits:
+            k = np.concatenate([e[0] for e in self._emits if e is not None])
+            seg = np.concatenate([e[1] for e in self._emits if e is not None])
+            x = np.concatenate(values, axis=0) if len(values) > 1 else values[0]
         else:
-            k, x, seg = np.empty(0, np.int64), np.empty((0, self.channels)), np.empty(0, np.int64)
-        t = self._tau(k) if self.origin is not None else np.empty(0)
-        return ResampledChunk(k=k, t=t, x=x, segment=seg, gaps=tuple(gaps), origin=self.origin)
+            k, x, seg = (np.empty(0, np.int64), np.empty((0, self.channels)),
+                         np.empty(0, np.int64))
+        t = (self._origin + k.astype(np.float64) * self._period_s if self._origin is not None
+             else np.empty(0))
+        return ResampledChunk(k=k, t=t, x=x, segment=seg, gaps=self._gaps, origin=self._origin)
+
+
+def resolve_plans(plans: Sequence[ResamplePlan]) -> list[ResampledChunk]:
+    """Compute many resamplers' plans together: one vectorised pass per kernel and tap
+    width over all their outputs, each result bit-identical to ``plan.resolve()``."""
+    by_kernel: dict[tuple[KernelSpec, int], list[int]] = {}
+    for n, p in enumerate(plans):
+        if p.rows:
+            by_kernel.setdefault((p.kernel, p.channels), []).append(n)
+    values: dict[int, list[F64]] = {}
+    for (kernel, _), members in by_kernel.items():
+        jobs = [r for n in members for r in plans[n].rows]
+        got = _compute_rows(jobs, kernel)
+        at = 0
+        for n in members:
+            m = len(plans[n].rows)
+            values[n] = got[at : at + m]
+            at += m
+    return [p.resolve(values.get(n, [])) for n, p in enumerate(plans)]
