@@ -356,10 +356,10 @@ class Stream:
         w = staged.plan.finish(chunk)
         if not len(w) and not w.gaps:
             return
-        # the read that completed a window: the first whose rows reach past the window's
-        # last sample by the resampler's look-ahead
+        # the read that completed a window: the first whose rows reach beyond the window's
+        # last sample by more than the resampler's look-ahead
         need = w.t_end - 1.0 / self.model_spec.sample_rate_hz + self._pre_lookahead()
-        at = np.minimum(np.searchsorted(staged.last_t, need, side="left"),
+        at = np.minimum(np.searchsorted(staged.last_t, need, side="right"),
                         staged.arrival.size - 1)
         self._deliver(w, staged.arrival[at])
 

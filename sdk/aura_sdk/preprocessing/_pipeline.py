@@ -212,14 +212,17 @@ class Preprocessor:
         else:
             tt = as_timestamps(t, n)
         self.stats.samples_in += n
-        finite = np.isfinite(x).all(axis=1) & np.isfinite(tt)
-        self.stats.dropped_nonfinite += int(n - finite.sum())
-        x, tt = x[finite], tt[finite]
-        # keep a sample only if it is later than every sample before it
-        running = np.maximum.accumulate(np.concatenate(([self._last_t], tt)))[:-1]
-        ordered = tt > running
-        self.stats.dropped_out_of_order += int(tt.size - ordered.sum())
-        x, tt = x[ordered], tt[ordered]
+        if not (n and tt[0] > self._last_t and np.isfinite(x).all() and np.isfinite(tt[-1])
+                and (n == 1 or bool((np.diff(tt) > 0).all()))):
+            # something to drop (the common case, finite and in order, skips the masks)
+            finite = np.isfinite(x).all(axis=1) & np.isfinite(tt)
+            self.stats.dropped_nonfinite += int(n - finite.sum())
+            x, tt = x[finite], tt[finite]
+            # keep a sample only if it is later than every sample before it
+            running = np.maximum.accumulate(np.concatenate(([self._last_t], tt)))[:-1]
+            ordered = tt > running
+            self.stats.dropped_out_of_order += int(tt.size - ordered.sum())
+            x, tt = x[ordered], tt[ordered]
         if tt.size:
             self._last_t = float(tt[-1])
         return PreprocessPlan(self, self._resampler.plan(tt, x))
@@ -242,7 +245,10 @@ class Preprocessor:
         self.stats.gaps += len(chunk.gaps)
         # walk the chunk segment by segment; a segment change means a gap closed the previous
         seg_ids = chunk.segment
-        bounds = [0, *(np.flatnonzero(np.diff(seg_ids)) + 1).tolist(), seg_ids.size]
+        if seg_ids.size and seg_ids[0] != seg_ids[-1]:  # segment ids never decrease
+            bounds = [0, *(np.flatnonzero(np.diff(seg_ids)) + 1).tolist(), seg_ids.size]
+        else:
+            bounds = [0, seg_ids.size]
         for a, b in itertools.pairwise(bounds):
             if a == b:
                 continue
@@ -274,6 +280,9 @@ class Preprocessor:
         self, wins: list[F64], starts: list[int], real: list[int], chunk: ResampledChunk
     ) -> Windows:
         L = self.model.window_samples
+        if not wins:
+            return Windows(x=np.empty((0, L, 6), np.float32), t_start=np.empty(0),
+                           t_end=np.empty(0), padded=np.empty(0, bool), gaps=chunk.gaps)
         period = 1.0 / self.model.sample_rate_hz
         origin = chunk.origin if chunk.origin is not None else 0.0
         k0 = np.asarray(starts, dtype=np.float64)

@@ -250,8 +250,13 @@ class StreamResampler:
                                 self.period_s)
         if self.origin is None:
             self.origin = float(t[0])
-        prev = np.concatenate(([t[0] if self._last_t is None else self._last_t], t[:-1]))
-        cut_at = np.flatnonzero(t - prev > self.gap_tolerance_s)
+        tol = self.gap_tolerance_s
+        if (self._last_t is None or t[0] - self._last_t <= tol) and (
+                t.size == 1 or np.diff(t).max() <= tol):
+            cut_at = np.empty(0, np.int64)
+        else:
+            prev = np.concatenate(([t[0] if self._last_t is None else self._last_t], t[:-1]))
+            cut_at = np.flatnonzero(t - prev > tol)
         if not cut_at.size:  # the common case: no gap in this chunk
             if self._last_t is None:
                 self._start_segment(float(t[0]), new=False)
