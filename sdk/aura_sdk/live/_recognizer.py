@@ -35,6 +35,7 @@ from .._scoring import Scorer, Smoother, SmoothingName, make_smoother
 from .._spec import check_placement
 from ..preprocessing import PreprocessConfig, Windows
 from ._events import Event, LabelEvent, StatusEvent
+from ._lanes import LaneGroup
 from ._sources import (
     BleLink,
     DecodedSource,
@@ -275,10 +276,11 @@ class LiveRecognizer:
                     self._infer(items[i : i + n], out)
                     i += n
 
+        lanes: dict[tuple[object, ...], LaneGroup] = {}  # streams of one setup share one
         for name, src in self._sources.items():
             self._streams[name] = Stream(name, src, self.model.input_spec,
                                          self.preprocess_config, self.stream_config,
-                                         on_windows, on_status, on_ready)
+                                         on_windows, on_status, on_ready, lanes=lanes)
             self._smoothers[name] = make_smoother(self._smoothing, **self._smoothing_options)
         runners = [asyncio.create_task(s.run(stop), name=f"aura-stream-{s.name}")
                    for s in self._streams.values()]

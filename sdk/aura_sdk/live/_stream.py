@@ -40,6 +40,7 @@ from ..preprocessing import (
 )
 from ._clock import ClockMapper, CountingClock
 from ._events import StatusEvent, StatusKind
+from ._lanes import LaneGroup, LaneOutput, group_key
 from ._merge import ChannelMerger
 from ._sources import SampleSource
 
@@ -107,15 +108,69 @@ class _Staged:
     arrival: npt.NDArray[np.float64]
 
 
+#: device seconds over which a stream keeps only the earliest packet for its clock fit
+_CLOCK_BUCKET_S = 0.25
+
+#: clean ticks a stream processes on its own before it (re)joins a lane
+_LANE_AFTER_CLEAN_TICKS = 3
+#: ticks a stream stays on its own path after its lane could not take its data
+_LANE_COOLDOWN_TICKS = 50
+
+
+@dataclass
+class _LaneInput:
+    """A lane stream's reads of one tick: joined samples, and per read its last time and
+    arrival (for crediting windows)."""
+
+    items: list[tuple[list[ImuSamples], float]]
+    t: list[npt.NDArray[np.float64]]
+    acc: list[npt.NDArray[np.float64]]
+    gyro: list[npt.NDArray[np.float64]]
+    last_t: list[float]
+    arrival: list[float]
+
+
 def process_streams(streams: list[Stream]) -> None:
-    """Process the inboxes of ``streams`` together (the recogniser's tick): stage each, resolve
-    all their resampling in one vectorised pass, then window each (see module doc)."""
-    staged = [(s, s.stage()) for s in streams]
+    """Process the inboxes of ``streams`` together (the recogniser's tick).
+
+    Streams in a lane (:mod:`._lanes`) hand their samples to their lane group, which
+    resamples and windows all of them at once; the others stage their own preprocessing
+    plans, whose resampling is resolved in one vectorised pass, and window their output. A
+    lane stream that receives anything unusual leaves its lane and goes the second way; a
+    stream that has been clean for a few ticks joins a lane (see module doc)."""
+    own: list[Stream] = []
+    by_group: dict[int, tuple[LaneGroup, list[tuple[Stream, _LaneInput]]]] = {}
+    for s in streams:
+        got = s.collect_for_lane()
+        if got is None:
+            own.append(s)
+        else:
+            assert s.lane is not None
+            by_group.setdefault(id(s.lane[0]), (s.lane[0], []))[1].append((s, got))
+    late: list[tuple[Stream, _LaneInput]] = []
+    for group, members in by_group.values():
+        lane_streams = [m[0] for m in members]
+        outs, evicted = group.step(
+            [m[0].lane_slot for m in members], [np.concatenate(m[1].t) for m in members],
+            [np.concatenate(m[1].acc) for m in members],
+            [np.concatenate(m[1].gyro) for m in members])
+        slot_stream = {m[0].lane_slot: m for m in members}
+        for o in outs:
+            stream, got = slot_stream[o.slot]
+            stream.deliver_lane(o, got)
+        for i in evicted:
+            stream, got = members[i]
+            stream.leave_lane(cooldown=True)
+            late.append((stream, got))
+        del lane_streams
+    staged = [(s, s.stage()) for s in own]
+    staged += [(s, s.stage_collected(got)) for s, got in late]
     plans = [st.plan.resample for _, sts in staged for st in sts]
     chunks = iter(resolve_plans(plans))
     for stream, sts in staged:
         for st in sts:
             stream.complete(st, next(chunks))
+        stream.maybe_join_lane()
 
 
 class Stream:
@@ -131,11 +186,14 @@ class Stream:
             (``arrival``: ``(N,)``, when the bytes that completed each window arrived).
         on_status: receives status events.
         on_ready: told when the inbox gets data (default: process it at once, alone).
+        lanes: the recogniser's lane groups by setup (shared by its streams), which this
+            stream joins when its data is clean; ``None``: never in a lane.
     """
 
     def __init__(self, name: str, source: SampleSource, model_spec: ModelInputSpec,
                  preprocess: PreprocessConfig, config: StreamConfig, on_windows: WindowSink,
-                 on_status: StatusSink, on_ready: ReadySink | None = None) -> None:
+                 on_status: StatusSink, on_ready: ReadySink | None = None,
+                 lanes: dict[tuple[object, ...], LaneGroup] | None = None) -> None:
         self.name = name
         self.source = source
         self.model_spec = model_spec
@@ -145,6 +203,11 @@ class Stream:
         self._on_status = on_status
         self._on_ready: ReadySink = on_ready or (lambda s: s.drain())
         self.inbox: list[tuple[list[ImuSamples], float]] = []
+        self.lanes = lanes
+        self.lane: tuple[LaneGroup, int] | None = None
+        self._obs: tuple[float, float] | None = None  # the clock bucket's earliest arrival
+        self._obs_from = 0.0
+        self._clean_ticks = 0
         self.mapper = ClockMapper()
         self.merger = ChannelMerger()
         self._pre: Preprocessor | None = None
@@ -171,7 +234,32 @@ class Stream:
         own = getattr(self.source, "host_time", None)
         if callable(own):  # a replay knows exactly when it plays each sample
             return np.asarray(own(t), dtype=np.float64)
+        self._observe_pending()
         return self.mapper.to_host(t)
+
+    def _observe(self, device_t: float, arrival: float) -> None:
+        """Tell the clock mapper about a batch, through per-bucket minima: of the batches in
+        each :data:`_CLOCK_BUCKET_S` of device time only the earliest arrival (least
+        ``arrival - device_t``) reaches it, which is all its lower-envelope fit uses inside
+        a bucket, at a fraction of the cost (the fit is refreshed once a window)."""
+        p = self._obs
+        if p is not None and 0.0 <= device_t - self._obs_from < _CLOCK_BUCKET_S:
+            if arrival - device_t < p[1] - p[0]:
+                self._obs = (device_t, arrival)
+            return
+        if p is not None:
+            self.mapper.observe(*p)
+        self._obs = (device_t, arrival)
+        self._obs_from = device_t
+
+    def _observe_pending(self) -> None:
+        if self._obs is not None:
+            self.mapper.observe(*self._obs)
+            self._obs = None
+
+    def _reset_clock(self) -> None:
+        self._obs = None
+        self.mapper.reset()
 
     # -- status -----------------------------------------------------------------------------
     def _status(self, kind: StatusKind, detail: str = "", gap_s: float | None = None) -> None:
@@ -183,6 +271,8 @@ class Stream:
 
     def stats(self) -> dict[str, float]:
         """Health counters, including the decoder's and the preprocessor's."""
+        if self.lane is not None and self._pre is not None:
+            self.lane[0].sync_counts(self.lane[1], self._pre, self.merger)
         out = dict(self.health)
         dec = getattr(self.source, "decoder", None)
         if dec is not None:
@@ -275,12 +365,33 @@ class Stream:
         if self.inbox:
             process_streams([self])
 
-    def stage(self) -> list[_Staged]:
+    def stage_collected(self, got: _LaneInput) -> list[_Staged]:
+        """The preprocessing plan of samples a lane gave back (their clock bookkeeping is
+        done): through the channel join, then one plan."""
+        try:
+            ts, rows = [], []
+            for t, a, g in zip(got.t, got.acc, got.gyro, strict=True):
+                t_rows, r = self.merger.feed(t, a, g)
+                if t_rows.size:
+                    ts.append(t_rows)
+                    rows.append(r)
+            if not ts:
+                return []
+            plan = self._preprocessor().plan(np.concatenate(rows), np.concatenate(ts))
+            return [_Staged(plan, np.asarray(got.last_t), np.asarray(got.arrival))]
+        except AuraError as exc:
+            self._fault = exc
+            return []
+
+    def stage(self, items: list[tuple[list[ImuSamples], float]] | None = None
+              ) -> list[_Staged]:
         """Take the inbox: decode-side bookkeeping, clock, channel join, and the preprocessing
         plan of the rows (one per tick unless the device clock restarts in between). A fault
         the pipeline cannot take (an :class:`~aura_sdk.AuraError`) is kept for the stream's
         task to report, and the inbox is dropped."""
-        items, self.inbox = self.inbox, []
+        if items is None:
+            items, self.inbox = self.inbox, []
+        self.leave_lane()
         try:
             return self._stage(items)
         except AuraError as exc:
@@ -330,7 +441,7 @@ class Stream:
                             self.complete(st, st.plan.resample.resolve())
                         out.clear()
                         self._flush()
-                        self.mapper.reset()
+                        self._reset_clock()
                         self._status("gap", "the device clock restarted", gap_s=0.0)
                     self._last_dev_t = float(t[-1])
                 else:
@@ -338,7 +449,7 @@ class Stream:
                         rate = self.source.nominal_rate_hz
                         self._counting = CountingClock(rate, max(0.5, 10.0 / rate))
                     t = self._counting.stamp(n, arrival)
-                self.mapper.observe(float(t[-1]), arrival)
+                self._observe(float(t[-1]), arrival)
                 t_rows, r = self.merger.feed(t, b.acc, b.gyro)
                 if t_rows.size:
                     ts.append(t_rows)
@@ -381,7 +492,100 @@ class Stream:
             self._on_windows(self, w, np.broadcast_to(arrival, (len(w),)).astype(np.float64),
                              host)
 
+    # -- lanes ------------------------------------------------------------------------------
+    @property
+    def lane_slot(self) -> int:
+        assert self.lane is not None
+        return self.lane[1]
+
+    def collect_for_lane(self) -> _LaneInput | None:
+        """Take the inbox for the stream's lane: clock bookkeeping per batch and the joined
+        samples, or ``None`` (inbox untouched) when the stream is not in a lane or its reads
+        need the full path (a restarted device clock)."""
+        if self.lane is None or not self.inbox:
+            return None
+        reset = self.config.clock_reset_s
+        last = self._last_dev_t
+        for batches, _ in self.inbox:  # a restart goes the full path
+            for b in batches:
+                if b.t is not None and len(b):
+                    if last is not None and b.t[0] < last - reset:
+                        self.leave_lane()
+                        return None
+                    last = float(b.t[-1])
+        items, self.inbox = self.inbox, []
+        got = _LaneInput(items, [], [], [], [], [])
+        health = self.health
+        for batches, arrival in items:
+            health["batches"] += 1
+            if self._gap_open_since is not None:
+                self.health["gaps"] += 1
+                self._status("gap", "data resumed after the link came back",
+                             gap_s=arrival - self._gap_open_since)
+                self._gap_open_since = None
+            n_read = 0
+            for b in batches:
+                n = len(b)
+                if n == 0:
+                    continue
+                health["samples"] += n
+                if b.t is not None:
+                    t = b.t
+                    self._last_dev_t = float(t[-1])
+                else:
+                    if self._counting is None:
+                        rate = self.source.nominal_rate_hz
+                        self._counting = CountingClock(rate, max(0.5, 10.0 / rate))
+                    t = self._counting.stamp(n, arrival)
+                self._observe(float(t[-1]), arrival)
+                got.t.append(t)
+                got.acc.append(b.acc)
+                got.gyro.append(b.gyro)
+                n_read += n
+            if n_read:
+                got.last_t.append(float(got.t[-1][-1]))
+                got.arrival.append(arrival)
+            self._last_arrival = arrival
+        if not got.t:
+            return None
+        return got
+
+    def deliver_lane(self, out: LaneOutput, got: _LaneInput) -> None:
+        """Deliver a lane's windows, each credited to the read that completed it."""
+        w = Windows(out.x, out.t_start, out.t_end, np.zeros(out.x.shape[0], bool))
+        need = w.t_end - 1.0 / self.model_spec.sample_rate_hz + self._pre_lookahead()
+        last_t = np.asarray(got.last_t)
+        at = np.minimum(np.searchsorted(last_t, need, side="right"), last_t.size - 1)
+        self._deliver(w, np.asarray(got.arrival)[at])
+
+    def leave_lane(self, cooldown: bool = False) -> None:
+        """Take the preprocessing state back from the lane (before anything the lane does
+        not do); ``cooldown``: the data was unusual, stay out for a while."""
+        if self.lane is not None:
+            assert self._pre is not None
+            group, slot = self.lane
+            group.leave(slot, self._pre, self.merger)
+            self.lane = None
+        if cooldown:
+            self._clean_ticks = -_LANE_COOLDOWN_TICKS
+
+    def maybe_join_lane(self) -> None:
+        """After a tick on the stream's own path: join a lane once it has been clean for a
+        few ticks and its state is one a lane carries."""
+        if self.lanes is None or self.lane is not None or self._pre is None:
+            return
+        self._clean_ticks += 1
+        if self._clean_ticks < _LANE_AFTER_CLEAN_TICKS:
+            return
+        key = group_key(self._pre)
+        group = self.lanes.get(key)
+        if group is None:
+            group = self.lanes[key] = LaneGroup(self._pre)
+        if group.can_take(self._pre, self.merger):
+            self.lane = (group, group.enter(self._pre))
+
     def _flush(self) -> None:
+        self.leave_lane()
         if self._pre is not None:
             self._deliver(self._pre.flush(), np.asarray(time.monotonic()))
         self.merger.reset()
@@ -392,7 +596,7 @@ class Stream:
     def _link_lost(self) -> None:
         self._flush()
         self._pre = None  # the next connection may announce another rate (AURA HELLO)
-        self.mapper.reset()  # ...and may be a rebooted device whose clock restarted
+        self._reset_clock()  # ...and may be a rebooted device whose clock restarted
         self._gap_open_since = self._last_arrival
 
 
