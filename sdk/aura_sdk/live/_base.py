@@ -11,7 +11,7 @@ source through the device profile's decoder from :mod:`aura_bridge.devices`. A r
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any, Protocol
 
 from aura_bridge import Decoder, DeviceProfile, ImuSamples
@@ -110,6 +110,31 @@ class DecodedSource:
         assert self.profile is not None
         for cmd in self.profile.start_commands:
             await self.link.write(cmd)
+
+    @property
+    def can_push(self) -> bool:
+        """Whether the link can hand its bytes over as they arrive (:meth:`attach`)."""
+        return callable(getattr(self.link, "attach", None))
+
+    def attach(self, sink: Callable[[list[ImuSamples], float], None] | None) -> None:
+        """Decode every chunk as it arrives and hand its samples to ``sink`` with the arrival
+        time (links with ``attach``, see :attr:`can_push`); ``None`` detaches."""
+        if sink is None:
+            self.link.attach(None)  # type: ignore[attr-defined]
+            return
+        decoder_feed = self.decoder.feed
+
+        def push(data: bytes, arrival: float) -> None:
+            got = [s for s in decoder_feed(data) if isinstance(s, ImuSamples)]
+            if got:
+                sink(got, arrival)
+
+        self.link.attach(push)  # type: ignore[attr-defined]
+
+    async def watch(self, timeout: float) -> None:
+        """Wait ``timeout`` seconds on an attached link; raises
+        :class:`~aura_sdk.TransportError` as soon as it is lost."""
+        await self.link.watch(timeout)  # type: ignore[attr-defined]
 
     async def next_batch(self, timeout: float) -> tuple[list[ImuSamples], float]:
         chunks = await self.link.read(timeout)

@@ -310,9 +310,11 @@ class LaneGroup:
             idx = base[rows, None] + local
             u = tau[rows, None] - flat_t[idx]
             valid = jr[None, :] < n_taps[rows, None]
-            with np.errstate(invalid="ignore"):  # masked taps may read the +inf padding
-                d = 0.5 * (flat_t[idx + 1] - flat_t[idx - 1])
-                w = np.where(valid, kernel_weights(u, self.kernel) * d, 0.0)
+            # masked taps (which may read the +inf padding) weigh 0.0
+            w = np.zeros(u.shape)
+            iv = idx[valid]
+            w[valid] = kernel_weights(u[valid], self.kernel) * (
+                0.5 * (flat_t[iv + 1] - flat_t[iv - 1]))
             num = np.add.reduce(
                 np.ascontiguousarray((w[:, :, None] * flat_x[idx]).transpose(0, 2, 1)),
                 axis=-1)

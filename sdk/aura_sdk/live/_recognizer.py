@@ -9,9 +9,12 @@ processes all streams with new data together (decode-side bookkeeping per stream
 vectorised resampling pass over all of them, see :func:`~aura_sdk.live._stream.process_streams`),
 sends every complete window of every stream through the encoder in bounded batches, and scores
 them in one pass. A tick runs as soon as data arrives when the last one was at least
-``tick_s`` ago, else at that time: one device gets its label within milliseconds, and a
-gateway with a thousand devices does the per-tick work fifty times less often than packets
-arrive.
+``tick_s`` ago, else at that time; windows go to the encoder when the last encoder call was
+at least ``infer_s`` ago. Both spacings grow with the number of streams by default (20 µs and
+100 µs per stream, at most 50 ms and 100 ms): one device gets its label within milliseconds
+of the bytes that complete its window, and a gateway with a thousand devices runs about fifty
+ticks and ten encoder calls a second, each over many streams, instead of one per packet and
+one per window.
 """
 
 from __future__ import annotations
@@ -78,7 +81,11 @@ class LiveRecognizer:
         health_log_s: log every stream's health counters this often (``None``: never).
         stream_config: reconnection and stall behaviour.
         tick_s: shortest time between two processing ticks (data that arrives sooner after
-            a tick waits for the next); 0 processes every arrival at once.
+            a tick waits for the next); 0 processes every arrival at once; ``None``
+            (default): 20 µs per stream, at most 50 ms.
+        infer_s: shortest time between two encoder calls (complete windows wait for the next
+            unless ``max_batch`` of them are waiting); ``None`` (default): 100 µs per
+            stream, at most 100 ms.
         max_batch: most windows per encoder call.
 
     Raises:
@@ -92,11 +99,13 @@ class LiveRecognizer:
         hop_s: float | None = None, top_k: int = 3, include_status: bool = False,
         stream_config: StreamConfig | None = None, unknown_threshold: float | None = None,
         unknown_margin: float | None = None, health_log_s: float | None = 60.0,
-        tick_s: float = 0.005, max_batch: int = 256,
+        tick_s: float | None = None, infer_s: float | None = None, max_batch: int = 256,
     ) -> None:
-        if tick_s < 0 or max_batch < 1:
-            raise ConfigError(f"need tick_s >= 0 and max_batch >= 1; got {tick_s}, {max_batch}")
+        if (tick_s or 0) < 0 or (infer_s or 0) < 0 or max_batch < 1:
+            raise ConfigError(f"need tick_s >= 0, infer_s >= 0 and max_batch >= 1; got "
+                              f"{tick_s}, {infer_s}, {max_batch}")
         self.tick_s = tick_s
+        self.infer_s = infer_s
         self.max_batch = max_batch
         self.model = model if model is not None else load_bundle()
         # known labels, enrolled ones (with their few-shot head), or free text through the
@@ -209,7 +218,7 @@ class LiveRecognizer:
 
     _OWN = ("model", "labels", "smoothing", "smoothing_options", "hop_s", "top_k",
             "include_status", "stream_config", "unknown_threshold", "unknown_margin",
-            "health_log_s", "tick_s", "max_batch")
+            "health_log_s", "tick_s", "infer_s", "max_batch")
 
     @classmethod
     def _split(cls, kw: dict[str, Any]) -> tuple[LiveRecognizer, dict[str, Any]]:
@@ -254,7 +263,12 @@ class LiveRecognizer:
             ready.append((stream, w, arrival, host))
             wake.set()
 
-        def tick() -> None:
+        n_streams = len(self._sources)
+        tick_gap = self.tick_s if self.tick_s is not None else min(0.05, 20e-6 * n_streams)
+        infer_gap = self.infer_s if self.infer_s is not None else min(0.1, 1e-4 * n_streams)
+        last_infer = [-math.inf]
+
+        def tick(force: bool = False) -> None:
             streams = dirty[:]
             dirty.clear()
             if streams:
@@ -267,14 +281,23 @@ class LiveRecognizer:
                         out.put_nowait(StatusEvent(stream=stream.name, kind="error",
                                                    t_host=time.monotonic(),
                                                    detail=f"processing failed: {exc}"))
-            if ready:
-                items = ready[:]
-                ready.clear()
-                i = 0
-                while i < len(items):  # bounded encoder calls, whole streams in each
-                    n = self._batch_streams(items[i:])
-                    self._infer(items[i : i + n], out)
-                    i += n
+            if not ready:
+                return
+            now = time.monotonic()
+            if (not force and now - last_infer[0] < infer_gap
+                    and sum(len(w) for _, w, _, _ in ready) < self.max_batch):
+                # more windows may join them: come back when the encoder is due
+                asyncio.get_running_loop().call_later(last_infer[0] + infer_gap - now,
+                                                      wake.set)
+                return
+            last_infer[0] = now
+            items = ready[:]
+            ready.clear()
+            i = 0
+            while i < len(items):  # bounded encoder calls, whole streams in each
+                n = self._batch_streams(items[i:])
+                self._infer(items[i : i + n], out)
+                i += n
 
         lanes: dict[tuple[object, ...], LaneGroup] = {}  # streams of one setup share one
         for name, src in self._sources.items():
@@ -289,7 +312,7 @@ class LiveRecognizer:
             last = -math.inf
             while True:
                 await wake.wait()
-                wait = last + self.tick_s - time.monotonic()
+                wait = last + tick_gap - time.monotonic()
                 if wait > 0:  # busy: let the next tick take more at once
                     await asyncio.sleep(wait)
                 wake.clear()
@@ -303,7 +326,7 @@ class LiveRecognizer:
 
         async def finish() -> None:
             await asyncio.gather(*runners, return_exceptions=True)
-            tick()  # what the streams left (they drained their inboxes as they ended)
+            tick(force=True)  # what the streams left (they drained their inboxes as they ended)
             out.put_nowait(_END)
 
         closer = asyncio.create_task(finish(), name="aura-finish")

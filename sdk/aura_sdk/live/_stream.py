@@ -330,6 +330,8 @@ class Stream:
                 return
 
     async def _read_loop(self, stop: asyncio.Event) -> bool:
+        if getattr(self.source, "can_push", False):
+            return await self._push_loop(stop)
         last_data = time.monotonic()
         while not stop.is_set():
             batches, arrival = await self.source.next_batch(self.config.read_timeout_s)
@@ -350,6 +352,36 @@ class Stream:
                 raise TransportError(
                     f"no samples for {self.config.stall_timeout_s:g} s (device stalled)",
                     device=self.name)
+        return False
+
+    async def _push_loop(self, stop: asyncio.Event) -> bool:
+        """A link that pushes its bytes: samples land in the inbox as they arrive (no task
+        wakes per packet); this loop only watches for a lost link, a stall and faults."""
+        last = [time.monotonic()]
+        ready = self._on_ready
+
+        def sink(batches: list[ImuSamples], arrival: float) -> None:
+            last[0] = arrival
+            inbox = self.inbox  # (the tick swaps in a fresh list when it takes the inbox)
+            inbox.append((batches, arrival))
+            if len(inbox) == 1:
+                ready(self)
+
+        every = min(1.0, max(self.config.read_timeout_s, self.config.stall_timeout_s / 4))
+        self.source.attach(sink)  # type: ignore[attr-defined]
+        try:
+            while not stop.is_set():
+                await self.source.watch(every)  # type: ignore[attr-defined]
+                if self._fault is not None:
+                    raise self._fault
+                if time.monotonic() - last[0] > self.config.stall_timeout_s:
+                    self.health["stalls"] += 1
+                    self._status("stalled", f"no samples for {self.config.stall_timeout_s:g} s")
+                    raise TransportError(
+                        f"no samples for {self.config.stall_timeout_s:g} s (device stalled)",
+                        device=self.name)
+        finally:
+            self.source.attach(None)  # type: ignore[attr-defined]
         return False
 
     # -- processing -------------------------------------------------------------------------

@@ -151,7 +151,8 @@ def _compute_rows(jobs: list[_Rows], kernel: KernelSpec) -> list[F64]:
         idx = np.minimum(lo[rows, None] + jr[None, :], last[rows, None])
         u = tau[rows, None] - t[idx]
         valid = jr[None, :] < count[rows, None]
-        w = np.where(valid, kernel_weights(u, kernel) * d[idx], 0.0)
+        w = np.zeros(u.shape)  # only real taps weigh (the padding is 0.0)
+        w[valid] = kernel_weights(u[valid], kernel) * d[idx[valid]]
         num = np.add.reduce(np.ascontiguousarray((w[:, :, None] * x[idx]).transpose(0, 2, 1)),
                             axis=-1)
         den = np.add.reduce(w, axis=-1)
