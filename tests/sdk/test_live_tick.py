@@ -62,3 +62,40 @@ def test_reads_staged_together_window_and_credit_like_one_at_a_time(rate: float)
     for r, end in zip(one_by_one, ends, strict=True):
         reach = end - 0.02 + 0.2
         assert last_t[int(r)] > reach and last_t[int(r) - 1] <= reach + 2.0 / rate
+
+
+def test_chunks_decoded_together_keep_each_chunks_samples_and_arrival() -> None:
+    # a pushing link leaves raw chunks; the tick decodes them in one call and must still
+    # know which chunk (arrival) completed which samples: exactly as decoding each alone
+    model = load_bundle()
+    data = b"".join(p.data for p in VirtualDevice(
+        "aura", synthetic_wrist(6.0, 100.0, 3), packet_s=0.04).packets())
+    rng = np.random.default_rng(0)
+    cuts = np.sort(rng.choice(np.arange(1, len(data)), 60, replace=False))
+    chunks = [data[a:b] for a, b in zip(np.r_[0, cuts], np.r_[cuts, len(data)], strict=True)]
+
+    alone = _stream(model, lambda *a: None)
+    expected = []  # (arrival, t) per chunk that completed samples
+    for i, c in enumerate(chunks):
+        got = alone.source.decoder.feed(c)
+        t = [s.t for s in got if hasattr(s, "acc")]
+        if t:
+            expected.append((float(i), np.concatenate(t)))
+
+    together = _stream(model, lambda *a: None)
+    for start in range(0, len(chunks), 9):  # ticks of nine chunks
+        part = chunks[start:start + 9]
+        together.raw.extend(part)
+        together.raw_arrival.extend(float(start + k) for k in range(len(part)))
+        together._unpack_raw()
+    got = [(arr, np.concatenate([b.t for b in batches])) for batches, arr in together.inbox]
+    # the first tick also holds the device's HELLO (not a sample frame): which of its chunks
+    # completed which samples is unknown, so all of them count from its last chunk
+    first = [e for e in expected if e[0] < 9]
+    assert got[0][0] == 8.0
+    np.testing.assert_array_equal(got[0][1], np.concatenate([t for _, t in first]))
+    got, expected = got[1:], expected[len(first):]
+    assert len(got) == len(expected) > 20
+    for (a1, t1), (a2, t2) in zip(got, expected, strict=True):
+        assert a1 == a2
+        np.testing.assert_array_equal(t1, t2)

@@ -88,6 +88,10 @@ class _AuraDecoderCore:
         self._t_raw = -1
         self._t_us = 0
         self._offset_cache: dict[tuple[int, float], npt.NDArray[np.float64]] = {}
+        #: emit consecutive, in-order sample frames of one :meth:`feed` as one ImuSamples
+        #: (``seq`` of the first) instead of one per frame: a receiver that collects a
+        #: tick's bytes and decodes them in one call builds one object, not dozens
+        self.merge_frames = False
 
     @property
     def config(self) -> AuraHello | None:
@@ -289,6 +293,10 @@ class _AuraDecoderCore:
             # the usual case, every frame the same size: all times in one broadcast
             times = np.array([t for _, t, _, _ in batch]) * 1e-6
             t_all = times[:, None] + self._offsets(n0, cfg.sample_rate_hz)
+            if self.merge_frames and bool((t_all[1:, 0] > t_all[:-1, -1]).all()):
+                out.append(ImuSamples(acc, gyro, t_all.reshape(-1), batch[0][0]))
+                self.stats.samples += acc.shape[0]
+                return
             for k, (seq, _, _, _) in enumerate(batch):
                 out.append(ImuSamples(acc[total:total + n0], gyro[total:total + n0], t_all[k],
                                       seq))

@@ -116,20 +116,30 @@ class DecodedSource:
         """Whether the link can hand its bytes over as they arrive (:meth:`attach`)."""
         return callable(getattr(self.link, "attach", None))
 
-    def attach(self, sink: Callable[[list[ImuSamples], float], None] | None) -> None:
-        """Decode every chunk as it arrives and hand its samples to ``sink`` with the arrival
-        time (links with ``attach``, see :attr:`can_push`); ``None`` detaches."""
-        if sink is None:
-            self.link.attach(None)  # type: ignore[attr-defined]
-            return
-        decoder_feed = self.decoder.feed
+    def attach(self, sink: Callable[[bytes, float], None] | None) -> None:
+        """Hand every chunk to ``sink`` with its arrival time as it arrives, undecoded (links
+        with ``attach``, see :attr:`can_push`; decode them with :meth:`decode_chunks`);
+        ``None`` detaches."""
+        self.link.attach(sink)  # type: ignore[attr-defined]
 
-        def push(data: bytes, arrival: float) -> None:
-            got = [s for s in decoder_feed(data) if isinstance(s, ImuSamples)]
-            if got:
-                sink(got, arrival)
+    def decode_chunks(self, chunks: list[bytes]) -> tuple[list[ImuSamples], list[int] | None]:
+        """Decode chunks that arrived one after another in one decoder call.
 
-        self.link.attach(push)  # type: ignore[attr-defined]
+        Returns:
+            the samples, and, when the decoder frames its bytes with 0x00 delimiters (the
+            AURA stream) and merged every frame into one ImuSamples of equal-sized frames, how
+            many frames each chunk completed (``None`` otherwise: which chunk completed
+            which samples is then unknown).
+        """
+        dec = self.decoder
+        merging = hasattr(dec, "merge_frames")
+        if merging:
+            dec.merge_frames = True  # type: ignore[attr-defined]
+        data = chunks[0] if len(chunks) == 1 else b"".join(chunks)
+        got = [s for s in dec.feed(data) if isinstance(s, ImuSamples)]
+        if not merging or len(got) != 1:
+            return got, None
+        return got, [c.count(0) for c in chunks]
 
     async def watch(self, timeout: float) -> None:
         """Wait ``timeout`` seconds on an attached link; raises

@@ -10,8 +10,8 @@ vectorised resampling pass over all of them, see :func:`~aura_sdk.live._stream.p
 sends every complete window of every stream through the encoder in bounded batches, and scores
 them in one pass. A tick runs as soon as data arrives when the last one was at least
 ``tick_s`` ago, else at that time; windows go to the encoder when the last encoder call was
-at least ``infer_s`` ago. Both spacings grow with the number of streams by default (20 µs and
-100 µs per stream, at most 50 ms and 100 ms): one device gets its label within milliseconds
+at least ``infer_s`` ago. Both spacings grow with the number of streams by default (100 µs each,
+per stream, at most 50 ms and 100 ms): one device gets its label within milliseconds
 of the bytes that complete its window, and a gateway with a thousand devices runs about fifty
 ticks and ten encoder calls a second, each over many streams, instead of one per packet and
 one per window.
@@ -82,7 +82,7 @@ class LiveRecognizer:
         stream_config: reconnection and stall behaviour.
         tick_s: shortest time between two processing ticks (data that arrives sooner after
             a tick waits for the next); 0 processes every arrival at once; ``None``
-            (default): 20 µs per stream, at most 50 ms.
+            (default): 100 µs per stream, at most 50 ms.
         infer_s: shortest time between two encoder calls (complete windows wait for the next
             unless ``max_batch`` of them are waiting); ``None`` (default): 100 µs per
             stream, at most 100 ms.
@@ -182,10 +182,14 @@ class LiveRecognizer:
 
     def add_replay(self, recording: Recording | str, *, realtime: bool = True,
                    speed: float = 1.0, loop: bool = False, gravity_removed: bool = False,
-                   name: str | None = None, placement: str | None = None) -> str:
-        """Add a replayed recording (``aura decode`` CSV, NPZ). Returns its name."""
+                   name: str | None = None, placement: str | None = None,
+                   chunk_s: float = 0.04) -> str:
+        """Add a replayed recording (``aura decode`` CSV, NPZ). Returns its name.
+
+        ``chunk_s``: how much of the recording each delivered batch holds (a device's
+        packet)."""
         src = ReplaySource(recording, realtime=realtime, speed=speed, loop=loop,
-                           gravity_removed=gravity_removed, name=name)
+                           gravity_removed=gravity_removed, name=name, chunk_s=chunk_s)
         return self._add(src, name, placement)
 
     @classmethod
@@ -264,7 +268,7 @@ class LiveRecognizer:
             wake.set()
 
         n_streams = len(self._sources)
-        tick_gap = self.tick_s if self.tick_s is not None else min(0.05, 20e-6 * n_streams)
+        tick_gap = self.tick_s if self.tick_s is not None else min(0.05, 1e-4 * n_streams)
         infer_gap = self.infer_s if self.infer_s is not None else min(0.1, 1e-4 * n_streams)
         last_infer = [-math.inf]
 
@@ -278,6 +282,7 @@ class LiveRecognizer:
                     logger.exception("processing failed")
                     for stream in streams:
                         stream.inbox.clear()
+                        stream.raw.clear()
                         out.put_nowait(StatusEvent(stream=stream.name, kind="error",
                                                    t_host=time.monotonic(),
                                                    detail=f"processing failed: {exc}"))

@@ -203,6 +203,8 @@ class Stream:
         self._on_status = on_status
         self._on_ready: ReadySink = on_ready or (lambda s: s.drain())
         self.inbox: list[tuple[list[ImuSamples], float]] = []
+        self.raw: list[bytes] = []  # chunks a pushing link left, decoded at the next tick
+        self.raw_arrival: list[float] = []
         self.lanes = lanes
         self.lane: tuple[LaneGroup, int] | None = None
         self._obs: tuple[float, float] | None = None  # the clock bucket's earliest arrival
@@ -319,6 +321,7 @@ class Stream:
                 continue
             except AuraError as exc:  # bad data the pipeline cannot take: report, stop
                 self.inbox.clear()
+                self.raw.clear()
                 self._status("error", str(exc))
                 await self.source.close()
                 return
@@ -360,11 +363,12 @@ class Stream:
         last = [time.monotonic()]
         ready = self._on_ready
 
-        def sink(batches: list[ImuSamples], arrival: float) -> None:
+        def sink(data: bytes, arrival: float) -> None:  # bytes stay raw until the tick
             last[0] = arrival
-            inbox = self.inbox  # (the tick swaps in a fresh list when it takes the inbox)
-            inbox.append((batches, arrival))
-            if len(inbox) == 1:
+            raw = self.raw  # (the tick swaps in a fresh list when it takes them)
+            raw.append(data)
+            self.raw_arrival.append(arrival)
+            if len(raw) == 1 and not self.inbox:
                 ready(self)
 
         every = min(1.0, max(self.config.read_timeout_s, self.config.stall_timeout_s / 4))
@@ -394,8 +398,35 @@ class Stream:
 
     def drain(self) -> None:
         """Process the inbox now, alone (a lost link, the end, or a stream outside a tick)."""
-        if self.inbox:
+        if self.inbox or self.raw:
             process_streams([self])
+
+    def _unpack_raw(self) -> None:
+        """Decode the chunks a pushing link left since the last tick, in one decoder call,
+        into inbox reads: each chunk's samples with its own arrival where the decoder says
+        which chunk completed which frames, else all of them at the last chunk's arrival
+        (the time by which every byte had come)."""
+        if not self.raw:
+            return
+        chunks, arrivals = self.raw, self.raw_arrival
+        self.raw, self.raw_arrival = [], []
+        got, frames = self.source.decode_chunks(chunks)  # type: ignore[attr-defined]
+        if not got:
+            return
+        if frames is not None:
+            (b,) = got
+            total, n = sum(frames), len(b)
+            if total and n % total == 0 and b.t is not None:
+                per = n // total
+                at = 0
+                for f, arrival in zip(frames, arrivals, strict=True):
+                    if f:
+                        k = at + f * per
+                        self.inbox.append(([ImuSamples(b.acc[at:k], b.gyro[at:k], b.t[at:k])],
+                                           arrival))
+                        at = k
+                return
+        self.inbox.append((got, arrivals[-1]))
 
     def stage_collected(self, got: _LaneInput) -> list[_Staged]:
         """The preprocessing plan of samples a lane gave back (their clock bookkeeping is
@@ -422,6 +453,7 @@ class Stream:
         the pipeline cannot take (an :class:`~aura_sdk.AuraError`) is kept for the stream's
         task to report, and the inbox is dropped."""
         if items is None:
+            self._unpack_raw()
             items, self.inbox = self.inbox, []
         self.leave_lane()
         try:
@@ -534,7 +566,10 @@ class Stream:
         """Take the inbox for the stream's lane: clock bookkeeping per batch and the joined
         samples, or ``None`` (inbox untouched) when the stream is not in a lane or its reads
         need the full path (a restarted device clock)."""
-        if self.lane is None or not self.inbox:
+        if self.lane is None:
+            return None
+        self._unpack_raw()
+        if not self.inbox:
             return None
         reset = self.config.clock_reset_s
         last = self._last_dev_t

@@ -53,7 +53,7 @@ class TcpLink:
                 loop.create_connection(lambda: _Protocol(self), self.host, self.port), 5.0)
         except (OSError, TimeoutError) as exc:
             raise TransportError(f"cannot connect: {exc}", device=self.name) from exc
-        self._transport = transport  # type: ignore[assignment]
+        self._transport = transport
 
     # -- the protocol's side -----------------------------------------------------------------
     def _received(self, data: bytes) -> None:
