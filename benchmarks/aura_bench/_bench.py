@@ -56,7 +56,8 @@ class BenchConfig:
         e2e_seconds, e2e_speed, e2e_hop_s: the end-to-end run: data played, playback speed,
             window hop.
         streams, scale_seconds, scale_speed: the scale test's stream counts, data per stream
-            and playback speed.
+            and playback speed (real time in both presets: concurrent wrists).
+        device_rate_hz: the virtual wrists' sample rate.
         extras: also run the decoder and preprocessing benchmarks.
         command: how the run was started (recorded).
     """
@@ -80,6 +81,7 @@ class BenchConfig:
     streams: tuple[int, ...] = (1, 4, 16, 64)
     scale_seconds: float = 40.0
     scale_speed: float = 1.0
+    device_rate_hz: float = 100.0
     extras: bool = True
     command: str | None = None
 
@@ -91,7 +93,7 @@ class BenchConfig:
         if self.threads is not None and self.threads < 1:
             raise ConfigError(f"threads must be at least 1, got {self.threads}")
         if min(self.budget_s, self.e2e_seconds, self.scale_seconds, self.e2e_speed,
-               self.scale_speed, self.e2e_hop_s) <= 0:
+               self.scale_speed, self.e2e_hop_s, self.device_rate_hz) <= 0:
             raise ConfigError("durations, speeds and the hop must be positive")
 
     @classmethod
@@ -102,7 +104,7 @@ class BenchConfig:
             base = replace(base, quick=True, batches=(1, 8, 32), warmup=3, max_reps=300,
                            budget_s=0.5, gemm_sizes=(256, 512, 1024), gemm_budget_s=0.3,
                            e2e_seconds=30.0, e2e_speed=8.0, streams=(1, 4),
-                           scale_seconds=24.0, scale_speed=8.0, extras=False)
+                           scale_seconds=24.0, scale_speed=1.0, extras=False)
         return replace(base, **{k: v for k, v in overrides.items() if v is not None})
 
 
@@ -207,11 +209,12 @@ def _streaming(cfg: BenchConfig, path: Path, say: Progress) -> dict[str, Any]:
     with _quiet("aura_sdk.live"):
         say(f"end-to-end: 1 stream, {cfg.e2e_seconds:g} s at {cfg.e2e_speed:g}x")
         out["e2e"] = run_streams(model, 1, cfg.e2e_seconds, speed=cfg.e2e_speed,
-                                 hop_s=cfg.e2e_hop_s)
+                                 hop_s=cfg.e2e_hop_s, rate_hz=cfg.device_rate_hz)
         scale = []
         for n in cfg.streams:
             say(f"scale: {n} streams, {cfg.scale_seconds:g} s at {cfg.scale_speed:g}x")
-            scale.append(run_streams(model, n, cfg.scale_seconds, speed=cfg.scale_speed))
+            scale.append(run_streams(model, n, cfg.scale_seconds, speed=cfg.scale_speed,
+                                     rate_hz=cfg.device_rate_hz))
         out["scale"] = scale
     return out
 

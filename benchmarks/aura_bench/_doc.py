@@ -6,6 +6,7 @@ this page, so the committed numbers and the page that shows them never drift apa
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 from typing import Any
@@ -156,8 +157,10 @@ def _demote(md: str) -> str:
     return "\n".join(out)
 
 
-def doc_markdown(res: dict[str, Any], image_prefix: str) -> str:
-    """The whole docs page for a result whose plots sit at ``image_prefix``."""
+def doc_markdown(res: dict[str, Any], image_prefix: str,
+                 soak: dict[str, Any] | None = None) -> str:
+    """The whole docs page for a result whose plots sit at ``image_prefix`` (with the soak
+    result ``soak``, if any)."""
     cmd = res["environment"].get("command") or "aura bench --out docs/bench --doc " \
         "docs/benchmarks.md"
     body = _demote(markdown(res, image_prefix=image_prefix)).strip("\n")
@@ -178,12 +181,33 @@ def doc_markdown(res: dict[str, Any], image_prefix: str) -> str:
                 "n/a until the command is run again.")
     return (_INTRO.format(command=cmd) + "## Reference results\n\n"
             + f"The tables below are `{image_prefix}bench.md` of that run. {who}\n\n"
-            + body + "\n\n" + _JETSON)
+            + body + "\n\n" + _soak_section(soak, image_prefix) + _JETSON)
+
+
+def _soak_section(soak: dict[str, Any] | None, image_prefix: str) -> str:
+    """The soak's section: its table and plot when a soak result is stored beside the bench
+    report (``soak/soak.json``), else how to make one."""
+    head = ("## Soak: 24 simulated hours\n\n"
+            "`python -m aura_bench.soak --hours 24 --streams 8 --out docs/bench/soak` streams "
+            "that many hours of data from many virtual wrists through one recogniser as fast "
+            "as it runs, sampling resident memory, processing latency and event counts every "
+            "simulated hour; rerun `aura bench ... --doc` afterwards to refresh this "
+            "section.\n\n")
+    if soak is None:
+        return head + "No soak result is stored yet.\n\n"
+    from .soak import soak_markdown
+
+    plot = soak.get("plot")
+    img = (f"\n![soak: memory and latency per simulated hour]({image_prefix}soak/{plot})\n"
+           if isinstance(plot, str) else "")
+    return head + soak_markdown(soak) + img + "\n"
 
 
 def write_doc(res: dict[str, Any], doc: Path, out_dir: Path) -> None:
     """Write the docs page ``doc`` for a result written to ``out_dir``."""
     rel = os.path.relpath(out_dir.resolve(), doc.resolve().parent).replace(os.sep, "/")
     prefix = "" if rel == "." else rel + "/"
+    soak_json = out_dir / "soak" / "soak.json"
+    soak = json.loads(soak_json.read_text(encoding="utf-8")) if soak_json.is_file() else None
     doc.parent.mkdir(parents=True, exist_ok=True)
-    doc.write_text(doc_markdown(res, prefix), encoding="utf-8")
+    doc.write_text(doc_markdown(res, prefix, soak), encoding="utf-8")

@@ -113,6 +113,8 @@ class BenchCommand:
         parser.add_argument("--seconds", type=_positive, metavar="SECONDS",
                             help="seconds of data each streaming run plays (default: 120 "
                                  "end to end, 40 per scale point; quick 30 and 24)")
+        parser.add_argument("--device-rate", type=_positive, metavar="HZ",
+                            help="the virtual wrists' sample rate (default 100)")
         parser.add_argument("--no-extras", action="store_true",
                             help="leave out the decoder and preprocessing benchmarks")
         parser.add_argument("--doc", type=Path, metavar="FILE",
@@ -133,7 +135,8 @@ class BenchCommand:
             student=_existing(args.student, "--student", "a distilled checkpoint"),
             jetson=args.jetson or None, threads=args.threads, batches=args.batch_sizes,
             streams=args.streams, budget_s=args.budget, e2e_seconds=args.seconds,
-            scale_seconds=args.seconds, extras=False if args.no_extras else None,
+            scale_seconds=args.seconds, device_rate_hz=args.device_rate,
+            extras=False if args.no_extras else None,
             command=_command_line(args))
         args.out.mkdir(parents=True, exist_ok=True)
         t0 = time.perf_counter()

@@ -214,13 +214,15 @@ def _plot(res: dict[str, Any], path: Path) -> str | None:
     ax.plot(hours, [r["rss_mb"] for r in rows], "o-", color="tab:blue")
     ax.set_xlabel("simulated hour")
     ax.set_ylabel("resident memory (MiB)", color="tab:blue")
-    ax.set_ylim(bottom=0)
+    rss = [r["rss_mb"] for r in rows if r["rss_mb"] is not None]
+    ax.set_ylim(0, 1.25 * max(rss) if rss else 1.0)
     ax2 = ax.twinx()
     ax2.plot(hours, [r["latency_p99_ms"] for r in rows], "s-", color="tab:red", label="p99")
     ax2.plot(hours, [r["latency_p50_ms"] for r in rows], "^--", color="tab:orange",
              label="p50")
     ax2.set_ylabel("processing latency (ms)", color="tab:red")
-    ax2.set_ylim(bottom=0)
+    p99 = [r["latency_p99_ms"] for r in rows if r["latency_p99_ms"] is not None]
+    ax2.set_ylim(0, 1.25 * max(p99) if p99 else 1.0)
     ax2.legend(loc="lower right")
     ax.set_title(f"soak: {res['config']['streams']} wrists, {res['config']['hours']:g} h")
     fig.tight_layout()

@@ -40,3 +40,15 @@ def test_verdicts_catch_growing_memory_drifting_latency_and_lost_events() -> Non
     v = verdict(slow)
     assert not v["no_latency_drift"] and not v["no_event_lost"]
     assert expected_windows(4.9, 5.0, 2.5) == 0 and expected_windows(5.0, 5.0, 2.5) == 1
+
+
+def test_the_docs_page_shows_a_stored_soak_or_says_how_to_make_one() -> None:
+    from aura_bench._doc import _soak_section
+
+    res = run_soak(hours=0.05, streams=2, chunk_s=0.5, seed=1)
+    res["plot"] = "soak.png"
+    text = _soak_section(res, "bench/")
+    assert "python -m aura_bench.soak --hours 24" in text
+    assert soak_markdown(res) in text
+    assert "](bench/soak/soak.png)" in text
+    assert "No soak result is stored yet" in _soak_section(None, "bench/")

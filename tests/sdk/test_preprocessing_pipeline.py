@@ -184,3 +184,18 @@ def test_drops_are_counted_not_hidden() -> None:
     assert pre.stats.dropped_nonfinite == 1
     assert pre.stats.dropped_out_of_order == 1
     assert pre.stats.samples_in == 10
+
+
+def test_a_stream_ending_on_a_window_boundary_keeps_its_last_window() -> None:
+    # 40 s at 50 Hz, timestamps i / 50: the model grid's last sample (0 + 1999 * 0.02) rounds
+    # one ulp past the last input's time (39.98); it is still that sample, and the window it
+    # completes (35-40 s) must come out
+    model = ModelInputSpec(sample_rate_hz=50.0, window_samples=250, hop_samples=125,
+                           gravity="either")
+    t = np.arange(2000) / 50.0
+    assert 1999 * 0.02 > t[-1]
+    x = np.random.default_rng(0).normal(size=(2000, 6))
+    w = preprocess(x, SensorSpec(sample_rate_hz=50.0), model, t=t)
+    assert len(w) == 15 and w.t_end[-1] == pytest.approx(40.0)
+    np.testing.assert_allclose(w.x[-1][-1], (x[-1] - model.norm_mean) / model.norm_std,
+                               rtol=1e-5, atol=1e-5)

@@ -10,11 +10,11 @@ vectorised resampling pass over all of them, see :func:`~aura_sdk.live._stream.p
 sends every complete window of every stream through the encoder in bounded batches, and scores
 them in one pass. A tick runs as soon as data arrives when the last one was at least
 ``tick_s`` ago, else at that time; windows go to the encoder when the last encoder call was
-at least ``infer_s`` ago. Both spacings grow with the number of streams by default (100 µs each,
-per stream, at most 50 ms and 100 ms): one device gets its label within milliseconds
-of the bytes that complete its window, and a gateway with a thousand devices runs about fifty
-ticks and ten encoder calls a second, each over many streams, instead of one per packet and
-one per window.
+at least ``infer_s`` ago. Both spacings grow with the number of streams by default (0.2 ms
+per stream, at most 250 ms): one device gets its label within milliseconds of the bytes that
+complete its window, and a gateway with a thousand devices runs five ticks and five encoder
+calls a second, each over every stream, instead of one per packet and one per window (its
+labels then come up to a quarter second later: a small part of a 2.5-s hop).
 """
 
 from __future__ import annotations
@@ -82,10 +82,10 @@ class LiveRecognizer:
         stream_config: reconnection and stall behaviour.
         tick_s: shortest time between two processing ticks (data that arrives sooner after
             a tick waits for the next); 0 processes every arrival at once; ``None``
-            (default): 100 µs per stream, at most 50 ms.
+            (default): 0.2 ms per stream, at most 250 ms.
         infer_s: shortest time between two encoder calls (complete windows wait for the next
-            unless ``max_batch`` of them are waiting); ``None`` (default): 100 µs per
-            stream, at most 100 ms.
+            unless ``max_batch`` of them are waiting); ``None`` (default): 0.2 ms per
+            stream, at most 250 ms.
         max_batch: most windows per encoder call.
 
     Raises:
@@ -268,8 +268,8 @@ class LiveRecognizer:
             wake.set()
 
         n_streams = len(self._sources)
-        tick_gap = self.tick_s if self.tick_s is not None else min(0.05, 1e-4 * n_streams)
-        infer_gap = self.infer_s if self.infer_s is not None else min(0.1, 1e-4 * n_streams)
+        tick_gap = self.tick_s if self.tick_s is not None else min(0.25, 2e-4 * n_streams)
+        infer_gap = self.infer_s if self.infer_s is not None else min(0.25, 2e-4 * n_streams)
         last_infer = [-math.inf]
 
         def tick(force: bool = False) -> None:

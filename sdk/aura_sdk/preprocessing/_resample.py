@@ -341,7 +341,9 @@ class StreamResampler:
             return None
         ks = np.arange(self._next_k, k_end + 1, dtype=np.int64)
         tau = self._tau(ks)
-        keep = tau <= t_last
+        # (an output on the last input's time, as computed on the grid, may round a hair past
+        # it: it is still that input's time, and the stream's last model sample)
+        keep = tau <= t_last + 1e-6 * period
         if not keep.all():
             ks, tau = ks[keep], tau[keep]
         t, x, d = self._t, self._x, self._density(closing)
