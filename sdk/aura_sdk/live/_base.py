@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Mapping
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
 from aura_bridge import Decoder, DeviceProfile, ImuSamples
 from aura_bridge.devices import get_profile, make_decoder
@@ -134,7 +134,7 @@ class DecodedSource:
         dec = self.decoder
         merging = hasattr(dec, "merge_frames")
         if merging:
-            dec.merge_frames = True  # type: ignore[attr-defined]
+            cast(Any, dec).merge_frames = True
         data = chunks[0] if len(chunks) == 1 else b"".join(chunks)
         got = [s for s in dec.feed(data) if isinstance(s, ImuSamples)]
         if not merging or len(got) != 1:
