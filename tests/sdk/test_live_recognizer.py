@@ -341,6 +341,36 @@ def test_a_streams_labels_do_not_depend_on_the_streams_beside_it() -> None:
             assert a[4] == pytest.approx(b[4], abs=1e-9)
 
 
+def test_many_streams_in_lanes_get_what_each_gets_on_its_own_path(monkeypatch) -> None:
+    # with 16 or more streams the recogniser preprocesses clean streams in lanes (arrays over
+    # streams); their events must be those of each stream's own preprocessing
+    import aura_sdk.live._recognizer as recognizer
+    from aura_sdk import load_bundle
+    from aura_sdk.sim import synthetic_wrist
+
+    model = load_bundle()
+    recs = [synthetic_wrist(14.0, (50.0, 100.0, 104.0)[i % 3], 100 + i) for i in range(16)]
+
+    def run() -> tuple[dict[str, list[tuple]], int]:
+        recog = LiveRecognizer(model=model, smoothing="hmm")
+        for i, r in enumerate(recs):
+            recog.add_replay(r, realtime=False, name=f"w{i:02d}")
+        out: dict[str, list[tuple]] = {}
+        for e in recog:
+            if isinstance(e, LabelEvent):
+                out.setdefault(e.stream, []).append(
+                    (e.t_start_device, e.label, e.unknown, round(e.confidence, 9)))
+        laned = sum(1 for s in recog._streams.values() if s.lanes)  # a lane group was made
+        return out, laned
+
+    with_lanes, laned = run()
+    monkeypatch.setattr(recognizer, "LANES_FROM_STREAMS", 10**6)
+    alone, none = run()
+    assert laned == 16 and none == 0
+    assert with_lanes == alone
+    assert all(len(v) == 4 for v in alone.values()) and len(alone) == 16
+
+
 def test_sync_iteration_callbacks_and_errors(model) -> None:
     rec = session(["still"], 6.0)
     seen: list = []

@@ -27,6 +27,7 @@ import numpy as np
 import numpy.typing as npt
 
 from ..preprocessing import KernelSpec, Preprocessor, kernel_weights
+from ..preprocessing._resample import on_grid
 from ._merge import ChannelMerger
 
 __all__ = ["LaneGroup", "LaneOutput"]
@@ -83,6 +84,7 @@ class LaneGroup:
         self.period = rs.period_s
         self.h = rs.kernel.half_width_s
         self.tol = rs.gap_tolerance_s
+        self.matched = rs.matched
         self.window = self.pre.model.window_samples
         self.hop = self.pre._windower.hop
         self.mean = self.pre._mean
@@ -310,6 +312,14 @@ class LaneGroup:
             idx = base[rows, None] + local
             u = tau[rows, None] - flat_t[idx]
             valid = jr[None, :] < n_taps[rows, None]
+            if self.matched is not None:  # equal rates: on-grid outputs are their sample
+                hit, at = on_grid(u, valid, self.matched)
+                if hit.any():
+                    y[rows[hit]] = flat_x[idx[hit, at[hit]]]
+                    keep = ~hit
+                    if not keep.any():
+                        continue
+                    rows, idx, u, valid = rows[keep], idx[keep], u[keep], valid[keep]
             # masked taps (which may read the +inf padding) weigh 0.0
             w = np.zeros(u.shape)
             iv = idx[valid]

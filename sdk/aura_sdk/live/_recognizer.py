@@ -56,6 +56,9 @@ logger = logging.getLogger(__name__)
 
 _END = object()
 
+#: streams a recogniser must have for them to use lanes (:mod:`._lanes`)
+LANES_FROM_STREAMS = 16
+
 # complete windows waiting for inference: their stream, the windows, when the bytes that
 # completed each arrived, and where they sit on the host clock
 _Pending = tuple[Stream, Windows, np.ndarray, HostTimes]
@@ -304,7 +307,10 @@ class LiveRecognizer:
                 self._infer(items[i : i + n], out)
                 i += n
 
-        lanes: dict[tuple[object, ...], LaneGroup] = {}  # streams of one setup share one
+        # streams of one setup share a lane group; a lane pays off with many streams (one
+        # stream's tick is cheaper on its own path, which the one-device latency feels)
+        lanes: dict[tuple[object, ...], LaneGroup] | None = (
+            {} if len(self._sources) >= LANES_FROM_STREAMS else None)
         for name, src in self._sources.items():
             self._streams[name] = Stream(name, src, self.model.input_spec,
                                          self.preprocess_config, self.stream_config,

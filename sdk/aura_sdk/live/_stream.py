@@ -130,6 +130,10 @@ class _LaneInput:
     arrival: list[float]
 
 
+def _joined(parts: list[npt.NDArray[np.float64]]) -> npt.NDArray[np.float64]:
+    return parts[0] if len(parts) == 1 else np.concatenate(parts)
+
+
 def process_streams(streams: list[Stream]) -> None:
     """Process the inboxes of ``streams`` together (the recogniser's tick).
 
@@ -151,9 +155,8 @@ def process_streams(streams: list[Stream]) -> None:
     for group, members in by_group.values():
         lane_streams = [m[0] for m in members]
         outs, evicted = group.step(
-            [m[0].lane_slot for m in members], [np.concatenate(m[1].t) for m in members],
-            [np.concatenate(m[1].acc) for m in members],
-            [np.concatenate(m[1].gyro) for m in members])
+            [m[0].lane_slot for m in members], [_joined(m[1].t) for m in members],
+            [_joined(m[1].acc) for m in members], [_joined(m[1].gyro) for m in members])
         slot_stream = {m[0].lane_slot: m for m in members}
         for o in outs:
             stream, got = slot_stream[o.slot]

@@ -115,13 +115,35 @@ class _Rows:
     count: I64
 
 
-def _compute_rows(jobs: list[_Rows], kernel: KernelSpec) -> list[F64]:
+#: how close (seconds) every tap of a rate-matched output must sit to the grid for the output
+#: to be the input sample it falls on
+ON_GRID_S = 1e-9
+
+
+def on_grid(u: F64, valid: npt.NDArray[np.bool_], period: float) -> tuple[
+        npt.NDArray[np.bool_], npt.NDArray[np.int64]]:
+    """The rate-matched shortcut: which rows (outputs, their taps at offsets ``u``) have
+    every real tap within :data:`ON_GRID_S` of a whole number of periods and one at 0, and
+    that tap's position. The windowed sinc is 0 at every other whole period and 1 at 0, so
+    such an output is that input sample (to ``ON_GRID_S / period`` relative: 5e-8 at 50 Hz)."""
+    m = np.rint(u / period)
+    ok = (np.abs(u - m * period) <= ON_GRID_S) | ~valid
+    at0 = valid & (m == 0)
+    rows = ok.all(axis=1) & at0.any(axis=1)
+    return rows, np.argmax(at0, axis=1)
+
+
+def _compute_rows(jobs: list[_Rows], kernel: KernelSpec,
+                  matched: float | None = None) -> list[F64]:
     """Every job's outputs, computed together (one kernel evaluation per tap width).
 
     Each output's weighted sum runs over a zero-padded length that depends only on its own
     tap count (the next power of two), reduced along a contiguous axis: the additions and
     their order are the same whatever other outputs (of this stream or of other streams)
     share the call, so streaming, batch and many-stream results are bit-identical.
+
+    ``matched``: the period, when input and output rates are equal: outputs that fall on an
+    input sample with every tap on the grid are that sample (:func:`on_grid`), no kernel.
     """
     if not jobs:
         return []
@@ -151,6 +173,14 @@ def _compute_rows(jobs: list[_Rows], kernel: KernelSpec) -> list[F64]:
         idx = np.minimum(lo[rows, None] + jr[None, :], last[rows, None])
         u = tau[rows, None] - t[idx]
         valid = jr[None, :] < count[rows, None]
+        if matched is not None:
+            hit, at = on_grid(u, valid, matched)
+            if hit.any():
+                y[rows[hit]] = x[idx[hit, at[hit]]]
+                keep = ~hit
+                if not keep.any():
+                    continue
+                rows, idx, u, valid = rows[keep], idx[keep], u[keep], valid[keep]
         w = np.zeros(u.shape)  # only real taps weigh (the padding is 0.0)
         w[valid] = kernel_weights(u[valid], kernel) * d[idx[valid]]
         num = np.add.reduce(np.ascontiguousarray((w[:, :, None] * x[idx]).transpose(0, 2, 1)),
@@ -209,6 +239,9 @@ class StreamResampler:
         self.channels = channels
         self.gap_tolerance_s = float(gap_tolerance_s)
         self.kernel = kernel or KernelSpec.design(in_rate_hz, out_rate_hz)
+        #: the period when input and output rates are equal (the on-grid shortcut)
+        self.matched: float | None = self.period_s if self.in_rate_hz == self.out_rate_hz \
+            else None
         self._reset()
 
     def _reset(self) -> None:
@@ -248,7 +281,7 @@ class StreamResampler:
         gaps: list[Gap] = []
         if t.size == 0:
             return ResamplePlan(self.kernel, self.channels, emits, gaps, self.origin,
-                                self.period_s)
+                                self.period_s, self.matched)
         if self.origin is None:
             self.origin = float(t[0])
         tol = self.gap_tolerance_s
@@ -265,7 +298,7 @@ class StreamResampler:
             self._last_t = float(t[-1])
             emits.append(self._emit(closing=False))
             return ResamplePlan(self.kernel, self.channels, emits, gaps, self.origin,
-                                self.period_s)
+                                self.period_s, self.matched)
         cuts = set(cut_at.tolist())
         bounds = sorted({0, *cuts, t.size})
         for a, b in itertools.pairwise(bounds):
@@ -280,12 +313,14 @@ class StreamResampler:
             self._append(t[a:b], x[a:b])
             self._last_t = float(t[b - 1])
             emits.append(self._emit(closing=False))
-        return ResamplePlan(self.kernel, self.channels, emits, gaps, self.origin, self.period_s)
+        return ResamplePlan(self.kernel, self.channels, emits, gaps, self.origin, self.period_s,
+                            self.matched)
 
     def plan_flush(self) -> ResamplePlan:
         """:meth:`flush`, deferred like :meth:`plan`."""
         emits = [self._emit(closing=True)] if self._t.size else []
-        plan = ResamplePlan(self.kernel, self.channels, emits, [], self.origin, self.period_s)
+        plan = ResamplePlan(self.kernel, self.channels, emits, [], self.origin, self.period_s,
+                            self.matched)
         self._reset()  # the stream is over: a later feed starts a new one with a new origin
         return plan
 
@@ -382,8 +417,10 @@ class ResamplePlan:
     """
 
     def __init__(self, kernel: KernelSpec, channels: int, emits: list[_Emit],
-                 gaps: list[Gap], origin: float | None, period_s: float) -> None:
+                 gaps: list[Gap], origin: float | None, period_s: float,
+                 matched: float | None = None) -> None:
         self.kernel = kernel
+        self.matched = matched
         self.channels = channels
         self._emits = [e for e in emits if e is not None and e[0].size]
         self._gaps = tuple(gaps)
@@ -401,7 +438,7 @@ class ResamplePlan:
         if values is None:
             values = []
             for r in self.rows:  # block by block: a long batch never holds all its taps
-                values += _compute_rows([r], self.kernel)
+                values += _compute_rows([r], self.kernel, self.matched)
         if self._emits:
             k = np.concatenate([e[0] for e in self._emits if e is not None])
             seg = np.concatenate([e[1] for e in self._emits if e is not None])
@@ -417,14 +454,14 @@ class ResamplePlan:
 def resolve_plans(plans: Sequence[ResamplePlan]) -> list[ResampledChunk]:
     """Compute many resamplers' plans together: one vectorised pass per kernel and tap
     width over all their outputs, each result bit-identical to ``plan.resolve()``."""
-    by_kernel: dict[tuple[KernelSpec, int], list[int]] = {}
+    by_kernel: dict[tuple[KernelSpec, int, float | None], list[int]] = {}
     for n, p in enumerate(plans):
         if p.rows:
-            by_kernel.setdefault((p.kernel, p.channels), []).append(n)
+            by_kernel.setdefault((p.kernel, p.channels, p.matched), []).append(n)
     values: dict[int, list[F64]] = {}
-    for (kernel, _), members in by_kernel.items():
+    for (kernel, _, matched), members in by_kernel.items():
         jobs = [r for n in members for r in plans[n].rows]
-        got = _compute_rows(jobs, kernel)
+        got = _compute_rows(jobs, kernel, matched)
         at = 0
         for n in members:
             m = len(plans[n].rows)
