@@ -269,3 +269,19 @@ def test_bucket_edges_round_exactly_as_numpy_linspace(d0: float, span: float) ->
     # a point on an edge must land in the same bucket as the full refit puts it
     dl = d0 + span
     assert _edges(d0, dl) == np.linspace(d0, dl, 11)[1:10].tolist()
+
+
+def test_nonsense_clock_settings_are_refused_with_the_fix() -> None:
+    import pytest
+
+    from aura_sdk import ConfigError
+    from aura_sdk.live._clock import ClockMapper, CountingClock
+
+    for kw in ({"history_s": 0.0}, {"max_skew_ppm": -1.0}, {"min_span_s": -2.0},
+               {"history_s": float("nan")}):
+        with pytest.raises(ConfigError, match="ClockMapper needs"):
+            ClockMapper(**kw)
+    for rate, tol in ((0.0, 0.5), (-50.0, 0.5), (50.0, 0.0)):
+        with pytest.raises(ConfigError, match="nominal rate"):
+            CountingClock(rate, tol)
+    assert ClockMapper(history_s=10.0).history_s == 10.0

@@ -99,3 +99,40 @@ def test_chunks_decoded_together_keep_each_chunks_samples_and_arrival() -> None:
     for (a1, t1), (a2, t2) in zip(got, expected, strict=True):
         assert a1 == a2
         np.testing.assert_array_equal(t1, t2)
+
+
+def test_raw_chunks_through_a_lane_match_the_own_path() -> None:
+    # a pushing link's chunks, collected straight into a lane (no object per chunk), give the
+    # windows, credits and counters of the stream's own path
+    model = load_bundle()
+    data = b"".join(p.data for p in VirtualDevice(
+        "aura", synthetic_wrist(30.0, 50.0, 4), packet_s=0.04).packets())
+    rng = np.random.default_rng(1)
+    cuts = np.sort(rng.choice(np.arange(1, len(data)), 600, replace=False))
+    chunks = [data[a:b] for a, b in zip(np.r_[0, cuts], np.r_[cuts, len(data)], strict=True)]
+
+    def run(lanes: dict | None):
+        got: list = []
+
+        def sink(_s, w, arrival, _h) -> None:
+            got.append((w.x, w.t_start.tolist(), arrival.tolist()))
+
+        s = Stream("s", DecodedSource(_NoLink(), "aura", rate_hz=50.0), model.input_spec,
+                   PreprocessConfig(), StreamConfig(), sink, lambda e: None, lambda s: None,
+                   lanes=lanes)
+        in_lane = 0
+        for start in range(0, len(chunks), 7):
+            part = chunks[start:start + 7]
+            s.raw.extend(part)
+            s.raw_arrival.extend(float(start + k) for k in range(len(part)))
+            process_streams([s])
+            in_lane += s.lane is not None
+        return got, s.stats(), in_lane
+
+    own, own_stats, never = run(None)
+    laned, lane_stats, ticks_in_lane = run({})
+    assert never == 0 and ticks_in_lane > 50
+    assert len(own) == len(laned) >= 8
+    for (xa, ta, aa), (xb, tb, ab) in zip(own, laned, strict=True):
+        assert np.array_equal(xa, xb) and ta == tb and aa == ab
+    assert own_stats == lane_stats

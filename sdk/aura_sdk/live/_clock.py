@@ -51,6 +51,7 @@ from bisect import bisect_left
 import numpy as np
 import numpy.typing as npt
 
+from .._errors import ConfigError
 from ._clock_runs import Run
 
 __all__ = ["ClockMapper", "CountingClock"]
@@ -99,6 +100,9 @@ class ClockMapper:
 
     def __init__(self, history_s: float = 60.0, max_skew_ppm: float = 2000.0,
                  min_span_s: float = 5.0) -> None:
+        if not (history_s > 0 and max_skew_ppm >= 0 and min_span_s >= 0):
+            raise ConfigError(f"ClockMapper needs history_s > 0, max_skew_ppm >= 0 and "
+                              f"min_span_s >= 0; got {history_s}, {max_skew_ppm}, {min_span_s}")
         self.history_s = history_s
         self.max_skew = max_skew_ppm * 1e-6
         self.min_span_s = min_span_s
@@ -328,6 +332,9 @@ class CountingClock:
     """
 
     def __init__(self, rate_hz: float, gap_tolerance_s: float) -> None:
+        if not (rate_hz > 0 and gap_tolerance_s > 0):
+            raise ConfigError(f"CountingClock needs rate_hz > 0 and gap_tolerance_s > 0 (the "
+                              f"device's nominal rate); got {rate_hz}, {gap_tolerance_s}")
         self.nominal_period = 1.0 / rate_hz
         self.gap_tolerance_s = gap_tolerance_s
         # only its skew is used: host seconds per nominal second of counted samples

@@ -404,32 +404,42 @@ class Stream:
         if self.inbox or self.raw:
             process_streams([self])
 
-    def _unpack_raw(self) -> None:
-        """Decode the chunks a pushing link left since the last tick, in one decoder call,
-        into inbox reads: each chunk's samples with its own arrival where the decoder says
-        which chunk completed which frames, else all of them at the last chunk's arrival
-        (the time by which every byte had come)."""
-        if not self.raw:
-            return
+    def _take_raw(self) -> tuple[ImuSamples, list[int], list[float]] | None:
+        """Decode the chunks a pushing link left since the last tick, in one decoder call.
+        Returns the samples merged, how many equal frames each chunk completed and the
+        chunks' arrivals, when the decoder says so; otherwise the samples go to the inbox
+        at the last chunk's arrival (the time by which every byte had come) and ``None``."""
         chunks, arrivals = self.raw, self.raw_arrival
         self.raw, self.raw_arrival = [], []
         got, frames = self.source.decode_chunks(chunks)  # type: ignore[attr-defined]
         if not got:
-            return
+            return None
         if frames is not None:
             (b,) = got
             total, n = sum(frames), len(b)
             if total and n % total == 0 and b.t is not None:
-                per = n // total
-                at = 0
-                for f, arrival in zip(frames, arrivals, strict=True):
-                    if f:
-                        k = at + f * per
-                        self.inbox.append(([ImuSamples(b.acc[at:k], b.gyro[at:k], b.t[at:k])],
-                                           arrival))
-                        at = k
-                return
+                return b, frames, arrivals
         self.inbox.append((got, arrivals[-1]))
+        return None
+
+    def _unpack_raw(self) -> None:
+        """The raw chunks into inbox reads: each chunk's samples with its own arrival where
+        the decoder says which chunk completed which frames (see :meth:`_take_raw`)."""
+        if not self.raw:
+            return
+        taken = self._take_raw()
+        if taken is None:
+            return
+        b, frames, arrivals = taken
+        per = len(b) // sum(frames)
+        at = 0
+        assert b.t is not None
+        for f, arrival in zip(frames, arrivals, strict=True):
+            if f:
+                k = at + f * per
+                self.inbox.append(([ImuSamples(b.acc[at:k], b.gyro[at:k], b.t[at:k])],
+                                   arrival))
+                at = k
 
     def stage_collected(self, got: _LaneInput) -> list[_Staged]:
         """The preprocessing plan of samples a lane gave back (their clock bookkeeping is
@@ -571,6 +581,10 @@ class Stream:
         need the full path (a restarted device clock)."""
         if self.lane is None:
             return None
+        if self.raw and not self.inbox:
+            fast = self._collect_raw()
+            if fast is not None:
+                return fast
         self._unpack_raw()
         if not self.inbox:
             return None
@@ -618,6 +632,52 @@ class Stream:
             self._last_arrival = arrival
         if not got.t:
             return None
+        return got
+
+    def _collect_raw(self) -> _LaneInput | None:
+        """:meth:`collect_for_lane` straight from the merged samples of the raw chunks (no
+        object per chunk); ``None`` with the samples in the inbox when they need more (a
+        restarted clock, or frames the decoder could not merge)."""
+        taken = self._take_raw()
+        if taken is None:
+            return None
+        b, frames, arrivals = taken
+        t = b.t
+        assert t is not None
+        last = self._last_dev_t
+        if last is not None and t[0] < last - self.config.clock_reset_s:
+            self.raw, self.raw_arrival = [], []
+            per = len(b) // sum(frames)
+            at = 0
+            for f, arrival in zip(frames, arrivals, strict=True):
+                if f:
+                    k = at + f * per
+                    self.inbox.append(([ImuSamples(b.acc[at:k], b.gyro[at:k], t[at:k])],
+                                       arrival))
+                    at = k
+            self.leave_lane()
+            return None
+        per = len(b) // sum(frames)
+        got = _LaneInput([], [t], [b.acc], [b.gyro], [], [])
+        if self._gap_open_since is not None:
+            self.health["gaps"] += 1
+            self._status("gap", "data resumed after the link came back",
+                         gap_s=arrivals[0] - self._gap_open_since)
+            self._gap_open_since = None
+        end = 0
+        reads = 0
+        for f, arrival in zip(frames, arrivals, strict=True):
+            if f:
+                end += f * per
+                last_t = float(t[end - 1])
+                self._observe(last_t, arrival)
+                got.last_t.append(last_t)
+                got.arrival.append(arrival)
+                reads += 1
+        self.health["batches"] += reads
+        self.health["samples"] += len(b)
+        self._last_dev_t = float(t[-1])
+        self._last_arrival = arrivals[-1]
         return got
 
     def deliver_lane(self, out: LaneOutput, got: _LaneInput) -> None:
