@@ -242,6 +242,13 @@ class Stream:
         self._observe_pending()
         return self.mapper.to_host(t)
 
+    def _stamp(self, n: int, arrival: float) -> np.ndarray:
+        """Timeline times for ``n`` samples of a device that sends no timestamps."""
+        if self._counting is None:
+            rate = self.source.nominal_rate_hz
+            self._counting = CountingClock(rate, max(0.5, 10.0 / rate))
+        return self._counting.stamp(n, arrival)
+
     def _observe(self, device_t: float, arrival: float) -> None:
         """Tell the clock mapper about a batch, through per-bucket minima: of the batches in
         each :data:`_CLOCK_BUCKET_S` of device time only the earliest arrival (least
@@ -430,7 +437,11 @@ class Stream:
         taken = self._take_raw()
         if taken is None:
             return
-        b, frames, arrivals = taken
+        self._split_into_inbox(*taken)
+
+    def _split_into_inbox(self, b: ImuSamples, frames: list[int], arrivals: list[float]
+                          ) -> None:
+        """Merged samples back into one inbox read per chunk that completed frames."""
         per = len(b) // sum(frames)
         at = 0
         assert b.t is not None
@@ -522,10 +533,7 @@ class Stream:
                         self._status("gap", "the device clock restarted", gap_s=0.0)
                     self._last_dev_t = float(t[-1])
                 else:
-                    if self._counting is None:
-                        rate = self.source.nominal_rate_hz
-                        self._counting = CountingClock(rate, max(0.5, 10.0 / rate))
-                    t = self._counting.stamp(n, arrival)
+                    t = self._stamp(n, arrival)
                 self._observe(float(t[-1]), arrival)
                 t_rows, r = self.merger.feed(t, b.acc, b.gyro)
                 if t_rows.size:
@@ -617,10 +625,7 @@ class Stream:
                     t = b.t
                     self._last_dev_t = float(t[-1])
                 else:
-                    if self._counting is None:
-                        rate = self.source.nominal_rate_hz
-                        self._counting = CountingClock(rate, max(0.5, 10.0 / rate))
-                    t = self._counting.stamp(n, arrival)
+                    t = self._stamp(n, arrival)
                 self._observe(float(t[-1]), arrival)
                 got.t.append(t)
                 got.acc.append(b.acc)
@@ -646,15 +651,7 @@ class Stream:
         assert t is not None
         last = self._last_dev_t
         if last is not None and t[0] < last - self.config.clock_reset_s:
-            self.raw, self.raw_arrival = [], []
-            per = len(b) // sum(frames)
-            at = 0
-            for f, arrival in zip(frames, arrivals, strict=True):
-                if f:
-                    k = at + f * per
-                    self.inbox.append(([ImuSamples(b.acc[at:k], b.gyro[at:k], t[at:k])],
-                                       arrival))
-                    at = k
+            self._split_into_inbox(b, frames, arrivals)  # a restart goes the full path
             self.leave_lane()
             return None
         per = len(b) // sum(frames)
