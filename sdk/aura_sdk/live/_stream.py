@@ -122,7 +122,6 @@ class _LaneInput:
     """A lane stream's reads of one tick: joined samples, and per read its last time and
     arrival (for crediting windows)."""
 
-    items: list[tuple[list[ImuSamples], float]]
     t: list[npt.NDArray[np.float64]]
     acc: list[npt.NDArray[np.float64]]
     gyro: list[npt.NDArray[np.float64]]
@@ -153,7 +152,6 @@ def process_streams(streams: list[Stream]) -> None:
             by_group.setdefault(id(s.lane[0]), (s.lane[0], []))[1].append((s, got))
     late: list[tuple[Stream, _LaneInput]] = []
     for group, members in by_group.values():
-        lane_streams = [m[0] for m in members]
         outs, evicted = group.step(
             [m[0].lane_slot for m in members], [_joined(m[1].t) for m in members],
             [_joined(m[1].acc) for m in members], [_joined(m[1].gyro) for m in members])
@@ -165,7 +163,6 @@ def process_streams(streams: list[Stream]) -> None:
             stream, got = members[i]
             stream.leave_lane(cooldown=True)
             late.append((stream, got))
-        del lane_streams
     staged = [(s, s.stage()) for s in own]
     staged += [(s, s.stage_collected(got)) for s, got in late]
     plans = [st.plan.resample for _, sts in staged for st in sts]
@@ -464,7 +461,7 @@ class Stream:
                     rows.append(r)
             if not ts:
                 return []
-            plan = self._preprocessor().plan(np.concatenate(rows), np.concatenate(ts))
+            plan = self._preprocessor().plan(_joined(rows), _joined(ts))
             return [_Staged(plan, np.asarray(got.last_t), np.asarray(got.arrival))]
         except AuraError as exc:
             self._fault = exc
@@ -495,9 +492,7 @@ class Stream:
 
         def plan() -> None:
             if ts:
-                t_all = ts[0] if len(ts) == 1 else np.concatenate(ts)
-                r_all = rows[0] if len(rows) == 1 else np.concatenate(rows)
-                out.append(_Staged(self._preprocessor().plan(r_all, t_all),
+                out.append(_Staged(self._preprocessor().plan(_joined(rows), _joined(ts)),
                                    np.asarray(last_t), np.asarray(arrivals)))
                 ts.clear()
                 rows.clear()
@@ -506,11 +501,7 @@ class Stream:
 
         for batches, arrival in items:
             self.health["batches"] += 1
-            if self._gap_open_since is not None:
-                gap = arrival - self._gap_open_since
-                self.health["gaps"] += 1
-                self._status("gap", "data resumed after the link came back", gap_s=gap)
-                self._gap_open_since = None
+            self._resumed(arrival)
             got = False
             for b in batches:
                 n = len(b)
@@ -519,9 +510,7 @@ class Stream:
                 self.health["samples"] += n
                 if b.t is not None:
                     t = b.t
-                    restart = self._last_dev_t is not None and (
-                        t[0] < self._last_dev_t - self.config.clock_reset_s)
-                    if restart:
+                    if self._restarted(float(t[0]), self._last_dev_t):
                         self.health["clock_resets"] += 1
                         plan()
                         # the old timeline's rows are windowed before the flush closes it
@@ -550,18 +539,18 @@ class Stream:
     def complete(self, staged: _Staged, chunk: ResampledChunk) -> None:
         """Window a staged plan's resolved resampling and deliver the windows."""
         w = staged.plan.finish(chunk)
-        if not len(w) and not w.gaps:
-            return
-        # the read that completed a window: the first whose rows reach beyond the window's
-        # last sample by more than the resampler's look-ahead
-        need = w.t_end - 1.0 / self.model_spec.sample_rate_hz + self._pre_lookahead()
-        at = np.minimum(np.searchsorted(staged.last_t, need, side="right"),
-                        staged.arrival.size - 1)
-        self._deliver(w, staged.arrival[at])
+        if len(w) or w.gaps:
+            self._deliver(w, self._credit(w, staged.last_t, staged.arrival))
 
-    def _pre_lookahead(self) -> float:
-        pre = self._pre
-        return 0.0 if pre is None else pre.lookahead_s
+    def _credit(self, w: Windows, last_t: npt.NDArray[np.float64],
+                arrival: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+        """When the bytes that completed each window arrived: the arrival of the first read
+        whose samples reach beyond the window's last sample by more than the resampler's
+        look-ahead (``last_t``, ``arrival``: per read)."""
+        ahead = 0.0 if self._pre is None else self._pre.lookahead_s
+        need = w.t_end - 1.0 / self.model_spec.sample_rate_hz + ahead
+        at = np.minimum(np.searchsorted(last_t, need, side="right"), arrival.size - 1)
+        return arrival[at]
 
     def _deliver(self, w: Windows, arrival: np.ndarray) -> None:
         for g in w.gaps:
@@ -576,6 +565,19 @@ class Stream:
             host = HostTimes(t_start, t_end, t_last if self.realtime else None)
             self._on_windows(self, w, np.broadcast_to(arrival, (len(w),)).astype(np.float64),
                              host)
+
+    def _resumed(self, arrival: float) -> None:
+        """The first data since a lost link came back: one ``gap`` event for the hole."""
+        if self._gap_open_since is not None:
+            self.health["gaps"] += 1
+            self._status("gap", "data resumed after the link came back",
+                         gap_s=arrival - self._gap_open_since)
+            self._gap_open_since = None
+
+    def _restarted(self, first_t: float, last_t: float | None) -> bool:
+        """Whether a batch starting at device time ``first_t`` after one ending at
+        ``last_t`` means the device clock restarted (a reboot)."""
+        return last_t is not None and first_t < last_t - self.config.clock_reset_s
 
     # -- lanes ------------------------------------------------------------------------------
     @property
@@ -596,25 +598,20 @@ class Stream:
         self._unpack_raw()
         if not self.inbox:
             return None
-        reset = self.config.clock_reset_s
         last = self._last_dev_t
         for batches, _ in self.inbox:  # a restart goes the full path
             for b in batches:
                 if b.t is not None and len(b):
-                    if last is not None and b.t[0] < last - reset:
+                    if self._restarted(float(b.t[0]), last):
                         self.leave_lane()
                         return None
                     last = float(b.t[-1])
         items, self.inbox = self.inbox, []
-        got = _LaneInput(items, [], [], [], [], [])
+        got = _LaneInput([], [], [], [], [])
         health = self.health
         for batches, arrival in items:
             health["batches"] += 1
-            if self._gap_open_since is not None:
-                self.health["gaps"] += 1
-                self._status("gap", "data resumed after the link came back",
-                             gap_s=arrival - self._gap_open_since)
-                self._gap_open_since = None
+            self._resumed(arrival)
             n_read = 0
             for b in batches:
                 n = len(b)
@@ -649,18 +646,13 @@ class Stream:
         b, frames, arrivals = taken
         t = b.t
         assert t is not None
-        last = self._last_dev_t
-        if last is not None and t[0] < last - self.config.clock_reset_s:
+        if self._restarted(float(t[0]), self._last_dev_t):
             self._split_into_inbox(b, frames, arrivals)  # a restart goes the full path
             self.leave_lane()
             return None
         per = len(b) // sum(frames)
-        got = _LaneInput([], [t], [b.acc], [b.gyro], [], [])
-        if self._gap_open_since is not None:
-            self.health["gaps"] += 1
-            self._status("gap", "data resumed after the link came back",
-                         gap_s=arrivals[0] - self._gap_open_since)
-            self._gap_open_since = None
+        got = _LaneInput([t], [b.acc], [b.gyro], [], [])
+        self._resumed(arrivals[0])
         end = 0
         reads = 0
         for f, arrival in zip(frames, arrivals, strict=True):
@@ -680,10 +672,7 @@ class Stream:
     def deliver_lane(self, out: LaneOutput, got: _LaneInput) -> None:
         """Deliver a lane's windows, each credited to the read that completed it."""
         w = Windows(out.x, out.t_start, out.t_end, np.zeros(out.x.shape[0], bool))
-        need = w.t_end - 1.0 / self.model_spec.sample_rate_hz + self._pre_lookahead()
-        last_t = np.asarray(got.last_t)
-        at = np.minimum(np.searchsorted(last_t, need, side="right"), last_t.size - 1)
-        self._deliver(w, np.asarray(got.arrival)[at])
+        self._deliver(w, self._credit(w, np.asarray(got.last_t), np.asarray(got.arrival)))
 
     def leave_lane(self, cooldown: bool = False) -> None:
         """Take the preprocessing state back from the lane (before anything the lane does
