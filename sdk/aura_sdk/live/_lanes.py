@@ -26,8 +26,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import numpy.typing as npt
 
-from ..preprocessing import KernelSpec, Preprocessor, kernel_weights
-from ..preprocessing._resample import on_grid
+from ..preprocessing import KernelSpec, Preprocessor
+from ..preprocessing._resample import row_values
 from ._merge import ChannelMerger
 
 __all__ = ["LaneGroup", "LaneOutput"]
@@ -296,47 +296,16 @@ class LaneGroup:
         return count
 
     def _rows(self, lanes: I64, tau: F64, lo: I64, n_taps: I64, last_idx: I64) -> F64:
-        """The resampler's row formula (``_compute_rows``) on the lanes' rings."""
-        cap = self.cap_raw
+        """The resampler's row formula (:func:`~aura_sdk.preprocessing._resample.row_values`)
+        on the lanes' rings, laid end to end: a lane's taps start at ring position 1 (0 is
+        the left neighbour) and never reach its padding."""
         flat_t = self.raw_t.reshape(-1)
-        flat_x = self.raw_x.reshape(-1, 6)
-        base = lanes * cap
-        y = np.empty((tau.size, 6))
-        width = np.where(n_taps > 0,
-                         1 << np.ceil(np.log2(np.maximum(n_taps, 1))).astype(np.int64), 1)
-        groups = np.unique(width)
-        for w_len in groups:
-            rows = np.flatnonzero(width == w_len) if groups.size > 1 else np.arange(tau.size)
-            jr = np.arange(int(w_len))
-            local = np.minimum(lo[rows, None] + jr[None, :], last_idx[rows, None])
-            idx = base[rows, None] + local
-            u = tau[rows, None] - flat_t[idx]
-            valid = jr[None, :] < n_taps[rows, None]
-            if self.matched is not None:  # equal rates: on-grid outputs are their sample
-                hit, at = on_grid(u, valid, self.matched)
-                if hit.any():
-                    y[rows[hit]] = flat_x[idx[hit, at[hit]]]
-                    keep = ~hit
-                    if not keep.any():
-                        continue
-                    rows, idx, u, valid = rows[keep], idx[keep], u[keep], valid[keep]
-            # masked taps (which may read the +inf padding) weigh 0.0
-            w = np.zeros(u.shape)
-            iv = idx[valid]
-            w[valid] = kernel_weights(u[valid], self.kernel) * (
-                0.5 * (flat_t[iv + 1] - flat_t[iv - 1]))
-            num = np.add.reduce(
-                np.ascontiguousarray((w[:, :, None] * flat_x[idx]).transpose(0, 2, 1)),
-                axis=-1)
-            den = np.add.reduce(w, axis=-1)
-            good = np.abs(den) > 1e-12
-            with np.errstate(invalid="ignore", divide="ignore"):
-                y[rows] = num / den[:, None]
-            for r in rows[~good]:  # absurd timestamps: the nearest sample, as the resampler
-                ring = self.raw_t[lanes[r], 1 : last_idx[r] + 1]
-                near = min(int(np.searchsorted(ring, tau[r])), ring.size - 1)
-                y[r] = self.raw_x[lanes[r], 1 + near]
-        return y
+        d = np.full(flat_t.shape, np.nan)  # each sample's share of time, from its neighbours
+        with np.errstate(invalid="ignore"):  # (the +inf padding, never a tap)
+            d[1:-1] = 0.5 * (flat_t[2:] - flat_t[:-2])
+        base = lanes * self.cap_raw
+        return row_values(flat_t, self.raw_x.reshape(-1, 6), d, tau, base + lo, n_taps,
+                          base + 1, base + last_idx, self.kernel, self.matched)
 
     def _shift(self, sl: I64, by: I64) -> None:
         """Drop the first ``by`` device samples of each lane's ring."""

@@ -133,37 +133,13 @@ def on_grid(u: F64, valid: npt.NDArray[np.bool_], period: float) -> tuple[
     return rows, np.argmax(at0, axis=1)
 
 
-def _compute_rows(jobs: list[_Rows], kernel: KernelSpec,
-                  matched: float | None = None) -> list[F64]:
-    """Every job's outputs, computed together (one kernel evaluation per tap width).
-
-    Each output's weighted sum runs over a zero-padded length that depends only on its own
-    tap count (the next power of two), reduced along a contiguous axis: the additions and
-    their order are the same whatever other outputs (of this stream or of other streams)
-    share the call, so streaming, batch and many-stream results are bit-identical.
-
-    ``matched``: the period, when input and output rates are equal: outputs that fall on an
-    input sample with every tap on the grid are that sample (:func:`on_grid`), no kernel.
+def row_values(t: F64, x: F64, d: F64, tau: F64, lo: I64, count: I64, first: I64, last: I64,
+               kernel: KernelSpec, matched: float | None) -> F64:
+    """The resampler's row formula: outputs at times ``tau`` from the samples ``t``, ``x``
+    with densities ``d``, output ``r`` reading taps ``lo[r]`` to ``lo[r] + count[r] - 1``
+    of the buffer that runs from ``first[r]`` to ``last[r]`` (one flat buffer may hold many
+    streams'). Shared by :func:`_compute_rows` and the live lanes, so both are bit-identical.
     """
-    if not jobs:
-        return []
-    if len(jobs) == 1:
-        j0 = jobs[0]
-        t, x, d, tau, lo, count = j0.t, j0.x, j0.d, j0.tau, j0.lo, j0.count
-        first = np.zeros(tau.size, np.int64)
-        last = np.full(tau.size, t.size - 1)
-    else:  # one buffer for all the jobs' retained samples; taps index into it
-        sizes = np.array([j.t.size for j in jobs])
-        rows_per = np.array([j.tau.size for j in jobs])
-        offsets = np.concatenate(([0], np.cumsum(sizes)[:-1]))
-        t = np.concatenate([j.t for j in jobs])
-        x = np.concatenate([j.x for j in jobs])
-        d = np.concatenate([j.d for j in jobs])
-        tau = np.concatenate([j.tau for j in jobs])
-        lo = np.concatenate([j.lo for j in jobs]) + np.repeat(offsets, rows_per)
-        count = np.concatenate([j.count for j in jobs])
-        first = np.repeat(offsets, rows_per)
-        last = np.repeat(offsets + sizes - 1, rows_per)
     y = np.empty((tau.size, x.shape[1]))
     width = np.where(count > 0, 1 << np.ceil(np.log2(np.maximum(count, 1))).astype(np.int64), 1)
     groups = np.unique(width)
@@ -195,6 +171,41 @@ def _compute_rows(jobs: list[_Rows], kernel: KernelSpec,
             for r in rows[~good]:
                 seg = t[first[r] : last[r] + 1]
                 y[r] = x[first[r] + min(int(np.searchsorted(seg, tau[r])), seg.size - 1)]
+    return y
+
+
+def _compute_rows(jobs: list[_Rows], kernel: KernelSpec,
+                  matched: float | None = None) -> list[F64]:
+    """Every job's outputs, computed together (one kernel evaluation per tap width).
+
+    Each output's weighted sum runs over a zero-padded length that depends only on its own
+    tap count (the next power of two), reduced along a contiguous axis: the additions and
+    their order are the same whatever other outputs (of this stream or of other streams)
+    share the call, so streaming, batch and many-stream results are bit-identical.
+
+    ``matched``: the period, when input and output rates are equal: outputs that fall on an
+    input sample with every tap on the grid are that sample (:func:`on_grid`), no kernel.
+    """
+    if not jobs:
+        return []
+    if len(jobs) == 1:
+        j0 = jobs[0]
+        t, x, d, tau, lo, count = j0.t, j0.x, j0.d, j0.tau, j0.lo, j0.count
+        first = np.zeros(tau.size, np.int64)
+        last = np.full(tau.size, t.size - 1)
+    else:  # one buffer for all the jobs' retained samples; taps index into it
+        sizes = np.array([j.t.size for j in jobs])
+        rows_per = np.array([j.tau.size for j in jobs])
+        offsets = np.concatenate(([0], np.cumsum(sizes)[:-1]))
+        t = np.concatenate([j.t for j in jobs])
+        x = np.concatenate([j.x for j in jobs])
+        d = np.concatenate([j.d for j in jobs])
+        tau = np.concatenate([j.tau for j in jobs])
+        lo = np.concatenate([j.lo for j in jobs]) + np.repeat(offsets, rows_per)
+        count = np.concatenate([j.count for j in jobs])
+        first = np.repeat(offsets, rows_per)
+        last = np.repeat(offsets + sizes - 1, rows_per)
+    y = row_values(t, x, d, tau, lo, count, first, last, kernel, matched)
     if len(jobs) == 1:
         return [y]
     return np.split(y, np.cumsum(rows_per)[:-1])
