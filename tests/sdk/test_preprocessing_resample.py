@@ -141,3 +141,47 @@ def test_many_streams_resolved_together_match_each_alone_bit_for_bit() -> None:
     for a, b in zip(alone, together, strict=False):
         assert np.array_equal(a, np.concatenate(b))
     assert sum(a.shape[0] for a in alone) > 12 * 200  # the streams produced real output
+
+
+@pytest.mark.parametrize(("fs_in", "fs_out"), [(100, 50), (52, 50), (200, 50), (50, 50),
+                                                (25, 50)])
+def test_uniform_grid_fast_path_is_the_exact_formula_to_2e7(fs_in: float, fs_out: float) -> None:
+    # a device that stamps its samples on its own grid takes the table of phases (or, at
+    # equal rates, its own samples); the same data with a hair of jitter takes the exact
+    # kernel: the two agree to the table's bound
+    from aura_sdk.preprocessing import _resample as rs_mod
+
+    rng = np.random.default_rng(int(fs_in))
+    t = 1234.5 + np.arange(int(20 * fs_in)) / fs_in
+    x = _bandlimited(rng, 0.4 * min(fs_in, fs_out) / 2)(t - 1234.5)
+    fast = _run(StreamResampler(fs_in, fs_out, 6, gap_tolerance_s=0.5), t, x)[1]
+    jitter = t + rng.uniform(-3e-9, 3e-9, t.size)  # off the grid by more than ON_GRID_S
+    exact = _run(StreamResampler(fs_in, fs_out, 6, gap_tolerance_s=0.5), jitter, x)[1]
+    scale = np.abs(x).max()
+    assert np.abs(fast - exact).max() / scale < 2e-7
+    assert not np.array_equal(fast, exact)  # the two paths really differ
+    if fs_in == fs_out:  # equal rates: every inner output is its input sample, bit for bit
+        inner = slice(20, fast.shape[0] - 20)
+        assert np.array_equal(fast[inner], x[: fast.shape[0]][inner])
+    assert rs_mod.ON_GRID_S == 1e-9
+
+
+def test_the_fast_path_decision_is_per_output() -> None:
+    # one jittered sample sends only the outputs whose taps reach it down the exact path:
+    # the rest equal a clean run bit for bit, whatever the chunking
+    from aura_sdk.preprocessing._resample import KernelSpec
+
+    t = 10.0 + np.arange(2000) / 100.0
+    rng = np.random.default_rng(3)
+    x = rng.normal(size=(t.size, 6))
+    bad = t.copy()
+    bad[1000] += 2e-4
+    clean = _run(StreamResampler(100, 50, 6, gap_tolerance_s=0.5), t, x)[1]
+    rs = StreamResampler(100, 50, 6, gap_tolerance_s=0.5)
+    parts = [rs.feed(bad[i:i + 7], x[i:i + 7]).x for i in range(0, t.size, 7)] + [rs.flush().x]
+    got = np.concatenate(parts)
+    half = KernelSpec.design(100, 50).half_width_s
+    reach = np.abs((10.0 + np.arange(got.shape[0]) / 50.0) - bad[1000]) <= half + 0.01
+    assert np.array_equal(got[~reach], clean[~reach])
+    assert not np.array_equal(got[reach], clean[reach])
+    assert reach.sum() < 25

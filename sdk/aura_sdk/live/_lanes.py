@@ -305,7 +305,8 @@ class LaneGroup:
             d[1:-1] = 0.5 * (flat_t[2:] - flat_t[:-2])
         base = lanes * self.cap_raw
         return row_values(flat_t, self.raw_x.reshape(-1, 6), d, tau, base + lo, n_taps,
-                          base + 1, base + last_idx, self.kernel, self.matched)
+                          base + 1, base + last_idx, self.kernel, self.matched,
+                          1.0 / self.in_rate)
 
     def _shift(self, sl: I64, by: I64) -> None:
         """Drop the first ``by`` device samples of each lane's ring."""
