@@ -99,3 +99,63 @@ def test_lanes_give_each_stream_what_its_own_preprocessor_gives(every: int) -> N
         assert sum(x is not None for x in reads) >= len(reads) - 2
     for sa, sb in zip(own_stats, lane_stats, strict=True):
         assert sa == sb  # the counters agree too (samples, windows, drops, gaps, rows)
+
+
+def test_lane_streams_pushing_aura_bytes_decode_together_like_each_alone(monkeypatch) -> None:
+    # a pushing link's bytes stay raw until the tick; lane streams' bytes are decoded for
+    # all of them in one pass (aura_bridge decode_streams), the rest by their own decoders:
+    # windows, credits and every counter (the decoders' included) equal the own path's
+    import aura_sdk.live._stream as stream_mod
+    from aura_sdk.sim import VirtualDevice, synthetic_wrist
+
+    together = [0]  # streams the batch decoder took (it is called through, not replaced)
+    real = stream_mod.decode_streams
+
+    def counting(decoders, datas):
+        got = real(decoders, datas)
+        together[0] += sum(g is not None for g in got)
+        return got
+
+    monkeypatch.setattr(stream_mod, "decode_streams", counting)
+    model = load_bundle()
+    packets = []
+    for i in range(6):
+        rate = float([50.0, 100.0][i % 2])
+        ps = [p.data for p in VirtualDevice("aura", synthetic_wrist(30.0, rate, i),
+                                            packet_s=0.04).packets()]
+        if i == 3:  # a corrupt frame and a lost one, mid-stream
+            k = len(ps) // 2
+            ps[k] = ps[k][:5] + bytes([ps[k][5] ^ 0x40]) + ps[k][6:]
+            del ps[k + 7]
+        packets.append(ps)
+
+    def run(lanes: dict | None, every: int):
+        got = [([], []) for _ in packets]
+        streams = []
+        for i in range(len(packets)):
+            def sink(_s, w, arrival, _h, i=i) -> None:
+                got[i][0].append(w.x)
+                got[i][1].extend(arrival.tolist())
+            streams.append(Stream(f"s{i}", DecodedSource(_NoLink(), "aura"), model.input_spec,
+                                  PreprocessConfig(), StreamConfig(), sink, lambda e: None,
+                                  lambda s: None, lanes=lanes))
+        together[0] = 0
+        for j in range(max(len(p) for p in packets)):
+            for s, ps in zip(streams, packets, strict=True):
+                if j < len(ps):
+                    s.raw.append(ps[j])
+                    s.raw_arrival.append(float(j))
+            if j % every == every - 1:
+                process_streams(streams)
+        process_streams(streams)
+        return got, [s.stats() for s in streams], together[0]
+
+    own, own_stats, alone = run(None, 5)
+    laned, lane_stats, taken = run({}, 5)
+    assert alone == 0 and taken > 800  # lane streams decoded together, tick after tick
+    for a, b in zip(own, laned, strict=True):
+        assert len(a[0]) >= 5
+        assert np.array_equal(np.concatenate(a[0]), np.concatenate(b[0]))
+        assert a[1] == b[1]
+    assert own_stats == lane_stats
+    assert own_stats[3]["decoder_frames_corrupt"] == 1 and own_stats[3]["decoder_frames_lost"] >= 1

@@ -6,6 +6,7 @@ The most used names are re-exported from :mod:`aura_bridge` as well.
 from ._cobs import cobs_decode, cobs_encode, cobs_max_encoded_len
 from ._decoder import AuraMessage, AuraPacketDecoder, AuraStreamDecoder
 from ._encoder import AuraEncoder, quantize, wrap_frame
+from ._many import decode_streams
 from ._profiles import (
     AURA_BLE_PROFILE,
     AURA_CONTROL_UUID,
@@ -55,6 +56,7 @@ __all__ = [
     "cobs_decode",
     "cobs_encode",
     "cobs_max_encoded_len",
+    "decode_streams",
     "parse_frame",
     "quantize",
     "samples_per_notification",

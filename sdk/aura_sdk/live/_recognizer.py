@@ -284,8 +284,7 @@ class LiveRecognizer:
                 except Exception as exc:  # a bug must not stop every other stream
                     logger.exception("processing failed")
                     for stream in streams:
-                        stream.inbox.clear()
-                        stream.raw.clear()
+                        stream.drop_pending()
                         out.put_nowait(StatusEvent(stream=stream.name, kind="error",
                                                    t_host=time.monotonic(),
                                                    detail=f"processing failed: {exc}"))

@@ -27,6 +27,7 @@ import numpy as np
 import numpy.typing as npt
 
 from aura_bridge import ImuSamples
+from aura_bridge.aura import AuraStreamDecoder, decode_streams
 
 from .._errors import AuraError, TransportError
 from .._spec import ModelInputSpec, SensorSpec
@@ -109,7 +110,7 @@ class _Staged:
 
 
 #: device seconds over which a stream keeps only the earliest packet for its clock fit
-_CLOCK_BUCKET_S = 0.25
+_CLOCK_BUCKET_S = 1.0
 
 #: clean ticks a stream processes on its own before it (re)joins a lane
 _LANE_AFTER_CLEAN_TICKS = 3
@@ -133,6 +134,24 @@ def _joined(parts: list[npt.NDArray[np.float64]]) -> npt.NDArray[np.float64]:
     return parts[0] if len(parts) == 1 else np.concatenate(parts)
 
 
+#: lane streams with raw bytes a tick needs before their decoding goes through
+#: :func:`~aura_bridge.aura.decode_streams` together (one stream decodes faster alone)
+_DECODE_TOGETHER_FROM = 4
+
+
+def _decode_together(streams: list[Stream]) -> None:
+    """The raw AURA bytes of lane streams, decoded for all of them in one pass; a stream the
+    batch decoder leaves (anything unusual) keeps its bytes for its own decoder."""
+    todo = [s for s in streams if s.lane is not None and s.raw and not s.inbox
+            and isinstance(getattr(s.source, "decoder", None), AuraStreamDecoder)]
+    if len(todo) < _DECODE_TOGETHER_FROM:
+        return
+    got = decode_streams([s.source.decoder for s in todo],  # type: ignore[attr-defined]
+                         [s.raw[0] if len(s.raw) == 1 else b"".join(s.raw) for s in todo])
+    for s, g in zip(todo, got, strict=True):
+        s.decoded = g
+
+
 def process_streams(streams: list[Stream]) -> None:
     """Process the inboxes of ``streams`` together (the recogniser's tick).
 
@@ -143,6 +162,7 @@ def process_streams(streams: list[Stream]) -> None:
     stream that has been clean for a few ticks joins a lane (see module doc)."""
     own: list[Stream] = []
     by_group: dict[int, tuple[LaneGroup, list[tuple[Stream, _LaneInput]]]] = {}
+    _decode_together(streams)
     for s in streams:
         got = s.collect_for_lane()
         if got is None:
@@ -218,6 +238,8 @@ class Stream:
         self._last_arrival: float | None = None
         self._gap_open_since: float | None = None
         self._fault: AuraError | None = None
+        #: this tick's raw bytes, decoded already (by :func:`_decode_together`)
+        self.decoded: ImuSamples | None = None
         self.health: dict[str, float] = {
             "batches": 0, "samples": 0, "windows": 0, "gaps": 0, "reconnects": 0,
             "disconnects": 0, "stalls": 0, "clock_resets": 0, "open_failures": 0,
@@ -327,8 +349,7 @@ class Stream:
                 await _sleep_or_stop(stop, backoff)
                 continue
             except AuraError as exc:  # bad data the pipeline cannot take: report, stop
-                self.inbox.clear()
-                self.raw.clear()
+                self.drop_pending()
                 self._status("error", str(exc))
                 await self.source.close()
                 return
@@ -378,7 +399,9 @@ class Stream:
             if len(raw) == 1 and not self.inbox:
                 ready(self)
 
-        every = min(1.0, max(self.config.read_timeout_s, self.config.stall_timeout_s / 4))
+        # a stall is noticed within 1.5 stall timeouts; a gateway's thousand streams wake
+        # for it a few times a minute each, not every second
+        every = max(self.config.read_timeout_s, self.config.stall_timeout_s / 2)
         self.source.attach(sink)  # type: ignore[attr-defined]
         try:
             while not stop.is_set():
@@ -403,6 +426,12 @@ class Stream:
             self._pre = Preprocessor(spec, self.model_spec, self.preprocess_config)
         return self._pre
 
+    def drop_pending(self) -> None:
+        """Forget what arrived and was not processed (after a fault)."""
+        self.inbox.clear()
+        self.raw, self.raw_arrival = [], []
+        self.decoded = None
+
     def drain(self) -> None:
         """Process the inbox now, alone (a lost link, the end, or a stream outside a tick)."""
         if self.inbox or self.raw:
@@ -415,7 +444,12 @@ class Stream:
         at the last chunk's arrival (the time by which every byte had come) and ``None``."""
         chunks, arrivals = self.raw, self.raw_arrival
         self.raw, self.raw_arrival = [], []
-        got, frames = self.source.decode_chunks(chunks)  # type: ignore[attr-defined]
+        done, self.decoded = self.decoded, None
+        if done is not None:
+            got: list[ImuSamples] = [done]
+            frames: list[int] | None = [c.count(0) for c in chunks]
+        else:
+            got, frames = self.source.decode_chunks(chunks)  # type: ignore[attr-defined]
         if not got:
             return None
         if frames is not None:
