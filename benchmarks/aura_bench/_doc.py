@@ -95,8 +95,14 @@ latency only"), `--student PATH` (a distilled checkpoint, for its torch eager ro
 * **Gateway scale.** N wrists into one recogniser; windows that are ready together go through
   one inference call. Wrists start staggered over one hop (independent wrists are not
   synchronised). Both latencies are reported per stream count. CPU is `time.process_time`
-  of the recogniser's process (every thread; the devices run elsewhere) per stream per
-  second of data; "streams per core" is its inverse.
+  of the recogniser's process (every thread; the devices run elsewhere; connecting and
+  closing the links included) per stream per second of data; "streams per core" is its
+  inverse. From 16 streams on the recogniser runs as a gateway: it reads every TCP link
+  once per tick (polled sockets: one `recvmsg` per link and tick instead of a loop wake-up
+  and a callback per packet; the kernel's receive stamps keep the arrival times real),
+  decodes the AURA bytes of all clean streams in one numpy pass
+  (`aura_bridge.aura.decode_streams`), and preprocesses them in lanes (arrays over
+  streams), each bit-identical to a stream's own path (tests).
 * **Threads.** By default every library uses its own thread count. On a machine that other
   jobs load, intra-op parallelism can collapse: with both cores busy, torch eager at batch 1
   measured about 330 ms with 2 threads and 1.8 ms with 1 (the threads wait for each other at

@@ -481,3 +481,95 @@ def test_a_10hz_device_without_timestamps_whose_clock_runs_2_percent_slow(model)
     labels = _labels(events)
     assert len(labels) >= 8
     assert labels.count("waving") >= 0.7 * len(labels), labels
+
+
+def test_a_gateways_tcp_links_are_polled_and_give_what_pushed_links_give(monkeypatch) -> None:
+    # from 16 streams on the recogniser reads its TCP links once a tick (polled: no loop
+    # wake-up per packet); the labels are those of links that push every packet, and the
+    # arrivals (kernel stamps) keep both latencies real
+    import aura_sdk.live._recognizer as recognizer
+    from aura_sdk import load_bundle
+    from aura_sdk.sim import synthetic_wrist
+
+    model = load_bundle()
+    devs = [VirtualDevice("aura", synthetic_wrist(9.0, (50.0, 100.0)[i % 2], 40 + i),
+                          packet_s=0.04) for i in range(16)]
+
+    async def scenario() -> tuple[dict[str, list[tuple]], list[LabelEvent], list[bool]]:
+        servers, ports = [], []
+        for dev in devs:
+            q: asyncio.Queue[int] = asyncio.Queue()
+            servers.append(asyncio.create_task(serve_tcp(dev, realtime=True, speed=3.0,
+                                                         ready=q.put_nowait, max_clients=1)))
+            ports.append(await q.get())
+        recog = LiveRecognizer(model=model, stream_config=StreamConfig(reconnect=False))
+        for i, p in enumerate(ports):
+            recog.add_tcp("127.0.0.1", p, "aura", name=f"w{i:02d}")
+        events = [e async for e in recog.events() if isinstance(e, LabelEvent)]
+        polled = [bool(s.source.link.polled) for s in recog._streams.values()]
+        for t in servers:
+            t.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await t
+        out: dict[str, list[tuple]] = {}
+        for e in events:
+            out.setdefault(e.stream, []).append((e.t_start_device, e.label,
+                                                 round(e.confidence, 6)))
+        return out, events, polled
+
+    gateway, events, polled = asyncio.run(asyncio.wait_for(scenario(), 60))
+    monkeypatch.setattr(recognizer, "LANES_FROM_STREAMS", 10**6)
+    pushed, _, pushed_polled = asyncio.run(asyncio.wait_for(scenario(), 60))
+    assert all(polled) and not any(pushed_polled)
+    assert gateway == pushed
+    assert len(gateway) == 16 and all(len(v) == 2 for v in gateway.values())
+    lat = np.array([e.latency_ms for e in events])
+    sensor = np.array([e.sensor_latency_ms for e in events])
+    assert (lat >= 0).all() and (lat < 1500).all(), lat
+    assert (sensor >= lat).all()
+
+
+def test_a_polled_link_reads_everything_stamps_it_and_sees_the_end() -> None:
+    from aura_sdk import TransportError
+    from aura_sdk.live._tcp import TcpLink
+
+    async def scenario() -> None:
+        got: list[tuple[bytes, float, float]] = []
+        writers: list[asyncio.StreamWriter] = []
+
+        async def handle(_r: asyncio.StreamReader, w: asyncio.StreamWriter) -> None:
+            writers.append(w)
+
+        server = await asyncio.start_server(handle, "127.0.0.1", 0)
+        link = TcpLink("127.0.0.1", server.sockets[0].getsockname()[1])
+        link.polled = True
+        await link.open()
+        link.attach(lambda d, a, s: got.append((d, a, s)))
+        await asyncio.sleep(0.05)
+        off = time.time() - time.monotonic()
+        link.poll(off)
+        assert got == []  # nothing came: nothing pushed, and no wait
+        t_send = time.monotonic()
+        writers[0].write(b"abc")
+        await writers[0].drain()
+        await asyncio.sleep(0.05)
+        writers[0].write(b"defg")
+        await writers[0].drain()
+        await asyncio.sleep(0.05)
+        link.poll(time.time() - time.monotonic())
+        (data, arrival, since), = got
+        assert data == b"abcdefg"
+        # the kernel's stamp of the last bytes: after the first send and the previous poll,
+        # before this poll
+        assert since < t_send + 0.045 < arrival < time.monotonic() - 0.03
+        with pytest.raises(TransportError, match="polled"):
+            await link.read(0.01)
+        writers[0].close()
+        await asyncio.sleep(0.05)
+        link.poll(time.time() - time.monotonic())
+        with pytest.raises(TransportError, match="closed the connection"):
+            await link.watch(1.0)
+        await link.close()
+        server.close()
+
+    asyncio.run(asyncio.wait_for(scenario(), 10))

@@ -136,3 +136,16 @@ def test_raw_chunks_through_a_lane_match_the_own_path() -> None:
     for (xa, ta, aa), (xb, tb, ab) in zip(own, laned, strict=True):
         assert np.array_equal(xa, xb) and ta == tb and aa == ab
     assert own_stats == lane_stats
+
+
+def test_a_polled_chunk_of_several_frames_becomes_one_read_per_frame() -> None:
+    # a polled link's chunk brings the packets since the last poll at once; its stamp is
+    # the arrival of the last: each earlier frame came earlier by the device time between
+    # them, never before the previous poll; a pushed chunk (since == arrival) stays whole
+    from aura_sdk.live._stream import _per_frame
+
+    t = 5.0 + np.arange(12) * 0.01  # 3 frames of 4 samples: last samples 5.03, 5.07, 5.11
+    frames, arrivals = _per_frame(t, 4, [3], [10.0], [9.95])
+    assert frames == [1, 1, 1]
+    assert arrivals == pytest.approx([9.95, 9.96, 10.0])  # 9.92 is before the last poll
+    assert _per_frame(t, 4, [1, 2], [9.0, 10.0], [9.0, 10.0]) == ([1, 2], [9.0, 10.0])

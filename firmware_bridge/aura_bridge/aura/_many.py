@@ -87,7 +87,7 @@ def decode_streams(decoders: Sequence[AuraStreamDecoder], datas: Sequence[bytes]
         active = active[~done]
     ok &= landed
     body = start + 1  # the decoded frame: buf[body : zeros]
-    view = memoryview(buf)
+    view = memoryview(buf.data)
     crc = np.fromiter((zlib.crc32(view[b:e]) if g else 0 for b, e, g in
                        zip(body.tolist(), zeros.tolist(), ok.tolist(), strict=True)),
                       np.int64, zeros.size)

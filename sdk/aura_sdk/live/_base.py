@@ -116,7 +116,21 @@ class DecodedSource:
         """Whether the link can hand its bytes over as they arrive (:meth:`attach`)."""
         return callable(getattr(self.link, "attach", None))
 
-    def attach(self, sink: Callable[[bytes, float], None] | None) -> None:
+    @property
+    def can_poll(self) -> bool:
+        """Whether the link can be opened polled (:meth:`set_polled`, TCP)."""
+        return hasattr(self.link, "polled") and callable(getattr(self.link, "poll", None))
+
+    def set_polled(self, polled: bool) -> None:
+        """Open later connections polled: bytes are read only by :meth:`poll` (a gateway's
+        tick reads every link once instead of a wake-up per packet; see the TCP link)."""
+        self.link.polled = polled  # type: ignore[attr-defined]
+
+    def poll(self, real_minus_mono: float) -> None:
+        """Read what a polled link has and push it to the attached sink."""
+        self.link.poll(real_minus_mono)  # type: ignore[attr-defined]
+
+    def attach(self, sink: Callable[[bytes, float, float], None] | None) -> None:
         """Hand every chunk to ``sink`` with its arrival time as it arrives, undecoded (links
         with ``attach``, see :attr:`can_push`; decode them with :meth:`decode_chunks`);
         ``None`` detaches."""

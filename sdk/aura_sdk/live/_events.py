@@ -26,6 +26,10 @@ class LabelEvent:
         latency_ms: processing latency, in milliseconds: from the arrival of the bytes that
             completed the window to this event (decoding, clock mapping, resampling,
             windowing, inference, scoring, smoothing; queueing between them included).
+            A gateway's polled TCP links (16 streams or more) read the packets of a tick at
+            once; the kernel stamps when the last of them arrived, and each earlier one is
+            placed before it by the device time between them (never before the previous
+            poll), so the time the bytes waited in the socket is counted too.
         t_start_device, t_end_device: the same span on the stream's own timeline, in
             seconds: the device's clock where its samples carry timestamps (the restarted
             clock after a reboot), a sample-counting clock where they do not, and seconds

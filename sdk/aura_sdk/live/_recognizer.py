@@ -56,8 +56,11 @@ logger = logging.getLogger(__name__)
 
 _END = object()
 
-#: streams a recogniser must have for them to use lanes (:mod:`._lanes`)
+#: streams a recogniser must have for them to use lanes (:mod:`._lanes`) and for its TCP
+#: links to be polled by the tick (see :mod:`._tcp`)
 LANES_FROM_STREAMS = 16
+#: shortest time between two polls of a gateway's links
+_MIN_POLL_S = 0.002
 
 # complete windows waiting for inference: their stream, the windows, when the bytes that
 # completed each arrived, and where they sit on the host clock
@@ -315,16 +318,30 @@ class LiveRecognizer:
                                          self.preprocess_config, self.stream_config,
                                          on_windows, on_status, on_ready, lanes=lanes)
             self._smoothers[name] = make_smoother(self._smoothing, **self._smoothing_options)
+        # a gateway polls its TCP links once a tick instead of waking for every packet
+        polled = [s for s in self._streams.values()
+                  if lanes is not None and getattr(s.source, "can_poll", False)]
+        for s in polled:
+            s.source.set_polled(True)  # type: ignore[attr-defined]
         runners = [asyncio.create_task(s.run(stop), name=f"aura-stream-{s.name}")
                    for s in self._streams.values()]
 
         async def ticker() -> None:
             last = -math.inf
             while True:
-                await wake.wait()
-                wait = last + tick_gap - time.monotonic()
-                if wait > 0:  # busy: let the next tick take more at once
-                    await asyncio.sleep(wait)
+                if polled:  # a tick every tick_gap, reading every polled link first
+                    wait = last + max(tick_gap, _MIN_POLL_S) - time.monotonic()
+                    if wait > 0:
+                        await asyncio.sleep(wait)
+                    wake.clear()
+                    real_minus_mono = time.time() - time.monotonic()
+                    for s in polled:
+                        s.source.poll(real_minus_mono)  # type: ignore[attr-defined]
+                else:
+                    await wake.wait()
+                    wait = last + tick_gap - time.monotonic()
+                    if wait > 0:  # busy: let the next tick take more at once
+                        await asyncio.sleep(wait)
                 wake.clear()
                 last = time.monotonic()
                 tick()

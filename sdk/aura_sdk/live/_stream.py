@@ -152,6 +152,31 @@ def _decode_together(streams: list[Stream]) -> None:
         s.decoded = g
 
 
+def _per_frame(t: npt.NDArray[np.float64], per: int, frames: list[int], arrivals: list[float],
+               since: list[float]) -> tuple[list[int], list[float]]:
+    """Reads of one frame each for chunks that brought several frames at once (a polled
+    link's): the chunk's last frame came at its arrival (the kernel's stamp of its last
+    bytes), each earlier frame earlier by the device time between their last samples, and
+    none before ``since`` (the previous poll). Chunks of a pushing link (``since`` equal to
+    the arrival) stay as they are."""
+    if all(f <= 1 or s >= a for f, a, s in zip(frames, arrivals, since, strict=True)):
+        return frames, arrivals
+    ends = t[per - 1 :: per]  # each frame's last sample
+    out_f: list[int] = []
+    out_a: list[float] = []
+    at = 0
+    for f, a, s in zip(frames, arrivals, since, strict=True):
+        if f > 1 and s < a:
+            e = ends[at : at + f]
+            out_f += [1] * f
+            out_a += np.maximum(s, a - (e[-1] - e)).tolist()
+        else:
+            out_f.append(f)
+            out_a.append(a)
+        at += f
+    return out_f, out_a
+
+
 def process_streams(streams: list[Stream]) -> None:
     """Process the inboxes of ``streams`` together (the recogniser's tick).
 
@@ -225,6 +250,9 @@ class Stream:
         self.inbox: list[tuple[list[ImuSamples], float]] = []
         self.raw: list[bytes] = []  # chunks a pushing link left, decoded at the next tick
         self.raw_arrival: list[float] = []
+        #: per raw chunk, a time before which none of its bytes came (a polled link's last
+        #: poll; the arrival itself for a link that pushes each chunk as it comes)
+        self.raw_since: list[float] = []
         self.lanes = lanes
         self.lane: tuple[LaneGroup, int] | None = None
         self._obs: tuple[float, float] | None = None  # the clock bucket's earliest arrival
@@ -391,11 +419,12 @@ class Stream:
         last = [time.monotonic()]
         ready = self._on_ready
 
-        def sink(data: bytes, arrival: float) -> None:  # bytes stay raw until the tick
+        def sink(data: bytes, arrival: float, since: float) -> None:  # raw until the tick
             last[0] = arrival
             raw = self.raw  # (the tick swaps in a fresh list when it takes them)
             raw.append(data)
             self.raw_arrival.append(arrival)
+            self.raw_since.append(since)
             if len(raw) == 1 and not self.inbox:
                 ready(self)
 
@@ -429,7 +458,7 @@ class Stream:
     def drop_pending(self) -> None:
         """Forget what arrived and was not processed (after a fault)."""
         self.inbox.clear()
-        self.raw, self.raw_arrival = [], []
+        self.raw, self.raw_arrival, self.raw_since = [], [], []
         self.decoded = None
 
     def drain(self) -> None:
@@ -442,8 +471,8 @@ class Stream:
         Returns the samples merged, how many equal frames each chunk completed and the
         chunks' arrivals, when the decoder says so; otherwise the samples go to the inbox
         at the last chunk's arrival (the time by which every byte had come) and ``None``."""
-        chunks, arrivals = self.raw, self.raw_arrival
-        self.raw, self.raw_arrival = [], []
+        chunks, arrivals, since = self.raw, self.raw_arrival, self.raw_since
+        self.raw, self.raw_arrival, self.raw_since = [], [], []
         done, self.decoded = self.decoded, None
         if done is not None:
             got: list[ImuSamples] = [done]
@@ -456,6 +485,8 @@ class Stream:
             (b,) = got
             total, n = sum(frames), len(b)
             if total and n % total == 0 and b.t is not None:
+                if len(since) == len(arrivals):
+                    frames, arrivals = _per_frame(b.t, n // total, frames, arrivals, since)
                 return b, frames, arrivals
         self.inbox.append((got, arrivals[-1]))
         return None

@@ -225,12 +225,12 @@ def row_values(t: F64, x: F64, d: F64, tau: F64, lo: I64, count: I64, first: I64
                         continue
                     rows, idx, u, valid, uni = rows[keep], idx[keep], u[keep], valid[keep], \
                         uni[keep]
-        if uni is not None and uni.all():  # the table gives 0.0 past each row's taps
+        if uni is not None and in_period is not None and uni.all():  # 0.0 past each row's taps
             w = _phase_weights(u[:, 0], count[rows], int(w_len), kernel, in_period)
         else:
             w = np.zeros(u.shape)  # only real taps weigh (the padding is 0.0)
             exact = valid
-            if uni is not None and uni.any():
+            if uni is not None and in_period is not None and uni.any():
                 w[uni] = _phase_weights(u[uni, 0], count[rows[uni]], int(w_len), kernel,
                                         in_period)
                 exact = valid & ~uni[:, None]
