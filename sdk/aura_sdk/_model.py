@@ -1,8 +1,14 @@
 """A loaded model: embed recordings, classify them against label prototypes, enroll labels.
 
-``load_bundle`` validates a bundle (see :mod:`aura_sdk.bundle`), opens its encoder with
-onnxruntime and returns an :class:`AuraModel`. Recordings go through exactly the preprocessing
-the model was trained with (:mod:`aura_sdk.preprocessing`), driven by the manifest's input spec.
+``load_bundle`` validates a bundle (see :mod:`aura_sdk.bundle`), opens its encoder and returns
+an :class:`AuraModel`. Recordings go through exactly the preprocessing the model was trained
+with (:mod:`aura_sdk.preprocessing`), driven by the manifest's input spec.
+
+:class:`AuraModel` puts three parts together, one job each: the encoder's runtime
+(:class:`~aura_sdk._runtime.EncoderRuntime`: backend, sessions, batches), the label
+prototypes (:class:`~aura_sdk._prototypes.Prototypes`: the bundle's, enrolled and free-text
+ones) and the enrollment store (:mod:`aura_sdk.fewshot`: examples, heads, files). It adds
+what ties them together: label sets, preprocessing, scoring and enrollment.
 """
 
 from __future__ import annotations
@@ -14,16 +20,18 @@ from collections.abc import Mapping, Sequence
 from importlib import resources
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
-from ._errors import BackendError, BundleNotFoundError, ConfigError, PreprocessingError
+from ._errors import BundleNotFoundError, ConfigError, PreprocessingError
 from ._home import aura_home
+from ._prototypes import Prototypes
+from ._runtime import Backend, EncoderRuntime, Precision
 from ._scoring import Decision, Scorer
-from ._spec import ModelInputSpec, SensorSpec, check_placement
-from .backends import DeviceName, select_providers, tensorrt_available
+from ._spec import ModelInputSpec, SensorSpec
+from .backends import DeviceName
 from .bundle import LABEL_SET_ALL, Bundle, TrustPolicy, read_bundle
 from .fewshot import (
     STATS_VERSION,
@@ -39,8 +47,6 @@ __all__ = ["DEFAULT_BUNDLE_NAME", "DEFAULT_LABEL_SET", "AuraModel", "Labels", "l
 logger = logging.getLogger(__name__)
 
 F32 = npt.NDArray[np.float32]
-Precision = Literal["auto", "fp32", "fp16", "int8"]
-Backend = Literal["auto", "onnxruntime", "tensorrt"]
 #: What a ``labels`` argument takes: ``None`` (the default set), a label set's name, or words.
 Labels = str | Sequence[str] | None
 #: What a ``placement`` argument takes: one of ``SensorSpec.PLACEMENTS`` or ``None`` for
@@ -53,7 +59,6 @@ DEFAULT_BUNDLE_NAME = "default.aura"
 DEFAULT_LABEL_SET = "everyday"
 #: A recording shorter than this fraction of a window is refused rather than padded.
 _MIN_FRACTION = 0.2
-_BATCH = 64
 #: Enrollment: windows start every second of an example, and each example adds this many
 #: views turned by a random rotation of up to _VIEW_DEG degrees (the same motion with the
 #: device sitting a little differently), so a few examples teach the head more than one pose.
@@ -146,58 +151,32 @@ class AuraModel:
     ) -> None:
         self.bundle = bundle
         self.manifest = bundle.manifest
-        if precision == "auto":
-            precision = "int8" if "int8" in bundle.precisions else "fp32"
-        self.precision = precision
-        self._trt: Any = None
-        self._session: Any = None
-        # outputs by the manifest's names, whichever backend runs them
-        self._input = self.manifest.encoder.input_name
-        self._output = self.manifest.encoder.output_name
-        use_trt = backend == "tensorrt" or (
-            backend == "auto" and device in ("auto", "tensorrt") and providers is None
-            and tensorrt_available())
-        if use_trt:
-            from .backends import TensorRTEngine
-
-            # engines are built from the fp32 graph; TensorRT picks fp16 kernels itself
-            self._trt = TensorRTEngine(
-                bundle.encoder_bytes("fp32"), self.manifest.input.window_samples,
-                self._cache_dir(), precision="fp32" if precision == "fp32" else "fp16",
-                placement_name=self.manifest.encoder.placement_name)
-            self.backend = "tensorrt"
-            self.providers: list[Any] = []
-        else:
-            if backend not in ("auto", "onnxruntime"):
-                raise ConfigError(f"unknown backend {backend!r}; use auto, onnxruntime or "
-                                  "tensorrt")
-            self.providers = list(providers) if providers is not None else select_providers(
-                device, cache_dir=self._cache_dir(), fp16=precision == "fp16")
-            options = None
-            if threads is not None:
-                if threads < 1:
-                    raise ConfigError(f"threads must be >= 1 (or None for onnxruntime's "
-                                      f"default), got {threads}")
-                import onnxruntime as ort
-
-                options = ort.SessionOptions()
-                options.intra_op_num_threads = int(threads)
-            self._session = bundle.create_session(precision, self.providers, options)
-            self.backend = "onnxruntime"
-        self._features_output = (self.manifest.encoder.features_name if encoder_features
-                                 else None)
-        protos = bundle.prototypes
-        self._labels: list[str] = list(protos.labels)
-        self._protos: F32 = np.array(protos.embeddings, dtype=np.float32)
-        self._bundle_protos = dict(zip(self._labels, self._protos.copy(), strict=True))
-        self._text_protos: dict[str, F32] = {}
-        self._text_encoder: Any = None
+        #: the encoder on its backend (see :mod:`aura_sdk._runtime`)
+        self.runtime = EncoderRuntime(
+            bundle, precision=precision, device=device, backend=backend, providers=providers,
+            threads=threads, cache_dir=self._cache_dir(), features=encoder_features)
+        self._prototypes = Prototypes(bundle)
         store = EnrollmentStore(aura_home(), self.fingerprint, self.feature_layout)
         self._enrollments = Enrollments(store, load=load_enrollments)
         for label in self._enrollments.labels:
-            self._set_prototype(label, self._enrollments.get(label).prototype)
+            self._prototypes.set(label, self._enrollments.get(label).prototype)
 
     # -- properties -------------------------------------------------------------------------
+    @property
+    def precision(self) -> Precision:
+        """The encoder graph that runs: ``"fp32"``, ``"fp16"`` or ``"int8"``."""
+        return self.runtime.precision
+
+    @property
+    def backend(self) -> str:
+        """``"onnxruntime"`` or ``"tensorrt"``."""
+        return self.runtime.backend
+
+    @property
+    def providers(self) -> list[Any]:
+        """The onnxruntime providers of the encoder's session (empty under TensorRT)."""
+        return self.runtime.providers
+
     @property
     def input_spec(self) -> ModelInputSpec:
         """What the encoder consumes (rate, window, gravity convention, normalisation)."""
@@ -206,11 +185,11 @@ class AuraModel:
     @property
     def labels(self) -> tuple[str, ...]:
         """Every label with a prototype: the bundle's, then enrolled ones."""
-        return tuple(self._labels)
+        return tuple(self._prototypes.labels)
 
     @property
     def embedding_dim(self) -> int:
-        return int(self._protos.shape[1])
+        return self._prototypes.dim
 
     # -- label sets -------------------------------------------------------------------------
     @property
@@ -243,7 +222,8 @@ class AuraModel:
         """
         if labels is None:
             names = list(self.label_sets[self.default_label_set])
-            return names + [x for x in self._labels if x in self._enrolled and x not in names]
+            return names + [x for x in self._prototypes.labels
+                            if x in self._enrolled and x not in names]
         if isinstance(labels, str):
             sets = self.label_sets
             if labels not in sets:
@@ -263,7 +243,7 @@ class AuraModel:
 
     def __repr__(self) -> str:
         return (f"AuraModel({self.manifest.name!r} v{self.manifest.version}, {self.precision}, "
-                f"{self.backend}, {len(self._labels)} labels)")
+                f"{self.backend}, {len(self._prototypes.labels)} labels)")
 
     # -- embedding --------------------------------------------------------------------------
     def windows(
@@ -299,14 +279,12 @@ class AuraModel:
             ConfigError: a sequence of the wrong length, or a name outside
                 ``SensorSpec.PLACEMENTS``.
         """
-        enc = self.manifest.encoder
         names = ([placement] * n if placement is None or isinstance(placement, str)
                  else list(placement))
         if len(names) != n:
             raise ConfigError(f"{len(names)} placements for {n} windows; pass one name for "
                               "all of them or one per window")
-        ids = {p: enc.placement_id(check_placement(p)) for p in set(names)}
-        return np.array([ids[p] for p in names], dtype=np.int64)
+        return self.runtime.placement_ids(names)
 
     def embed_windows(self, x: npt.ArrayLike, placement: Placement = None) -> F32:
         """Encode preprocessed windows ``(N, window, 6)`` into unit vectors ``(N, D)``.
@@ -337,39 +315,19 @@ class AuraModel:
                 f"windows must be (N, {spec.window_samples}, 6) float32, got {arr.shape}; "
                 "use AuraModel.windows() to preprocess a recording"
             )
-        ids = self.placement_ids(placement, arr.shape[0])
-        pname = self.manifest.encoder.placement_name
-        want = [self._output]
-        if features and self._features_output is not None:
-            want.append(self._features_output)
-        outs: list[list[F32]] = [[] for _ in want]
-        for i in range(0, arr.shape[0], _BATCH):
-            part = arr[i : i + _BATCH]
-            if self._trt is not None:
-                got = self._trt.run_outputs(part, want, ids[i : i + _BATCH])
-            else:
-                feed: dict[str, Any] = {self._input: part}
-                if pname is not None:
-                    feed[pname] = ids[i : i + _BATCH]
-                try:
-                    got = self._session.run(want, feed)
-                except Exception as exc:  # onnxruntime raises its own non-AuraError types
-                    raise BackendError(
-                        f"the encoder failed on a batch of windows: {exc}") from exc
-            for acc, y in zip(outs, got, strict=True):
-                acc.append(np.asarray(y, dtype=np.float32))
-        emb = (np.concatenate(outs[0], axis=0) if outs[0]
-               else np.empty((0, self.embedding_dim), np.float32))
+        emb, enc = self.runtime.run(arr, self.placement_ids(placement, arr.shape[0]),
+                                    features)
+        if emb.size == 0:
+            emb = np.empty((0, self.embedding_dim), np.float32)
         if not features:
             return _unit(emb), None
-        enc = np.concatenate(outs[1], axis=0) if len(want) > 1 and outs[1] else None
         return _unit(emb), self.head_features(arr, enc)
 
     @property
     def feature_layout(self) -> str:
         """Names the head's feature rows of this model (enrolled records must match it)."""
         enc = self.manifest.encoder
-        tail = f"+{enc.features_name}{enc.features_dim}" if self._features_output else ""
+        tail = f"+{enc.features_name}{enc.features_dim}" if self.runtime.features_name else ""
         return f"stats{STATS_VERSION}{tail}"
 
     def head_features(self, x: npt.ArrayLike, encoder_features: npt.ArrayLike | None) -> F32:
@@ -380,7 +338,7 @@ class AuraModel:
         si = (np.asarray(x, dtype=np.float64) * np.asarray(spec.norm_std)
               + np.asarray(spec.norm_mean))
         parts = [window_statistics(si, spec.sample_rate_hz)]
-        if self._features_output is not None:
+        if self.runtime.features_name is not None:
             if encoder_features is None:
                 raise ConfigError("this bundle's head needs the encoder's features output")
             parts.append(np.asarray(encoder_features, dtype=np.float64))
@@ -405,39 +363,8 @@ class AuraModel:
 
     # -- scoring ----------------------------------------------------------------------------
     def _prototype_matrix(self, labels: Labels) -> tuple[list[str], F32]:
-        labels = self.resolve_labels(labels)
-        if labels == self._labels:
-            return labels, self._protos
-        missing = [x for x in labels if x not in self._labels and x not in self._text_protos]
-        if missing:
-            self._add_text_prototypes(missing)
-        rows = [self._protos[self._labels.index(x)] if x in self._labels
-                else self._text_protos[x] for x in labels]
-        return labels, np.stack(rows).astype(np.float32)
-
-    def _add_text_prototypes(self, labels: list[str]) -> None:
-        """Prototypes for free-text labels through the on-device text encoder."""
-        ref = self.manifest.text_encoder
-        if ref is None:
-            raise ConfigError(
-                f"no prototype for {labels}: this bundle knows {self._labels} and has no text "
-                "encoder for free-text labels; enroll examples with model.enroll(label, "
-                "examples, spec), or use a bundle exported with a text encoder")
-        if any(not isinstance(x, str) or not x.strip() for x in labels):
-            raise ConfigError("labels must be non-empty strings")
-        if self._text_encoder is None:
-            from .text import TextEncoder
-
-            tok = (self.bundle.files[ref.tokenizer_file] if ref.tokenizer_file is not None
-                   else None)
-            self._text_encoder = TextEncoder(tokenizer=tok)
-        from .text import DEFAULT_TEMPLATES, label_prototype
-
-        templates = ref.prompt_templates or DEFAULT_TEMPLATES
-        for label in labels:
-            self._text_protos[label] = label_prototype(
-                self._text_encoder, label, templates, self.bundle.text_projection)
-            logger.info("free-text label %r: prototype from %d prompts", label, len(templates))
+        names = self.resolve_labels(labels)
+        return names, self._prototypes.matrix(names)
 
     def prototype_matrix(self, labels: Labels = None) -> F32:
         """``(K, D)`` prototypes of ``labels`` (see :meth:`resolve_labels`), in that order.
@@ -571,13 +498,6 @@ class AuraModel:
                         "windows": int((r.view == 0).sum()), "created": r.created})
         return out
 
-    def _set_prototype(self, label: str, proto: F32) -> None:
-        if label in self._labels:
-            self._protos[self._labels.index(label)] = proto
-        else:
-            self._labels.append(label)
-            self._protos = np.concatenate([self._protos, proto[None, :]], axis=0)
-
     def forget(self, label: str, *, persist: bool = True) -> None:
         """Remove an enrolled label (and, with ``persist``, its stored file). A bundle label
         the enrollment had replaced gets its bundle prototype back.
@@ -586,12 +506,7 @@ class AuraModel:
             ConfigError: ``label`` was not enrolled (bundle labels cannot be removed).
         """
         self._enrollments.remove(label, persist=persist)
-        i = self._labels.index(label)
-        if label in self._bundle_protos:
-            self._protos[i] = self._bundle_protos[label]
-        else:
-            del self._labels[i]
-            self._protos = np.delete(self._protos, i, axis=0)
+        self._prototypes.drop(label)
 
     def export_enrollments(self, out: str | os.PathLike[str],
                            labels: Sequence[str] | None = None) -> Path:
@@ -611,12 +526,12 @@ class AuraModel:
             ConfigError: an export of another bundle, or a clash without ``replace``.
         """
         clash = [x for x in self._enrollments.store.read_export(Path(path))
-                 if x in self._labels and x not in self._enrolled]
+                 if x in self._prototypes.labels and x not in self._enrolled]
         if clash and not replace:
             raise ConfigError(f"{clash} are bundle labels; pass replace=True to shadow them")
         names = self._enrollments.import_file(Path(path), replace=replace, persist=persist)
         for label in names:
-            self._set_prototype(label, self._enrollments.get(label).prototype)
+            self._prototypes.set(label, self._enrollments.get(label).prototype)
         return names
 
     def _example_windows(self, imu: npt.ArrayLike, spec: SensorSpec,
@@ -685,7 +600,7 @@ class AuraModel:
         if times is not None and len(times) != len(examples):
             raise ConfigError(f"enroll {label!r}: {len(times)} time arrays for "
                               f"{len(examples)} examples")
-        if label in self._labels and not replace:
+        if label in self._prototypes.labels and not replace:
             raise ConfigError(f"label {label!r} already has a prototype; pass replace=True")
         seed = int.from_bytes(hashlib.sha256(label.encode("utf-8")).digest()[:8], "little")
         rng = np.random.default_rng(seed)
@@ -704,7 +619,7 @@ class AuraModel:
                                 np.concatenate(example), np.concatenate(view),
                                 self.feature_layout)
         self._enrollments.add(rec, persist=persist)
-        self._set_prototype(label, rec.prototype)
+        self._prototypes.set(label, rec.prototype)
         logger.info("enrolled %r from %d examples (%d windows)", label, len(examples),
                     int((rec.view == 0).sum()))
         return rec.prototype

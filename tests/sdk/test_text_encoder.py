@@ -57,7 +57,7 @@ def test_free_text_labels_through_a_bundle_that_ships_its_tokenizer(tmp_path) ->
     probs = m.classify(x, SensorSpec(sample_rate_hz=50), labels=["walking", "juggling balls"])
     assert set(probs) == {"walking", "juggling balls"}
     assert abs(sum(probs.values()) - 1) < 1e-5
-    assert "juggling balls" in m._text_protos  # built once through the text encoder, cached
+    assert "juggling balls" in m._prototypes.text  # built once through the text encoder, cached
 
 
 def test_text_encoder_never_imports_torch() -> None:
