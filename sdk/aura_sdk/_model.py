@@ -279,8 +279,9 @@ class AuraModel:
             ConfigError: a sequence of the wrong length, or a name outside
                 ``SensorSpec.PLACEMENTS``.
         """
-        names = ([placement] * n if placement is None or isinstance(placement, str)
-                 else list(placement))
+        if placement is None or isinstance(placement, str):  # one for all of them
+            return np.full(n, self.runtime.placement_ids([placement])[0], dtype=np.int64)
+        names = list(placement)
         if len(names) != n:
             raise ConfigError(f"{len(names)} placements for {n} windows; pass one name for "
                               "all of them or one per window")

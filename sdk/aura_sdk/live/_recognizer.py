@@ -396,8 +396,12 @@ class LiveRecognizer:
     def _infer(self, items: list[_Pending], out: asyncio.Queue[Any]) -> None:
         """Encode, score and smooth the windows of ``items`` in one pass; emit their events."""
         try:
-            x = np.concatenate([w.x for _, w, _, _ in items], axis=0)
-            where = [self._placements[s.name] for s, w, _, _ in items for _ in range(len(w))]
+            x = items[0][1].x if len(items) == 1 else np.concatenate(
+                [w.x for _, w, _, _ in items], axis=0)
+            places = {self._placements[s.name] for s, _, _, _ in items}
+            where: str | list[str | None] | None = (
+                next(iter(places)) if len(places) == 1 else
+                [self._placements[s.name] for s, w, _, _ in items for _ in range(len(w))])
             t0 = time.perf_counter()
             emb, feats = self.model.encode_windows(x, features=self.scorer.needs_features,
                                                    placement=where)
