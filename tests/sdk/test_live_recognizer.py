@@ -573,3 +573,55 @@ def test_a_polled_link_reads_everything_stamps_it_and_sees_the_end() -> None:
         server.close()
 
     asyncio.run(asyncio.wait_for(scenario(), 10))
+
+
+def test_a_polled_gateway_link_that_drops_reconnects_and_resumes() -> None:
+    # a gateway's device hangs up and comes back (a new session, its clock restarted): the
+    # stream reconnects, still polled, reports one gap and keeps labelling
+    from aura_sdk import load_bundle
+    from aura_sdk.sim import synthetic_wrist
+
+    model = load_bundle()
+    devs = [VirtualDevice("aura", synthetic_wrist(8.0, 50.0, 60 + i), packet_s=0.04)
+            for i in range(16)]
+
+    async def scenario() -> tuple[list, LiveRecognizer]:
+        servers, ports = [], []
+        for i, dev in enumerate(devs):
+            q: asyncio.Queue[int] = asyncio.Queue()
+            servers.append(asyncio.create_task(serve_tcp(
+                dev, realtime=True, speed=2.0, ready=q.put_nowait,
+                max_clients=2 if i == 0 else 1)))
+            ports.append(await q.get())
+        recog = LiveRecognizer(model=model, include_status=True, stream_config=StreamConfig(
+            backoff_initial_s=0.05, backoff_max_s=0.2, stall_timeout_s=3.0))
+        for i, p in enumerate(ports):
+            recog.add_tcp("127.0.0.1", p, "aura", name=f"w{i:02d}")
+        got: list = []
+
+        async def consume() -> None:
+            async for ev in recog.events():
+                got.append(ev)
+
+        consumer = asyncio.create_task(consume())
+        await asyncio.wait_for(servers[0], 30)  # the first device played twice
+        await asyncio.sleep(0.5)
+        await recog.aclose()
+        await asyncio.wait_for(consumer, 10)
+        for t in servers[1:]:
+            t.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await t
+        return got, recog
+
+    events, recog = asyncio.run(asyncio.wait_for(scenario(), 60))
+    first = [e for e in events if e.stream == "w00"]
+    kinds = [e.kind for e in first if isinstance(e, StatusEvent)]
+    assert kinds.count("connected") == 2 and "gap" in kinds, kinds
+    labels = [e for e in first if isinstance(e, LabelEvent)]
+    assert [e.t_start_device for e in labels] == pytest.approx([0.0, 2.5, 0.0, 2.5])
+    # two windows before the gap event, two (of the new session) after it
+    at = first.index(next(e for e in first if isinstance(e, StatusEvent) and e.kind == "gap"))
+    assert [first.index(e) < at for e in labels] == [True, True, False, False]
+    assert all(s.source.link.polled for s in recog._streams.values())
+    assert recog.health()["w00"]["reconnects"] == 1
