@@ -59,8 +59,10 @@ _END = object()
 #: streams a recogniser must have for them to use lanes (:mod:`._lanes`) and for its TCP
 #: links to be polled by the tick (see :mod:`._tcp`)
 LANES_FROM_STREAMS = 16
-#: shortest time between two polls of a gateway's links
-_MIN_POLL_S = 0.002
+#: shortest time between two polls of a gateway's links: 50 polls a second at most, so an
+#: idle gateway of a few dozen devices does not spend more on empty reads than it saved on
+#: wake-ups (its labels come up to 20 ms later, a small part of a hop)
+_MIN_POLL_S = 0.02
 
 # complete windows waiting for inference: their stream, the windows, when the bytes that
 # completed each arrived, and where they sit on the host clock
@@ -88,7 +90,8 @@ class LiveRecognizer:
         stream_config: reconnection and stall behaviour.
         tick_s: shortest time between two processing ticks (data that arrives sooner after
             a tick waits for the next); 0 processes every arrival at once; ``None``
-            (default): 0.2 ms per stream, at most 250 ms.
+            (default): 0.2 ms per stream, at most 250 ms. With 16 streams or more the TCP
+            links are polled once a tick (:mod:`aura_sdk.live._tcp`), at most every 20 ms.
         infer_s: shortest time between two encoder calls (complete windows wait for the next
             unless ``max_batch`` of them are waiting); ``None`` (default): 0.2 ms per
             stream, at most 250 ms.
