@@ -129,9 +129,10 @@ class EncoderRuntime:
                         f"the encoder failed on a batch of windows: {exc}") from exc
             for acc, y in zip(outs, got, strict=True):
                 acc.append(np.asarray(y, dtype=np.float32))
-        emb = (np.concatenate(outs[0], axis=0) if len(outs[0]) != 1 else outs[0][0]) \
-            if outs[0] else np.empty((0, 0), np.float32)
-        feats = None
-        if len(want) > 1 and outs[1]:
-            feats = np.concatenate(outs[1], axis=0) if len(outs[1]) != 1 else outs[1][0]
+        emb = _joined(outs[0]) if outs[0] else np.empty((0, 0), np.float32)
+        feats = _joined(outs[1]) if len(want) > 1 and outs[1] else None
         return emb, feats
+
+
+def _joined(parts: list[F32]) -> F32:
+    return parts[0] if len(parts) == 1 else np.concatenate(parts, axis=0)

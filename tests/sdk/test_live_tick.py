@@ -17,6 +17,16 @@ class _NoLink:
     name = "none"
 
 
+def _cut_stream(seconds: float, rate: float, seed: int, cuts: int, cut_seed: int
+                ) -> list[bytes]:
+    """A virtual wrist's AURA byte stream cut at ``cuts`` random places (a link's reads)."""
+    data = b"".join(p.data for p in VirtualDevice(
+        "aura", synthetic_wrist(seconds, rate, seed), packet_s=0.04).packets())
+    rng = np.random.default_rng(cut_seed)
+    at = np.sort(rng.choice(np.arange(1, len(data)), cuts, replace=False))
+    return [data[a:b] for a, b in zip(np.r_[0, at], np.r_[at, len(data)], strict=True)]
+
+
 def _stream(model, sink) -> Stream:
     return Stream("s", DecodedSource(_NoLink(), "aura"), model.input_spec, PreprocessConfig(),
                   StreamConfig(), sink, lambda e: None, lambda s: None)
@@ -68,11 +78,7 @@ def test_chunks_decoded_together_keep_each_chunks_samples_and_arrival() -> None:
     # a pushing link leaves raw chunks; the tick decodes them in one call and must still
     # know which chunk (arrival) completed which samples: exactly as decoding each alone
     model = load_bundle()
-    data = b"".join(p.data for p in VirtualDevice(
-        "aura", synthetic_wrist(6.0, 100.0, 3), packet_s=0.04).packets())
-    rng = np.random.default_rng(0)
-    cuts = np.sort(rng.choice(np.arange(1, len(data)), 60, replace=False))
-    chunks = [data[a:b] for a, b in zip(np.r_[0, cuts], np.r_[cuts, len(data)], strict=True)]
+    chunks = _cut_stream(6.0, 100.0, 3, 60, 0)
 
     alone = _stream(model, lambda *a: None)
     expected = []  # (arrival, t) per chunk that completed samples
@@ -105,11 +111,7 @@ def test_raw_chunks_through_a_lane_match_the_own_path() -> None:
     # a pushing link's chunks, collected straight into a lane (no object per chunk), give the
     # windows, credits and counters of the stream's own path
     model = load_bundle()
-    data = b"".join(p.data for p in VirtualDevice(
-        "aura", synthetic_wrist(30.0, 50.0, 4), packet_s=0.04).packets())
-    rng = np.random.default_rng(1)
-    cuts = np.sort(rng.choice(np.arange(1, len(data)), 600, replace=False))
-    chunks = [data[a:b] for a, b in zip(np.r_[0, cuts], np.r_[cuts, len(data)], strict=True)]
+    chunks = _cut_stream(30.0, 50.0, 4, 600, 1)
 
     def run(lanes: dict | None):
         got: list = []

@@ -65,7 +65,6 @@ class TcpLink:
         #: open the next connection polled (see module doc): reads only in :meth:`poll`
         self.polled = False
         self._sock: socket.socket | None = None
-        self._stamped = False  # the kernel stamps arrivals
         self._last_poll = 0.0
 
     async def open(self) -> None:
@@ -96,11 +95,9 @@ class TcpLink:
                 sock.close()
                 err = exc
                 continue
-            self._stamped = False
-            if _SO_TIMESTAMPNS is not None:
+            if _SO_TIMESTAMPNS is not None:  # without it a poll's arrival is its own time
                 with contextlib.suppress(OSError):
                     sock.setsockopt(socket.SOL_SOCKET, _SO_TIMESTAMPNS, 1)
-                    self._stamped = True
             self._sock = sock
             self._last_poll = time.monotonic()
             return

@@ -333,9 +333,9 @@ class StreamResampler:
         self.channels = channels
         self.gap_tolerance_s = float(gap_tolerance_s)
         self.kernel = kernel or KernelSpec.design(in_rate_hz, out_rate_hz)
-        #: the period when input and output rates are equal (the on-grid shortcut)
         #: the input's nominal sample period (the uniform-grid fast path, see row_values)
         self.in_period = 1.0 / self.in_rate_hz
+        #: the period when input and output rates are equal (an output is its input sample)
         self.matched: float | None = self.period_s if self.in_rate_hz == self.out_rate_hz \
             else None
         self._reset()
