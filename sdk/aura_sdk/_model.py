@@ -41,6 +41,7 @@ from .fewshot import (
     window_statistics,
 )
 from .preprocessing import PreprocessConfig, Windows, preprocess
+from .preprocessing._upright import rotate_imu, upright_rotation
 
 __all__ = ["DEFAULT_BUNDLE_NAME", "DEFAULT_LABEL_SET", "AuraModel", "Labels", "load_bundle"]
 
@@ -256,7 +257,7 @@ class AuraModel:
             SpecMismatchError: the device's gravity convention cannot feed this model.
         """
         config = PreprocessConfig(pad_min_fraction=_MIN_FRACTION)
-        w = preprocess(imu, spec, self.input_spec, t=t, config=config)
+        w = preprocess(self._turned(imu, spec), spec, self.input_spec, t=t, config=config)
         if len(w) == 0:
             need = _MIN_FRACTION * self.input_spec.window_s
             raise PreprocessingError(
@@ -268,8 +269,26 @@ class AuraModel:
 
     @property
     def placements(self) -> tuple[str, ...]:
-        """Placements the encoder reads as an input (empty: it ignores where it is worn)."""
+        """Placements the encoder reads as an input (empty: it ignores where it is worn);
+        names ending in ``UPRIGHT_SUFFIX`` are those it also reads turned to the wearer's
+        upright (see :attr:`SensorSpec.upright`)."""
         return self.manifest.encoder.placements
+
+    def input_placement(self, spec: SensorSpec) -> str | None:
+        """What the placement input is told for a device described by ``spec``: its
+        placement with ``UPRIGHT_SUFFIX`` when ``spec.upright`` is known and this encoder
+        was trained on frames turned to it (the windows are then turned too), else its
+        placement."""
+        name = spec.input_placement
+        return name if name == spec.placement or name in self.placements else spec.placement
+
+    def _turned(self, imu: npt.ArrayLike, spec: SensorSpec) -> npt.ArrayLike:
+        """``imu`` in the frame the encoder reads for ``spec``: turned so that the wearer's
+        upright lies along the placement's upright axis when the encoder reads that."""
+        if spec.upright is None or spec.placement is None or (
+                self.input_placement(spec) == spec.placement):
+            return imu
+        return rotate_imu(imu, upright_rotation(spec.upright, spec.placement))
 
     def placement_ids(self, placement: Placement, n: int) -> npt.NDArray[np.int64]:
         """The placement input for ``n`` windows: one name (or ``None``) for all of them, or
@@ -359,7 +378,7 @@ class AuraModel:
         Raises:
             PreprocessingError, SpecMismatchError, BackendError: see :meth:`windows`.
         """
-        e = self.embed_windows(self.windows(imu, spec, t).x, spec.placement)
+        e = self.embed_windows(self.windows(imu, spec, t).x, self.input_placement(spec))
         return _unit(e.mean(axis=0, keepdims=True))[0]
 
     # -- scoring ----------------------------------------------------------------------------
@@ -443,7 +462,7 @@ class AuraModel:
         # windows a second apart, as enrollment cuts them: more views of a long recording
         emb, feats = self.encode_windows(self._example_windows(imu, spec, t),
                                          features=scorer.needs_features,
-                                         placement=spec.placement)
+                                         placement=self.input_placement(spec))
         return scorer.score_recording(emb, feats)
 
     def scorer(self, labels: Labels = None, *, unknown_threshold: float | None = None,
@@ -540,7 +559,7 @@ class AuraModel:
         hop = max(1, min(self.input_spec.hop_samples,
                          round(_ENROLL_HOP_S * self.input_spec.sample_rate_hz)))
         config = PreprocessConfig(pad_min_fraction=_MIN_FRACTION, hop_samples=hop)
-        w = preprocess(imu, spec, self.input_spec, t=t, config=config)
+        w = preprocess(self._turned(imu, spec), spec, self.input_spec, t=t, config=config)
         if len(w) == 0:
             self.windows(imu, spec, t)  # raises the explanatory error
         return w.x
@@ -610,7 +629,7 @@ class AuraModel:
             x = self._example_windows(imu, spec, None if times is None else times[i])
             for v in range(views + 1):
                 xv = x if v == 0 else self._views(x, rng)
-                e, f = self.encode_windows(xv, placement=spec.placement)
+                e, f = self.encode_windows(xv, placement=self.input_placement(spec))
                 assert f is not None  # features=True always returns rows
                 embs.append(e)
                 feats.append(f)

@@ -98,7 +98,8 @@ class EncoderRuntime:
         Raises:
             ConfigError: a name outside ``SensorSpec.PLACEMENTS``.
         """
-        ids = {p: self._encoder.placement_id(check_placement(p)) for p in set(names)}
+        ids = {p: self._encoder.placement_id(check_placement(p, upright_ok=True))
+               for p in set(names)}
         return np.array([ids[p] for p in names], dtype=np.int64)
 
     def run(self, x: F32, ids: npt.NDArray[np.int64], features: bool = True

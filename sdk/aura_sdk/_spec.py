@@ -18,6 +18,7 @@ __all__ = [
     "CHANNELS",
     "GRAVITY",
     "PLACEMENTS",
+    "UPRIGHT_SUFFIX",
     "ModelInputSpec",
     "SensorSpec",
 ]
@@ -31,17 +32,26 @@ GRAVITY = 9.80665
 #: on the upper arm (an armband).
 PLACEMENTS: tuple[str, ...] = ("wrist", "waist", "pocket", "upper_arm")
 
+#: An encoder's placement input names a placement whose device frame was turned to the
+#: wearer's upright (:attr:`SensorSpec.upright`) as the placement plus this suffix
+#: (``"waist+upright"``); an encoder that lists such names was trained on turned frames.
+UPRIGHT_SUFFIX = "+upright"
+
 _MIN_RATE_HZ = 1.0
 _MAX_RATE_HZ = 10_000.0
 
 
-def check_placement(placement: str | None) -> str | None:
-    """``placement`` itself when it is one of :data:`PLACEMENTS` or ``None``.
+def check_placement(placement: str | None, *, upright_ok: bool = False) -> str | None:
+    """``placement`` itself when it is one of :data:`PLACEMENTS` or ``None`` (with
+    ``upright_ok``, also such a name plus :data:`UPRIGHT_SUFFIX`).
 
     Raises:
         ConfigError: any other value.
     """
-    if placement is not None and placement not in PLACEMENTS:
+    base = placement
+    if upright_ok and placement is not None and placement.endswith(UPRIGHT_SUFFIX):
+        base = placement[: -len(UPRIGHT_SUFFIX)]
+    if base is not None and base not in PLACEMENTS:
         raise ConfigError(
             f"placement={placement!r} is not one of {list(PLACEMENTS)}; pass the nearest of "
             "them, or None when the device may be worn anywhere")
@@ -62,6 +72,12 @@ class SensorSpec(BaseModel):
             said). A model with a placement input reads it (a belt phone tilts a few degrees
             between standing and sitting where a watch turns with the forearm); other models
             ignore it.
+        upright: the direction, in the device's axes, of what its accelerometer reads while
+            the wearer stands or walks upright (any length; :func:`aura_sdk.preprocessing.
+            estimate_upright` finds it from a stretch of walking), or ``None`` (not known).
+            With a ``placement``, a model trained for it turns the device frame so that this
+            is the placement's upright axis, which tells standing, sitting and lying apart
+            whatever way round the device is worn; other models ignore it.
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -74,11 +90,42 @@ class SensorSpec(BaseModel):
     gyro_unit: Literal["deg/s", "rad/s"] = "rad/s"
     gravity_removed: bool = False
     placement: str | None = None
+    upright: tuple[float, float, float] | None = None
 
     @field_validator("placement")
     @classmethod
     def _known_placement(cls, v: str | None) -> str | None:
         return check_placement(v)
+
+    @field_validator("upright", mode="before")
+    @classmethod
+    def _upright_sequence(cls, v: object) -> object:
+        if v is None or isinstance(v, tuple):
+            return v
+        try:  # a list or an array
+            return tuple(float(c) for c in v)  # type: ignore[attr-defined]
+        except TypeError:
+            return v
+
+    @field_validator("upright")
+    @classmethod
+    def _upright_direction(cls, v: tuple[float, float, float] | None
+                           ) -> tuple[float, float, float] | None:
+        if v is None:
+            return None
+        n = math.sqrt(sum(c * c for c in v))
+        if not math.isfinite(n) or n < 1e-9:
+            raise ValueError(f"upright={v!r} must be a finite, non-zero direction (what the "
+                             "accelerometer reads while the wearer stands upright)")
+        return (v[0] / n, v[1] / n, v[2] / n)
+
+    @property
+    def input_placement(self) -> str | None:
+        """The placement name an encoder's placement input is asked for: ``placement``, or
+        ``placement + UPRIGHT_SUFFIX`` when ``upright`` is known too."""
+        if self.placement is not None and self.upright is not None:
+            return self.placement + UPRIGHT_SUFFIX
+        return self.placement
 
     @field_validator("sample_rate_hz")
     @classmethod

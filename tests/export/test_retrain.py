@@ -135,6 +135,7 @@ def test_the_default_recipe_gives_both_encoders_a_placement_input_and_small_rota
 ) -> None:
     from aura_export._retrain import RETRAIN_PRESETS
     from aura_sdk import SensorSpec
+    from aura_sdk.preprocessing import UPRIGHT_SUFFIX
     from aura_training.cli_train import parse_overrides
     from aura_training.train import preset_config
 
@@ -142,6 +143,9 @@ def test_the_default_recipe_gives_both_encoders_a_placement_input_and_small_rota
     for preset, sets, imu in ((p.teacher, p.teacher_overrides, "imu-xs"),
                               (p.student, p.student_overrides, "imu-student")):
         cfg = preset_config(preset, parse_overrides(list(sets)))
-        assert cfg.model["imu"] == {"preset": imu, "placements": list(SensorSpec.PLACEMENTS)}
+        places = list(SensorSpec.PLACEMENTS)
+        assert cfg.model["imu"] == {"preset": imu, "placements": [
+            *places, *(p + UPRIGHT_SUFFIX for p in places)]}
+        assert cfg.data.upright_prob == 0.7  # and read turned to the wearer's upright
         assert cfg.augment.rotate_max_deg == 10.0
         assert cfg.data.positives == "activity" and cfg.data.label_prompt_prob == 0.2

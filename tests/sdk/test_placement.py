@@ -7,16 +7,14 @@ zero), the shape of input ``aura export`` writes for a placement encoder.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import shutil
 from pathlib import Path
 
 import numpy as np
-import onnx
 import pytest
 from live_support import RATE, WINDOW, session
-from onnx import TensorProto, helper, numpy_helper
+from placement_support import DIM, reseal, with_placement
 
 from aura_export import write_example_bundle
 from aura_sdk import (
@@ -31,36 +29,8 @@ from aura_sdk.bundle import read_bundle, verify_bundle
 from aura_sdk.bundle._manifest import EncoderSpec
 from aura_sdk.preprocessing import PreprocessConfig, preprocess
 
-DIM = 32
 KNOWN = ("wrist", "waist")
 TOY = {"unknown_margin": 0.001}
-
-
-def _with_placement(model: bytes, n: int, seed: int) -> bytes:
-    """The toy encoder with an int64 ``placement`` input: ``h += table[placement]``."""
-    proto = onnx.load_from_string(model)
-    g = proto.graph
-    table = np.zeros((n + 1, DIM), np.float32)
-    table[1:] = 0.8 * np.random.default_rng(seed).standard_normal((n, DIM))
-    g.initializer.append(numpy_helper.from_array(table, "placement_table"))
-    g.input.append(helper.make_tensor_value_info("placement", TensorProto.INT64, ["batch"]))
-    at = next(i for i, nd in enumerate(g.node) if "h" in nd.output)
-    g.node[at].output[0] = "h_imu"
-    new = [helper.make_node("Gather", ["placement_table", "placement"], ["h_place"], axis=0),
-           helper.make_node("Add", ["h_imu", "h_place"], ["h"])]
-    for k, nd in enumerate(new):
-        g.node.insert(at + 1 + k, nd)
-    onnx.checker.check_model(proto, full_check=True)
-    return proto.SerializeToString()
-
-
-def _reseal(root: Path, edit) -> None:
-    data = json.loads((root / "manifest.json").read_text())
-    edit(data)
-    for name in data["files"]:
-        blob = (root / name).read_bytes()
-        data["files"][name] = {"sha256": hashlib.sha256(blob).hexdigest(), "size": len(blob)}
-    (root / "manifest.json").write_text(json.dumps(data, indent=2))
 
 
 @pytest.fixture(scope="module")
@@ -71,13 +41,13 @@ def template(tmp_path_factory) -> Path:
                          precisions=("fp32", "int8"))
     files = json.loads((root / "manifest.json").read_text())["encoder"]["files"]
     for name in {v for v in files.values() if v}:
-        (root / name).write_bytes(_with_placement((root / name).read_bytes(), len(KNOWN), 1))
+        (root / name).write_bytes(with_placement((root / name).read_bytes(), len(KNOWN), 1))
 
     def edit(d):
         d["encoder"]["placement_name"] = "placement"
         d["encoder"]["placements"] = list(KNOWN)
 
-    _reseal(root, edit)
+    reseal(root, edit)
     return root
 
 
@@ -152,7 +122,7 @@ def test_a_bundle_whose_onnx_lacks_the_declared_placement_input_is_refused(
                          precisions=("fp32", "int8"))
     for name in {v for v in files.values() if v}:
         shutil.copy(fresh / name, root / name)
-    _reseal(root, lambda d: None)
+    reseal(root, lambda d: None)
     with pytest.raises(BundleError, match="placement"):
         read_bundle(root)
     # and the other way round: an encoder with the input, a manifest that does not say so
@@ -162,7 +132,7 @@ def test_a_bundle_whose_onnx_lacks_the_declared_placement_input_is_refused(
         del d["encoder"]["placement_name"]
         del d["encoder"]["placements"]
 
-    _reseal(root2, drop)
+    reseal(root2, drop)
     report = verify_bundle(root2)
     assert not report.ok
     assert any("inputs" in str(d) for d in report.defects)
@@ -170,7 +140,7 @@ def test_a_bundle_whose_onnx_lacks_the_declared_placement_input_is_refused(
 
 def test_a_table_shorter_than_the_manifest_list_fails_the_probe(template, tmp_path) -> None:
     root = _copy(template, tmp_path)
-    _reseal(root, lambda d: d["encoder"].__setitem__("placements", ["wrist", "waist", "pocket"]))
+    reseal(root, lambda d: d["encoder"].__setitem__("placements", ["wrist", "waist", "pocket"]))
     with pytest.raises(BundleError):
         read_bundle(root)
 

@@ -58,6 +58,10 @@ def old_corpus(corpus: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     return root
 
 
+#: placement kinds of the corpus's streams (wrists and the body sites)
+BODY_PLACEMENTS_KINDS = ("wrist", "waist", "pocket", "upper_arm")
+
+
 def _windower(locations: tuple[str, ...] | None = None) -> ClipWindower:
     return ClipWindower(DEFAULT_INPUT_SPEC, ("imu",), {}, np.zeros(0, np.int64), seed=0,
                         augment=AugmentConfig(), locations=locations)
@@ -146,3 +150,49 @@ def test_a_corpus_written_before_placements_still_loads_and_trains(old_corpus: P
         assert set(s.imu) == set(WRISTS)
         seen |= {it.location for e in range(4) for it in w(s, e)}
     assert seen == set(WRISTS)
+
+
+def test_turned_streams_read_the_wearers_up_along_the_placement_axis(corpus: Path) -> None:
+    """With ``upright_prob`` a stream whose placement is said is turned by the rotation that
+    takes its mounting's up (from the corpus's ``mount_rot``) to the placement axis, and read
+    as ``placement+upright``; its windows are the unturned ones turned (the rotation commutes
+    with the preprocessing), and a stream without gravity is never turned."""
+    from aura_sdk.preprocessing import UPRIGHT_AXES, UPRIGHT_SUFFIX
+
+    kinds = (*BODY_PLACEMENTS_KINDS, *(k + UPRIGHT_SUFFIX for k in BODY_PLACEMENTS_KINDS))
+    off = AugmentConfig(enabled=False)
+    plain = ClipWindower(DEFAULT_INPUT_SPEC, ("imu",), {}, np.zeros(0, np.int64), seed=0,
+                         augment=off, placements=kinds)
+    turned = ClipWindower(DEFAULT_INPUT_SPEC, ("imu",), {}, np.zeros(0, np.int64), seed=0,
+                          augment=off, placements=kinds, upright_prob=1.0)
+    mean = np.asarray(DEFAULT_INPUT_SPEC.norm_mean)
+    std = np.asarray(DEFAULT_INPUT_SPEC.norm_std)
+    seen: set[str] = set()
+    for sample in CorpusReader(corpus, ["train"]):
+        for loc, stream in sample.imu.items():
+            pid, turn = turned.frame(sample, loc, 0)
+            name = loc.split("_", 1)[1]
+            if stream.spec.gravity_removed:
+                assert turn is None and pid == 1 + kinds.index(name)
+                continue
+            assert turn is not None and pid == 1 + kinds.index(name + UPRIGHT_SUFFIX)
+            mount = np.asarray(sample.params["imu"][loc]["mount_rot"])
+            np.testing.assert_allclose(turn @ mount.T @ UPRIGHT_AXES[name], UPRIGHT_AXES[name],
+                                       atol=1e-9)
+            one = dataclasses.replace(sample, imu={loc: stream})
+            a, b = plain.imu_windows(one, 0), turned.imu_windows(one, 0)
+            assert a is not None and b is not None
+            si_a, si_b = a[0].x * std + mean, b[0].x * std + mean
+            np.testing.assert_allclose(si_b[..., :3], si_a[..., :3] @ turn.T, atol=1e-3)
+            np.testing.assert_allclose(si_b[..., 3:], si_a[..., 3:] @ turn.T, atol=1e-4)
+            seen.add(name)
+    assert {"wrist", "waist"} <= seen  # (gravity-removed devices are drawn at random)
+    # the turn has its own random numbers: a windower that never turns draws the same
+    never = ClipWindower(DEFAULT_INPUT_SPEC, ("imu",), {}, np.zeros(0, np.int64), seed=0,
+                         augment=AugmentConfig(), placements=kinds, upright_prob=0.0)
+    base = ClipWindower(DEFAULT_INPUT_SPEC, ("imu",), {}, np.zeros(0, np.int64), seed=0,
+                        augment=AugmentConfig(), placements=kinds)
+    sample = next(iter(CorpusReader(corpus, ["train"])))
+    for x, y in zip(never(sample, 2), base(sample, 2), strict=True):
+        np.testing.assert_array_equal(x.imu, y.imu)
+        assert x.placement == y.placement

@@ -156,6 +156,10 @@ class EvalCommand:
                           help="where the sensor is said to be worn (HAPT: waist, the "
                                "default); 'none' withholds it. Only bundles with a placement "
                                "input read it")
+        real.add_argument("--upright", default="estimate", choices=["estimate", "none"],
+                          help="for bundles trained on frames turned to the wearer's upright: "
+                               "find each session's upright from its walking, without labels "
+                               "(the default), or withhold it ('none')")
         real.add_argument("--no-encoder-features", action="store_true",
                           help="ablation: few-shot heads learn from window statistics only, "
                                "not from the encoder's features output")
@@ -192,6 +196,8 @@ def eval_command_line(args: argparse.Namespace) -> str:
             parts.append("--no-encoder-features")
         if args.placement != "waist":
             parts += ["--placement", args.placement]
+        if args.upright != "estimate":
+            parts += ["--upright", args.upright]
         for key, value in _REAL_DEFAULTS.items():
             got = getattr(args, key)
             if got != value:
@@ -310,7 +316,8 @@ def _evaluate_real(args: argparse.Namespace) -> int:
     r = run_hapt_eval(out, bundle=args.bundle, precision=args.precision, device=args.device,
                       hapt_path=args.hapt_path, config=cfg, command=eval_command_line(args),
                       encoder_features=not args.no_encoder_features,
-                      placement=None if args.placement == "none" else args.placement)
+                      placement=None if args.placement == "none" else args.placement,
+                      upright=args.upright == "estimate")
     z = r["zero_shot"]
     print(f"HAPT: {r['segments']['n']} segments, {r['model']['name']} "
           f"v{r['model']['version']}, {r['wall_time_s']:.1f} s")

@@ -30,13 +30,14 @@ from collections.abc import AsyncIterator, Callable, Iterator, Mapping
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
 from .._errors import ConfigError
 from .._model import AuraModel, Labels, load_bundle
 from .._recording import Recording
 from .._scoring import Scorer, Smoother, SmoothingName, make_smoother
-from .._spec import check_placement
-from ..preprocessing import PreprocessConfig, Windows
+from .._spec import SensorSpec, check_placement
+from ..preprocessing import PreprocessConfig, Windows, upright_rotation
 from ._events import Event, LabelEvent, StatusEvent
 from ._lanes import LaneGroup
 from ._sources import (
@@ -135,6 +136,9 @@ class LiveRecognizer:
         self.stream_config = stream_config or StreamConfig()
         self._sources: dict[str, SampleSource] = {}
         self._placements: dict[str, str | None] = {}
+        #: per stream told its wearer's upright (and read so by the encoder): the turn of its
+        #: normalised windows, ``x -> x @ rot.T + shift``
+        self._turns: dict[str, tuple[np.ndarray, np.ndarray]] = {}
         self._streams: dict[str, Stream] = {}
         self._smoothers: dict[str, Smoother] = {}
         self._callbacks: list[Callable[[Event], None]] = []
@@ -146,60 +150,93 @@ class LiveRecognizer:
         self.inference_windows = 0
 
     # -- building ---------------------------------------------------------------------------
-    def _add(self, source: SampleSource, name: str | None, placement: str | None) -> str:
+    def _add(self, source: SampleSource, name: str | None, placement: str | None,
+             upright: npt.ArrayLike | None = None) -> str:
         if self._running:
             raise ConfigError("add streams before iterating the recogniser")
         key = name or source.name
         if key in self._sources:
             raise ConfigError(f"a stream named {key!r} exists; pass name=...")
-        self._placements[key] = check_placement(placement)
+        check_placement(placement)
+        turn = None
+        if upright is not None:
+            if placement is None:
+                raise ConfigError("upright= needs placement=: the upright axis it is turned "
+                                  "to is the placement's")
+            told = SensorSpec(sample_rate_hz=1.0, placement=placement,
+                              upright=tuple(np.asarray(upright, dtype=np.float64).reshape(-1)))
+            name_in = self.model.input_placement(told)
+            if name_in != placement:
+                assert told.upright is not None
+                turn = self._window_turn(upright_rotation(told.upright, placement))
+            placement = name_in
+        self._placements[key] = placement
+        if turn is not None:
+            self._turns[key] = turn
         self._sources[key] = source
         return key
 
+    def _window_turn(self, rot: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The turn ``rot`` of both triads as a map of normalised windows: resampling is
+        linear and alike for every channel, so turning the windows equals turning the
+        samples, once the normalisation's offset is carried across."""
+        spec = self.model.input_spec
+        mean, std = np.asarray(spec.norm_mean), np.asarray(spec.norm_std)
+        full = np.zeros((6, 6))
+        full[:3, :3] = full[3:, 3:] = rot
+        m = (full * std[None, :]) / std[:, None]  # (x * std + mean) turned, normalised again
+        shift = (full @ mean - mean) / std
+        return m.astype(np.float32), shift.astype(np.float32)
+
     def add_serial(self, port: str, device: str = "aura", *, baudrate: int = 115200,
                    rate_hz: float | None = None, options: Mapping[str, Any] | None = None,
-                   name: str | None = None, placement: str | None = None) -> str:
+                   name: str | None = None, placement: str | None = None,
+                   upright: npt.ArrayLike | None = None) -> str:
         """Add a serial device (pyserial; URLs such as ``loop://`` work). Returns its name.
 
         ``placement`` (every ``add_*``): where the device is worn, one of
         ``SensorSpec.PLACEMENTS`` (``None``: not said); encoders with a placement input
-        read it."""
+        read it. ``upright`` (every ``add_*``, with ``placement``): the wearer's upright in
+        the device's axes (:attr:`SensorSpec.upright`, e.g. from
+        :func:`aura_sdk.preprocessing.estimate_upright` over a recording of the wearer
+        walking); encoders trained on frames turned to it read the stream turned."""
         if device_profile(device).transport == "ble":
             raise ConfigError(f"{device!r} is a BLE profile; use add_ble")
         src = DecodedSource(SerialLink(port, baudrate), device, options=options, rate_hz=rate_hz)
-        return self._add(src, name, placement)
+        return self._add(src, name, placement, upright)
 
     def add_tcp(self, host: str, port: int, device: str = "aura", *,
                 rate_hz: float | None = None, options: Mapping[str, Any] | None = None,
-                name: str | None = None, placement: str | None = None) -> str:
+                name: str | None = None, placement: str | None = None,
+                upright: npt.ArrayLike | None = None) -> str:
         """Add a device streaming over TCP. Returns its name."""
         src = DecodedSource(TcpLink(host, port), device, options=options, rate_hz=rate_hz)
-        return self._add(src, name, placement)
+        return self._add(src, name, placement, upright)
 
     def add_ble(self, target: str, device: str = "aura-ble", *, rate_hz: float | None = None,
                 options: Mapping[str, Any] | None = None, name: str | None = None,
                 scan_timeout_s: float = 10.0, client_backend: Any = None,
                 scanner_backend: Any = None,
                 backend_kwargs: Mapping[str, Any] | None = None,
-                placement: str | None = None) -> str:
+                placement: str | None = None, upright: npt.ArrayLike | None = None) -> str:
         """Add a BLE device by advertised name or address (bleak). Returns its name."""
         link = BleLink(target, device_profile(device), scan_timeout_s=scan_timeout_s,
                        client_backend=client_backend, scanner_backend=scanner_backend,
                        backend_kwargs=backend_kwargs)
         return self._add(DecodedSource(link, device, options=options, rate_hz=rate_hz), name,
-                         placement)
+                         placement, upright)
 
     def add_replay(self, recording: Recording | str, *, realtime: bool = True,
                    speed: float = 1.0, loop: bool = False, gravity_removed: bool = False,
                    name: str | None = None, placement: str | None = None,
-                   chunk_s: float = 0.04) -> str:
+                   chunk_s: float = 0.04, upright: npt.ArrayLike | None = None) -> str:
         """Add a replayed recording (``aura decode`` CSV, NPZ). Returns its name.
 
         ``chunk_s``: how much of the recording each delivered batch holds (a device's
         packet)."""
         src = ReplaySource(recording, realtime=realtime, speed=speed, loop=loop,
                            gravity_removed=gravity_removed, name=name, chunk_s=chunk_s)
-        return self._add(src, name, placement)
+        return self._add(src, name, placement, upright)
 
     @classmethod
     def from_serial(cls, port: str, device: str = "aura", **kw: Any) -> LiveRecognizer:
@@ -399,8 +436,10 @@ class LiveRecognizer:
     def _infer(self, items: list[_Pending], out: asyncio.Queue[Any]) -> None:
         """Encode, score and smooth the windows of ``items`` in one pass; emit their events."""
         try:
-            x = items[0][1].x if len(items) == 1 else np.concatenate(
-                [w.x for _, w, _, _ in items], axis=0)
+            turns = self._turns
+            x = self._turned(*items[0][:2]) if len(items) == 1 else np.concatenate(
+                [self._turned(s, w) for s, w, _, _ in items], axis=0) if turns else (
+                np.concatenate([w.x for _, w, _, _ in items], axis=0))
             places = {self._placements[s.name] for s, _, _, _ in items}
             where: str | list[str | None] | None = (
                 next(iter(places)) if len(places) == 1 else
@@ -425,6 +464,13 @@ class LiveRecognizer:
             stream.health["inference_ms_total"] += infer_ms * n / x.shape[0]
             self._emit_labels(stream, w, cos[i : i + n], probs[i : i + n], arrival, host, out)
             i += n
+
+    def _turned(self, stream: Stream, w: Windows) -> np.ndarray:
+        """A stream's windows as its encoder reads them (turned to its wearer's upright)."""
+        turn = self._turns.get(stream.name)
+        if turn is None:
+            return w.x
+        return (w.x @ turn[0].T + turn[1]).astype(np.float32)
 
     def _emit_labels(self, stream: Stream, w: Windows, cos: np.ndarray, probs: np.ndarray,
                      arrival: np.ndarray, host: HostTimes, out: asyncio.Queue[Any]) -> None:

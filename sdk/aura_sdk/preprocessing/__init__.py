@@ -4,6 +4,7 @@ Raw device samples -> SI units -> anti-aliased resampling onto the model's unifo
 detected and never interpolated across) -> gravity convention -> windows -> normalisation.
 """
 
+from .._spec import UPRIGHT_SUFFIX
 from ._gravity import GravityTracker
 from ._pipeline import (
     PreprocessConfig,
@@ -26,9 +27,12 @@ from ._resample import (
     resolve_plans,
 )
 from ._units import as_samples, as_timestamps, to_si
+from ._upright import UPRIGHT_AXES, estimate_upright, rotate_imu, upright_rotation
 from ._window import Windower, normalize, pad_segment
 
 __all__ = [
+    "UPRIGHT_AXES",
+    "UPRIGHT_SUFFIX",
     "Gap",
     "GravityTracker",
     "KernelSpec",
@@ -44,12 +48,15 @@ __all__ = [
     "as_samples",
     "as_timestamps",
     "concat_windows",
+    "estimate_upright",
     "gravity_action",
     "kernel_weights",
     "normalize",
     "pad_segment",
     "preprocess",
     "resolve_plans",
+    "rotate_imu",
     "timestamps_from_last",
     "to_si",
+    "upright_rotation",
 ]

@@ -26,6 +26,7 @@ deviations are over draws. HAPT is a development set (DESIGN.md): evaluate, neve
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import logging
 import os
@@ -44,6 +45,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from aura_sdk import ConfigError, SensorSpec
 from aura_sdk.fewshot import LogisticHead
+from aura_sdk.preprocessing import UPRIGHT_AXES, estimate_upright, rotate_imu, upright_rotation
 
 from ..loaders import (
     HAPT_PICKLE_SHA256,
@@ -51,6 +53,7 @@ from ..loaders import (
     HAPT_SDIST_URL,
     HAPT_SENSOR_SPEC,
     HaptSegment,
+    HaptSession,
     hapt_file,
     hapt_segments,
     read_hapt,
@@ -277,6 +280,41 @@ def _target(k_shot: Mapping[str, Any], cfg: RealEvalConfig) -> dict[str, Any]:
             "reaches_accuracy": bool(model >= cfg.target_accuracy)}
 
 
+def turn_to_upright(sessions: Sequence[HaptSession], segments: Sequence[HaptSegment],
+                    placement: str) -> tuple[list[HaptSegment], dict[str, Any]]:
+    """Segments turned so that their session's upright (estimated without labels from the
+    whole session, else from the subject's other sessions) lies along ``placement``'s
+    upright axis: what a model told ``SensorSpec(upright=UPRIGHT_AXES[placement])`` reads.
+
+    Returns:
+        The turned segments and a summary (sessions estimated, taken from the subject).
+
+    Raises:
+        ConfigError: a subject with no session holding enough walking to find its upright.
+    """
+    own = {(s.subject, s.session): estimate_upright(s.samples, HAPT_SENSOR_SPEC)
+           for s in sessions}
+    by_subject: dict[int, list[NDArray[np.float64]]] = {}
+    for (subject, _), u in own.items():
+        if u is not None:
+            by_subject.setdefault(subject, []).append(u)
+    turns: dict[tuple[int, int], NDArray[np.float64]] = {}
+    borrowed = 0
+    for key, u in own.items():
+        if u is None:
+            others = by_subject.get(key[0])
+            if not others:
+                raise ConfigError(f"HAPT subject {key[0]}: no session holds enough walking to "
+                                  "find the upright; evaluate with --upright none")
+            u = np.mean(others, axis=0)
+            borrowed += 1
+        turns[key] = upright_rotation(u, placement)
+    out = [dataclasses.replace(s, samples=rotate_imu(s.samples, turns[(s.subject, s.session)]))
+           for s in segments]
+    return out, {"sessions": len(own), "estimated": len(own) - borrowed,
+                 "from_subject": borrowed, "method": "estimate_upright per session"}
+
+
 def evaluate_hapt(
     model: AuraModel,
     segments: Sequence[HaptSegment],
@@ -390,6 +428,7 @@ def run_hapt_eval(
     command: str = "",
     encoder_features: bool = True,
     placement: str | None = "waist",
+    upright: bool = True,
 ) -> dict[str, Any]:
     """Locate (or download) HAPT, evaluate a bundle on it, write the report into ``out_dir``.
 
@@ -406,6 +445,10 @@ def run_hapt_eval(
             features output (``False``: the statistics-only ablation).
         placement: where the sensor is said to be worn (HAPT's phones were at the waist);
             ``None`` withholds it. Only bundles with a placement input read it.
+        upright: for a bundle trained on frames turned to the wearer's upright (see
+            :attr:`aura_sdk.SensorSpec.upright`): find each recording session's upright
+            without labels (:func:`aura_sdk.preprocessing.estimate_upright`, over the whole
+            session) and tell the model; other bundles are not affected.
 
     Returns:
         The result of :func:`evaluate_hapt` with provenance (``model``, ``dataset``,
@@ -420,7 +463,8 @@ def run_hapt_eval(
     cfg = config or RealEvalConfig()
     path = hapt_file(hapt_path)
     digest = _sha256(path)
-    segs = hapt_segments(read_hapt(path), min_samples=cfg.min_samples)
+    sessions = read_hapt(path)
+    segs = hapt_segments(sessions, min_samples=cfg.min_samples)
     logger.info("HAPT: %d segments from %s", len(segs), path)
     if model is None:
         from aura_sdk import load_bundle
@@ -428,8 +472,15 @@ def run_hapt_eval(
         model = load_bundle(bundle, precision=precision, device=device,
                             encoder_features=encoder_features)
     load_s = time.perf_counter() - start
-    result = evaluate_hapt(model, segs, cfg,
-                           spec=HAPT_SENSOR_SPEC.model_copy(update={"placement": placement}))
+    spec = HAPT_SENSOR_SPEC.model_copy(update={"placement": placement})
+    found: dict[str, Any] | None = None
+    if upright and placement is not None:
+        canonical = spec.model_copy(update={"upright": UPRIGHT_AXES[placement]})
+        if model.input_placement(canonical) != placement:  # the model reads the upright
+            segs, found = turn_to_upright(sessions, segs, placement)
+            spec = canonical
+    result = evaluate_hapt(model, segs, cfg, spec=spec)
+    result["upright"] = found
     result["timing_s"]["load"] = load_s
     man = model.manifest
     result = {

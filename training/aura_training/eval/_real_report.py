@@ -75,6 +75,17 @@ def _ms(s: Mapping[str, Any]) -> str:
     return f"{s['mean']:.4f} ± {s['std']:.4f}"
 
 
+def _placement_note(result: Mapping[str, Any]) -> str:
+    spec, up = result.get("spec", {}), result.get("upright")
+    note = f", placement `{spec['placement']}`" if spec.get("placement") else ""
+    if up:
+        note += (f"; the wearer's upright told to the model, found without labels from the "
+                 f"walking of each recording session ({up['estimated']} of {up['sessions']} "
+                 f"sessions; the other {up['from_subject']} took their subject's other "
+                 "sessions' upright) and the samples turned to it")
+    return note
+
+
 def render_hapt_report(result: Mapping[str, Any]) -> str:
     """The markdown report of a :func:`run_hapt_eval` result."""
     m, d, seg, cfg = result["model"], result["dataset"], result["segments"], result["config"]
@@ -88,7 +99,8 @@ def render_hapt_report(result: Mapping[str, Any]) -> str:
         f"Data `{d['file']}`, sha256 `{d['sha256']}`"
         + ("" if d["verified"] else " (**not** the published file)") + ". "
         f"Wall time {result['wall_time_s']:.1f} s. Evaluated through the device-side API "
-        "(`classify`, `enroll`, `forget`) with SensorSpec 50 Hz, g, rad/s, gravity included.",
+        "(`classify`, `enroll`, `forget`) with SensorSpec 50 Hz, g, rad/s, gravity included"
+        + _placement_note(result) + ".",
         "",
         f"{seg['n']} segments (runs of one basic activity of at least {cfg['min_samples']} "
         f"samples, {seg['length_samples']['min']}..{seg['length_samples']['max']} samples): "

@@ -51,7 +51,8 @@ def random_rotation(rng: np.random.Generator, max_deg: float = 180.0) -> F64:
     ])
 
 
-def augment_imu(x: F64, rng: np.random.Generator, cfg: AugmentConfig) -> F64:
+def augment_imu(x: F64, rng: np.random.Generator, cfg: AugmentConfig, *,
+                mirror_ok: bool = True) -> F64:
     """Augment one SI stream ``(n, 6)`` ``[ax ay az gx gy gz]``; returns a new array.
 
     The draws happen in a fixed order (mirror, rotation, gains, noise) whatever is switched
@@ -61,6 +62,9 @@ def augment_imu(x: F64, rng: np.random.Generator, cfg: AugmentConfig) -> F64:
         x: the stream in m/s^2 and rad/s.
         rng: the clip's generator for this epoch.
         cfg: what to apply.
+        mirror_ok: whether the left/right mirror (a reflection of the sensor's ``y``) keeps
+            the stream a plausible one: not for a phone-frame stream turned to the wearer's
+            upright, whose ``y`` is up (the draw is made either way).
 
     Returns:
         ``(n, 6)`` float64.
@@ -73,7 +77,7 @@ def augment_imu(x: F64, rng: np.random.Generator, cfg: AugmentConfig) -> F64:
         return np.array(x, dtype=np.float64)
     m_acc = np.eye(3)
     m_gyro = np.eye(3)
-    if mirror:
+    if mirror and mirror_ok:
         m_acc, m_gyro = MIRROR, -MIRROR
     if cfg.rotate:
         m_acc, m_gyro = rot @ m_acc, rot @ m_gyro

@@ -122,6 +122,9 @@ class DataConfig(_Frozen):
             "walking" stop pushing two walking windows apart).
         placement_dropout: for an IMU encoder with ``placements``: the probability that a
             clip's placement is withheld in an epoch (trains the "not said" input).
+        upright_prob: for an IMU encoder whose ``placements`` list placements plus
+            ``"+upright"``: the probability that a clip's stream is turned to the wearer's
+            upright and read as such (see :attr:`aura_sdk.SensorSpec.upright`).
         shuffle_buffer: windows mixed across clips before batching.
         num_workers: DataLoader worker processes per rank (0: in the training process).
         text_cache: ``.npz`` of MiniLM embeddings (default ``<out_dir>/text_embeddings.npz``).
@@ -138,6 +141,7 @@ class DataConfig(_Frozen):
     label_prompt_prob: float = Field(default=0.0, ge=0.0, le=1.0)
     positives: Literal["text", "activity"] = "text"
     placement_dropout: float = Field(default=0.25, ge=0.0, le=1.0)
+    upright_prob: float = Field(default=0.0, ge=0.0, le=1.0)
     shuffle_buffer: int = Field(default=512, ge=1)
     num_workers: int = Field(default=0, ge=0, le=64)
     text_cache: Path | None = None

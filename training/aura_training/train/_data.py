@@ -37,7 +37,16 @@ from torch.utils.data import IterableDataset, get_worker_info
 
 from aura_sdk import ConfigError, ModelInputSpec, SensorSpec, SpecMismatchError
 from aura_sdk.bundle import EncoderSpec
-from aura_sdk.preprocessing import PreprocessConfig, Windows, preprocess, to_si
+from aura_sdk.preprocessing import (
+    UPRIGHT_AXES,
+    UPRIGHT_SUFFIX,
+    PreprocessConfig,
+    Windows,
+    preprocess,
+    rotate_imu,
+    to_si,
+    upright_rotation,
+)
 
 from ..corpus import CorpusReader, ImuStream, Sample
 from ..eval._inputs import location_placement
@@ -73,6 +82,8 @@ def stream_windows(
     augment: AugmentConfig | None = None,
     rng: np.random.Generator | None = None,
     start_s: float = 0.0,
+    turn: NDArray[np.float64] | None = None,
+    mirror_ok: bool = True,
 ) -> Windows:
     """The training path for one raw IMU stream: SI, augment, then the SDK's preprocessing.
 
@@ -84,6 +95,9 @@ def stream_windows(
         augment: augmentation of the SI stream (``None`` or disabled: none).
         rng: the generator for the augmentation.
         start_s: drop samples before this time (a random window phase).
+        turn: a rotation of the sensor frame applied before the augmentation (the turn to
+            the wearer's upright, :func:`aura_sdk.preprocessing.upright_rotation`).
+        mirror_ok: see :func:`augment_imu`.
 
     Returns:
         The normalised windows, times in the stream's time base.
@@ -96,8 +110,11 @@ def stream_windows(
     if start_s > 0.0:
         keep = t >= start_s
         x, t = x[keep], t[keep]
+    if turn is not None:
+        x = rotate_imu(x, turn)
     if augment is not None and augment.enabled:
-        x = augment_imu(x, rng if rng is not None else np.random.default_rng(0), augment)
+        x = augment_imu(x, rng if rng is not None else np.random.default_rng(0), augment,
+                        mirror_ok=mirror_ok)
     si = SensorSpec(sample_rate_hz=stream.spec.sample_rate_hz, accel_unit="m/s^2",
                     gyro_unit="rad/s", gravity_removed=stream.spec.gravity_removed)
     config = PreprocessConfig(hop_samples=hop_samples, pad_min_fraction=pad_min_fraction)
@@ -156,6 +173,10 @@ class ClipWindower:
             ``placements``); a stream ``"left_waist"`` is the placement ``"waist"``.
         placement_dropout: probability that a clip's placement is withheld (id 0) in an
             epoch, so the encoder also works when the user does not say.
+        upright_prob: probability that a clip's stream, when its placement is said and the
+            encoder knows that placement plus ``UPRIGHT_SUFFIX``, is turned to the wearer's
+            upright (from the corpus's mounting, as :attr:`aura_sdk.SensorSpec.upright`
+            turns a device at run time) and read as that placement.
     """
 
     def __init__(
@@ -176,6 +197,7 @@ class ClipWindower:
         positives: str = "text",
         placements: Sequence[str] = (),
         placement_dropout: float = 0.0,
+        upright_prob: float = 0.0,
     ) -> None:
         self.spec = spec
         self.modalities = tuple(modalities)
@@ -194,6 +216,7 @@ class ClipWindower:
         self.positives = positives
         self.placements = tuple(placements)
         self.placement_dropout = placement_dropout
+        self.upright_prob = upright_prob
 
     def rng(self, sample: Sample, epoch: int) -> np.random.Generator:
         """The clip's generator for ``epoch`` (independent of rank and worker)."""
@@ -219,10 +242,12 @@ class ClipWindower:
             return None
         stream = sample.imu[locs[pick]]
         start = phase if self.augment.enabled and self.augment.time_shift else 0.0
+        _, turn = self.frame(sample, locs[pick], epoch)
         try:
             w = stream_windows(stream, self.spec, hop_samples=hop,
                                pad_min_fraction=self.pad_min_fraction, augment=self.augment,
-                               rng=rng, start_s=start)
+                               rng=rng, start_s=start, turn=turn,
+                               mirror_ok=turn is None or location_placement(locs[pick]) == "wrist")
         except SpecMismatchError:
             return None
         return w, locs[pick], rng
@@ -233,7 +258,7 @@ class ClipWindower:
         if got is None:
             return []
         w, loc, rng = got
-        placement = self.placement_id(sample, loc, epoch)
+        placement, _ = self.frame(sample, loc, epoch)
         window_s = self.spec.window_s
         n_mocap = round(window_s * self.mocap_fps)
         items = []
@@ -273,6 +298,26 @@ class ClipWindower:
         if rng.random() < self.placement_dropout:
             return 0
         return pid
+
+    def frame(self, sample: Sample, location: str, epoch: int
+              ) -> tuple[int, NDArray[np.float64] | None]:
+        """The placement input of a clip's stream in ``epoch`` and the turn of its sensor
+        frame to the wearer's upright (``None``: read as the device sits). Drawn from its
+        own generator, so turning streams on changes no other draw."""
+        pid = self.placement_id(sample, location, epoch)
+        name = location_placement(location)
+        up_name = f"{name}{UPRIGHT_SUFFIX}"
+        if (pid == 0 or self.upright_prob <= 0.0 or up_name not in self.placements
+                or sample.imu[location].spec.gravity_removed):  # no gravity: no up to find
+            return pid, None
+        rng = np.random.default_rng([self.seed, epoch, zlib.crc32(sample.clip_id.encode()), 2])
+        mount = sample.params.get("imu", {}).get(location, {}).get("mount_rot")
+        if mount is None or rng.random() >= self.upright_prob:
+            return pid, None
+        # the corpus stores v_device = mount @ v_sensor; up in the sensor frame is mount^T up
+        up = np.asarray(mount, dtype=np.float64).T @ np.asarray(UPRIGHT_AXES[name])
+        return (EncoderSpec.placement_index(self.placements, up_name),
+                upright_rotation(up, name))
 
     def _text(self, sample: Sample, texts: Sequence[str], activity: str,
               rng: np.random.Generator) -> tuple[int, int]:

@@ -219,7 +219,8 @@ class Trainer:
             locations=c.data.locations, video_frames=video_frames, mocap_fps=mocap_fps,
             positives=c.data.positives,
             placements=tuple(getattr(encoder_config(c.model["imu"]), "placements", ())),
-            placement_dropout=c.data.placement_dropout if train else 0.0)
+            placement_dropout=c.data.placement_dropout if train else 0.0,
+            upright_prob=c.data.upright_prob)
 
     def _input_spec(self) -> ModelInputSpec:
         c, d = self.config, self.dist
