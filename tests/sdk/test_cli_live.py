@@ -56,3 +56,18 @@ def test_live_replay_prints_json_lines(files, capsys) -> None:
 def test_live_rejects_a_bad_tcp_address(files, capsys) -> None:
     assert main(["live", "--tcp", "nohostport", "--bundle", str(files / "toy.aura")]) == 1
     assert "HOST:PORT" in capsys.readouterr().err
+
+
+def test_live_takes_an_upright_and_refuses_a_bad_one(files, capsys) -> None:
+    # the toy encoder has no placement input: a said upright changes nothing it reads
+    rc = main(["live", "--replay", str(files / "session.npz"), "--bundle",
+               str(files / "toy.aura"), "--json", "--fast", "--placement", "waist",
+               "--upright", "0.1,-0.2,1", *TOY])
+    assert rc == 0
+    lines = [json.loads(x) for x in capsys.readouterr().out.splitlines()]
+    assert len(lines) == 23 and lines[-1]["label"] == "waving"
+    assert main(["live", "--replay", str(files / "session.npz"), "--bundle",
+                 str(files / "toy.aura"), "--upright", "auto"]) == 1
+    assert "needs placement" in capsys.readouterr().err
+    assert main(["live", "--replay", str(files / "session.npz"), "--upright", "up"]) == 2
+    assert "three numbers" in capsys.readouterr().err

@@ -23,12 +23,14 @@ from aura_sdk.preprocessing import (
     UPRIGHT_AXES,
     UPRIGHT_SUFFIX,
     PreprocessConfig,
+    UprightTracker,
     estimate_upright,
     preprocess,
     rotate_imu,
     to_si,
     upright_rotation,
 )
+from aura_sdk.recording import Recording
 
 G = 9.80665
 
@@ -261,3 +263,56 @@ def test_live_streams_told_their_upright_read_the_turned_windows(model) -> None:
     wrist = LiveRecognizer(model=model)  # no "wrist+upright" in this encoder: read as it is
     wrist.add_replay(rec, realtime=False, placement="wrist", upright=up)
     assert list(wrist._placements.values()) == ["wrist"] and not wrist._turns
+
+
+def test_a_tracker_finds_the_upright_fed_in_pieces_and_follows_a_moved_device() -> None:
+    rng = np.random.default_rng(11)
+    first, second = _random_rotation(rng), _random_rotation(rng)
+    tracker = UprightTracker(50.0)
+    a = _walking(50.0, 40.0, first, seed=1)[:, :3]
+    changed = [tracker.feed(a[i : i + 37]) for i in range(0, len(a), 37)]
+    assert sum(changed) >= 1 and tracker.upright is not None
+    assert _angle_deg(tracker.upright, first @ [0.0, 0.0, 1.0]) < 3.0
+    # fed whole or in pieces, the same walking windows are seen
+    whole = UprightTracker(50.0)
+    whole.feed(a)
+    assert whole.upright is not None and _angle_deg(whole.upright, tracker.upright) < 1.0
+    b = _walking(50.0, 60.0, second, seed=2)[:, :3]  # the device was clipped on anew
+    tracker.feed(b)
+    assert _angle_deg(tracker.upright, second @ [0.0, 0.0, 1.0]) < 3.0
+    still = UprightTracker(50.0)
+    assert not still.feed(np.tile([0.0, 0.0, G], (3000, 1)))
+    assert still.upright is None
+    with pytest.raises(ConfigError):
+        UprightTracker(0.0)
+
+
+def test_live_upright_auto_turns_the_stream_once_its_walking_agrees(model) -> None:
+    rot = _random_rotation(np.random.default_rng(5))
+    x = _walking(RATE, 30.0, rot, seed=3)
+    t = np.arange(len(x)) / RATE
+    rec = Recording(t=t, acc=x[:, :3], gyro=x[:, 3:])
+    recog = LiveRecognizer(model=model, smoothing="none", unknown_threshold=-1.0,
+                           unknown_margin=0.0)
+    name = recog.add_replay(rec, realtime=False, placement="waist", upright="auto")
+    assert recog._placements[name] == "waist"  # nothing known yet
+    events = [e for e in recog if isinstance(e, LabelEvent)]
+    placement, tracker = recog._trackers[name]
+    assert placement == "waist" and tracker.upright is not None
+    assert _angle_deg(tracker.upright, rot @ [0.0, 0.0, 1.0]) < 3.0
+    assert recog._placements[name] == "waist" + UPRIGHT_SUFFIX
+    # the last window was read turned to the upright found
+    config = PreprocessConfig(hop_samples=recog.preprocess_config.hop_samples)
+    turned = rotate_imu(x, upright_rotation(tracker.upright, "waist"))
+    pre = preprocess(turned, SensorSpec(sample_rate_hz=RATE), model.input_spec, t=t,
+                     config=config)
+    labels = list(recog.scorer.labels)
+    cos = model.embed_windows(pre.x[-1:], "waist" + UPRIGHT_SUFFIX) @ model.prototype_matrix(
+        labels).T
+    assert len(events) == len(pre)
+    assert events[-1].similarity == pytest.approx(float(cos[0].max()), abs=1e-4)
+    with pytest.raises(ConfigError, match="'auto'"):
+        LiveRecognizer(model=model).add_replay(rec, placement="waist", upright="up")
+    plain = LiveRecognizer(model=model)  # no "wrist+upright" here: auto does nothing
+    plain.add_replay(rec, realtime=False, placement="wrist", upright="auto")
+    assert not plain._trackers

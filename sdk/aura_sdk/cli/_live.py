@@ -112,6 +112,11 @@ class _Live:
         parser.add_argument("--placement", choices=PLACEMENTS, default=None,
                             help="where the device is worn (models with a placement input "
                                  "read it; default: not said)")
+        parser.add_argument("--upright", type=_upright, default=None, metavar="auto|X,Y,Z",
+                            help="with --placement: the wearer's upright in the device's axes "
+                                 "(what it reads standing upright), or 'auto' to find it "
+                                 "from the wearer's walking; models trained on frames "
+                                 "turned to it read them so (default: not used)")
 
     def run(self, args: argparse.Namespace) -> int:
         rec = make_recognizer(args, include_status=args.status)
@@ -124,22 +129,34 @@ class _Live:
             return 0
         if args.serial:
             rec.add_serial(args.serial, args.device or "aura", baudrate=args.baud, options=opts,
-                           placement=args.placement)
+                           placement=args.placement, upright=args.upright)
         elif args.ble:
             rec.add_ble(args.ble, args.device or "aura-ble", options=opts,
-                        placement=args.placement)
+                        placement=args.placement, upright=args.upright)
         elif args.tcp:
             host, _, port = args.tcp.rpartition(":")
             if not host or not port.isdigit():
                 raise ConfigError(f"--tcp expects HOST:PORT, got {args.tcp!r}")
             rec.add_tcp(host, int(port), args.device or "aura", options=opts,
-                        placement=args.placement)
+                        placement=args.placement, upright=args.upright)
         else:
-            rec.add_replay(args.replay, realtime=not args.fast, placement=args.placement)
+            rec.add_replay(args.replay, realtime=not args.fast, placement=args.placement,
+                           upright=args.upright)
         printer = EventPrinter(as_json=args.json)
         asyncio.run(_consume(rec, printer, args.duration))
         _print_health(rec)
         return 0
+
+
+def _upright(text: str) -> str | tuple[float, float, float]:
+    if text == "auto":
+        return text
+    try:
+        x, y, z = (float(v) for v in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"--upright takes 'auto' or three numbers X,Y,Z, got {text!r}") from None
+    return (x, y, z)
 
 
 def _print_health(rec: LiveRecognizer) -> None:
@@ -155,7 +172,8 @@ async def _live_bumble(rec: LiveRecognizer, args: argparse.Namespace,
     async with BumbleRadio(args.bumble) as radio:
         rec.add_ble(args.ble, args.device or "aura-ble", options=opts,
                     client_backend=BumbleBleakClient, scanner_backend=BumbleBleakScanner,
-                    backend_kwargs={"radio": radio}, placement=args.placement)
+                    backend_kwargs={"radio": radio}, placement=args.placement,
+                    upright=args.upright)
         await _consume(rec, EventPrinter(as_json=args.json), args.duration)
 
 

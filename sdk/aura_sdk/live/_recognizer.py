@@ -36,8 +36,8 @@ from .._errors import ConfigError
 from .._model import AuraModel, Labels, load_bundle
 from .._recording import Recording
 from .._scoring import Scorer, Smoother, SmoothingName, make_smoother
-from .._spec import SensorSpec, check_placement
-from ..preprocessing import PreprocessConfig, Windows, upright_rotation
+from .._spec import UPRIGHT_SUFFIX, SensorSpec, check_placement
+from ..preprocessing import PreprocessConfig, UprightTracker, Windows, upright_rotation
 from ._events import Event, LabelEvent, StatusEvent
 from ._lanes import LaneGroup
 from ._sources import (
@@ -68,6 +68,8 @@ _MIN_POLL_S = 0.02
 # complete windows waiting for inference: their stream, the windows, when the bytes that
 # completed each arrived, and where they sit on the host clock
 _Pending = tuple[Stream, Windows, np.ndarray, HostTimes]
+#: what ``upright=`` takes: a direction in the device's axes, ``"auto"`` or ``None``
+Upright = npt.ArrayLike | str | None
 
 
 class LiveRecognizer:
@@ -139,6 +141,9 @@ class LiveRecognizer:
         #: per stream told its wearer's upright (and read so by the encoder): the turn of its
         #: normalised windows, ``x -> x @ rot.T + shift``
         self._turns: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+        #: streams finding their wearer's upright as they go (``upright="auto"``)
+        self._trackers: dict[str, tuple[str, UprightTracker]] = {}
+        self._fed: set[str] = set()
         self._streams: dict[str, Stream] = {}
         self._smoothers: dict[str, Smoother] = {}
         self._callbacks: list[Callable[[Event], None]] = []
@@ -151,7 +156,7 @@ class LiveRecognizer:
 
     # -- building ---------------------------------------------------------------------------
     def _add(self, source: SampleSource, name: str | None, placement: str | None,
-             upright: npt.ArrayLike | None = None) -> str:
+             upright: Upright = None) -> str:
         if self._running:
             raise ConfigError("add streams before iterating the recogniser")
         key = name or source.name
@@ -159,15 +164,23 @@ class LiveRecognizer:
             raise ConfigError(f"a stream named {key!r} exists; pass name=...")
         check_placement(placement)
         turn = None
-        if upright is not None:
-            if placement is None:
-                raise ConfigError("upright= needs placement=: the upright axis it is turned "
-                                  "to is the placement's")
+        if upright is not None and placement is None:
+            raise ConfigError("upright= needs placement=: the upright axis it is turned "
+                              "to is the placement's")
+        if isinstance(upright, str):
+            if upright != "auto":
+                raise ConfigError(f"upright={upright!r}: pass 'auto', a 3-vector or None")
+            probe = SensorSpec(sample_rate_hz=1.0, placement=placement, upright=(0, 0, 1))
+            if self.model.input_placement(probe) != placement:  # the encoder can read it
+                assert placement is not None
+                self._trackers[key] = (placement, UprightTracker(
+                    self.model.input_spec.sample_rate_hz))
+        elif upright is not None:
             told = SensorSpec(sample_rate_hz=1.0, placement=placement,
                               upright=tuple(np.asarray(upright, dtype=np.float64).reshape(-1)))
             name_in = self.model.input_placement(told)
             if name_in != placement:
-                assert told.upright is not None
+                assert told.upright is not None and placement is not None
                 turn = self._window_turn(upright_rotation(told.upright, placement))
             placement = name_in
         self._placements[key] = placement
@@ -191,7 +204,7 @@ class LiveRecognizer:
     def add_serial(self, port: str, device: str = "aura", *, baudrate: int = 115200,
                    rate_hz: float | None = None, options: Mapping[str, Any] | None = None,
                    name: str | None = None, placement: str | None = None,
-                   upright: npt.ArrayLike | None = None) -> str:
+                   upright: Upright = None) -> str:
         """Add a serial device (pyserial; URLs such as ``loop://`` work). Returns its name.
 
         ``placement`` (every ``add_*``): where the device is worn, one of
@@ -199,7 +212,9 @@ class LiveRecognizer:
         read it. ``upright`` (every ``add_*``, with ``placement``): the wearer's upright in
         the device's axes (:attr:`SensorSpec.upright`, e.g. from
         :func:`aura_sdk.preprocessing.estimate_upright` over a recording of the wearer
-        walking); encoders trained on frames turned to it read the stream turned."""
+        walking), or ``"auto"``: found from the stream's own walking as it comes (until
+        about 5 s of walking agree the stream is read as it sits); encoders trained on
+        frames turned to it read the stream turned."""
         if device_profile(device).transport == "ble":
             raise ConfigError(f"{device!r} is a BLE profile; use add_ble")
         src = DecodedSource(SerialLink(port, baudrate), device, options=options, rate_hz=rate_hz)
@@ -208,7 +223,7 @@ class LiveRecognizer:
     def add_tcp(self, host: str, port: int, device: str = "aura", *,
                 rate_hz: float | None = None, options: Mapping[str, Any] | None = None,
                 name: str | None = None, placement: str | None = None,
-                upright: npt.ArrayLike | None = None) -> str:
+                upright: Upright = None) -> str:
         """Add a device streaming over TCP. Returns its name."""
         src = DecodedSource(TcpLink(host, port), device, options=options, rate_hz=rate_hz)
         return self._add(src, name, placement, upright)
@@ -218,7 +233,7 @@ class LiveRecognizer:
                 scan_timeout_s: float = 10.0, client_backend: Any = None,
                 scanner_backend: Any = None,
                 backend_kwargs: Mapping[str, Any] | None = None,
-                placement: str | None = None, upright: npt.ArrayLike | None = None) -> str:
+                placement: str | None = None, upright: Upright = None) -> str:
         """Add a BLE device by advertised name or address (bleak). Returns its name."""
         link = BleLink(target, device_profile(device), scan_timeout_s=scan_timeout_s,
                        client_backend=client_backend, scanner_backend=scanner_backend,
@@ -229,7 +244,7 @@ class LiveRecognizer:
     def add_replay(self, recording: Recording | str, *, realtime: bool = True,
                    speed: float = 1.0, loop: bool = False, gravity_removed: bool = False,
                    name: str | None = None, placement: str | None = None,
-                   chunk_s: float = 0.04, upright: npt.ArrayLike | None = None) -> str:
+                   chunk_s: float = 0.04, upright: Upright = None) -> str:
         """Add a replayed recording (``aura decode`` CSV, NPZ). Returns its name.
 
         ``chunk_s``: how much of the recording each delivered batch holds (a device's
@@ -436,6 +451,8 @@ class LiveRecognizer:
     def _infer(self, items: list[_Pending], out: asyncio.Queue[Any]) -> None:
         """Encode, score and smooth the windows of ``items`` in one pass; emit their events."""
         try:
+            if self._trackers:
+                self._track_upright(items)
             turns = self._turns
             x = self._turned(*items[0][:2]) if len(items) == 1 else np.concatenate(
                 [self._turned(s, w) for s, w, _, _ in items], axis=0) if turns else (
@@ -464,6 +481,29 @@ class LiveRecognizer:
             stream.health["inference_ms_total"] += infer_ms * n / x.shape[0]
             self._emit_labels(stream, w, cos[i : i + n], probs[i : i + n], arrival, host, out)
             i += n
+
+    def _track_upright(self, items: list[_Pending]) -> None:
+        """Feed the windows of ``upright="auto"`` streams to their trackers; a stream whose
+        wearer's upright is found (or moved) is read turned to it from these windows on."""
+        spec = self.model.input_spec
+        mean, std = np.asarray(spec.norm_mean[:3]), np.asarray(spec.norm_std[:3])
+        for stream, w, _, _ in items:
+            got = self._trackers.get(stream.name)
+            if got is None or not len(w):
+                continue
+            placement, tracker = got
+            changed = False
+            hop = self.preprocess_config.hop_samples or spec.hop_samples
+            for x in w.x:  # each window's samples the one before did not hold
+                new = x if stream.name not in self._fed else x[-min(hop, len(x)):]
+                self._fed.add(stream.name)
+                changed |= tracker.feed(new[:, :3] * std + mean)
+            if changed and tracker.upright is not None:
+                self._turns[stream.name] = self._window_turn(
+                    upright_rotation(tracker.upright, placement))
+                self._placements[stream.name] = placement + UPRIGHT_SUFFIX
+                logger.info("%s: the wearer's upright found from walking: %s", stream.name,
+                            np.round(tracker.upright, 3).tolist())
 
     def _turned(self, stream: Stream, w: Windows) -> np.ndarray:
         """A stream's windows as its encoder reads them (turned to its wearer's upright)."""

@@ -27,7 +27,13 @@ from ._resample import (
     resolve_plans,
 )
 from ._units import as_samples, as_timestamps, to_si
-from ._upright import UPRIGHT_AXES, estimate_upright, rotate_imu, upright_rotation
+from ._upright import (
+    UPRIGHT_AXES,
+    UprightTracker,
+    estimate_upright,
+    rotate_imu,
+    upright_rotation,
+)
 from ._window import Windower, normalize, pad_segment
 
 __all__ = [
@@ -43,6 +49,7 @@ __all__ = [
     "ResamplePlan",
     "ResampledChunk",
     "StreamResampler",
+    "UprightTracker",
     "Windower",
     "Windows",
     "as_samples",

@@ -25,7 +25,8 @@ from .._errors import ConfigError, PreprocessingError
 from .._spec import GRAVITY, PLACEMENTS, SensorSpec
 from ._units import as_samples, to_si
 
-__all__ = ["UPRIGHT_AXES", "estimate_upright", "rotate_imu", "upright_rotation"]
+__all__ = ["UPRIGHT_AXES", "UprightTracker", "estimate_upright", "rotate_imu",
+           "upright_rotation"]
 
 F64 = npt.NDArray[np.float64]
 
@@ -51,6 +52,8 @@ _MIN_PERIODICITY = 0.3
 #: at least this much walking, and directions this concentrated (mean resultant length)
 _MIN_WINDOWS = 3
 _MIN_CONCENTRATION = 0.9
+#: a tracker reports a new upright only when it moved by more than about 5°
+_SAME = math.cos(math.radians(5.0))
 
 
 def _unit(v: npt.ArrayLike, what: str) -> F64:
@@ -115,6 +118,37 @@ def _periodicity(mag: F64, rate_hz: float) -> float:
     return float(ac.max() / energy)
 
 
+def _gait_directions(acc: F64, rate: float) -> list[F64]:
+    """Unit mean acceleration of each 2.56-s window of ``acc`` (SI, rows finite) that walks:
+    its magnitude varies as steps make it and repeats at a step or stride period."""
+    n, hop = round(_WINDOW_S * rate), max(1, round(_HOP_S * rate))
+    if n < 8 or acc.shape[0] < n:
+        return []
+    dirs = []
+    for a in range(0, acc.shape[0] - n + 1, hop):
+        w = acc[a : a + n]
+        mag = np.linalg.norm(w, axis=1) / GRAVITY
+        std = float(mag.std())
+        if not _STD_G[0] <= std <= _STD_G[1] or _periodicity(mag, rate) < _MIN_PERIODICITY:
+            continue
+        m = w.mean(axis=0)
+        norm = float(np.linalg.norm(m))
+        if norm > 0.5 * GRAVITY:  # a mean far below 1 g is not a body moving about upright
+            dirs.append(m / norm)
+    return dirs
+
+
+def _agreed(dirs: list[F64]) -> F64 | None:
+    """The mean of ``dirs`` when there are enough of them and they agree, else ``None``."""
+    if len(dirs) < _MIN_WINDOWS:
+        return None
+    mean = np.mean(dirs, axis=0)
+    r = float(np.linalg.norm(mean))
+    if r < _MIN_CONCENTRATION:
+        return None
+    return np.asarray(mean / r, dtype=np.float64)
+
+
 def estimate_upright(imu: npt.ArrayLike, spec: SensorSpec) -> F64 | None:
     """The wearer's upright direction in the device frame, found without labels: the mean
     direction of the acceleration over the recording's stretches of walking (2.56-s windows
@@ -133,25 +167,46 @@ def estimate_upright(imu: npt.ArrayLike, spec: SensorSpec) -> F64 | None:
                                  "find; estimate it from the raw accelerometer")
     acc = to_si(imu, spec)[:, :3]
     acc = acc[np.all(np.isfinite(acc), axis=1)]  # a corrupt row is a missing sample here
-    rate = spec.sample_rate_hz
-    n, hop = round(_WINDOW_S * rate), max(1, round(_HOP_S * rate))
-    if n < 8 or acc.shape[0] < n:
-        return None
-    dirs = []
-    for a in range(0, acc.shape[0] - n + 1, hop):
-        w = acc[a : a + n]
-        mag = np.linalg.norm(w, axis=1) / GRAVITY
-        std = float(mag.std())
-        if not _STD_G[0] <= std <= _STD_G[1] or _periodicity(mag, rate) < _MIN_PERIODICITY:
-            continue
-        m = w.mean(axis=0)
-        norm = float(np.linalg.norm(m))
-        if norm > 0.5 * GRAVITY:  # a mean far below 1 g is not a body moving about upright
-            dirs.append(m / norm)
-    if len(dirs) < _MIN_WINDOWS:
-        return None
-    mean = np.mean(dirs, axis=0)
-    r = float(np.linalg.norm(mean))
-    if r < _MIN_CONCENTRATION:
-        return None
-    return np.asarray(mean / r, dtype=np.float64)
+    return _agreed(_gait_directions(acc, spec.sample_rate_hz))
+
+
+class UprightTracker:
+    """The wearer's upright, found as a stream goes (``LiveRecognizer``'s ``upright="auto"``):
+    :meth:`feed` it the stream's acceleration in order; :attr:`upright` is the agreed
+    direction of the most recent walking (the last ``keep`` walking windows of 2.56 s),
+    ``None`` until about 5 s of walking agree. A device that moves on the body is followed
+    once its new walking outnumbers the old.
+
+    Args:
+        rate_hz: the sample rate of what is fed.
+        keep: walking windows remembered.
+    """
+
+    def __init__(self, rate_hz: float, keep: int = 24) -> None:
+        if not rate_hz > 0 or keep < _MIN_WINDOWS:
+            raise ConfigError(f"need rate_hz > 0 and keep >= {_MIN_WINDOWS}; got {rate_hz}, "
+                              f"{keep}")
+        self.rate_hz = float(rate_hz)
+        self.keep = keep
+        self._n, self._hop = round(_WINDOW_S * rate_hz), max(1, round(_HOP_S * rate_hz))
+        self._buf = np.empty((0, 3))
+        self._dirs: list[F64] = []
+        self.upright: F64 | None = None
+
+    def feed(self, acc: npt.ArrayLike) -> bool:
+        """Take the next ``(n, 3)`` acceleration samples in m/s^2 (gravity included);
+        returns whether :attr:`upright` changed."""
+        a = np.asarray(acc, dtype=np.float64).reshape(-1, 3)
+        buf = np.concatenate([self._buf, a[np.all(np.isfinite(a), axis=1)]])
+        done = 0 if buf.shape[0] < self._n else (
+            (buf.shape[0] - self._n) // self._hop + 1) * self._hop
+        new = _gait_directions(buf[: done - self._hop + self._n], self.rate_hz) if done else []
+        self._buf = buf[done:]
+        if not new:
+            return False
+        self._dirs = (self._dirs + new)[-self.keep :]
+        got = _agreed(self._dirs)
+        if got is None or (self.upright is not None and float(got @ self.upright) > _SAME):
+            return False
+        self.upright = got
+        return True
