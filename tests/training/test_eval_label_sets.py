@@ -180,3 +180,52 @@ def test_each_window_gets_the_label_classify_gives_it() -> None:
     assert min(rates) < 1.0 and max(rates) > 0.0, rates
     per_class = result["label_sets"]["all"]["per_class"]
     assert per_class["holding still"]["predicted"] + per_class["swinging an arm"]["predicted"] > 0
+
+
+def test_eval_windows_tell_the_upright_only_to_placements_that_read_it(corpus: Path) -> None:
+    """``upright="mount"`` turns each clip's stream by the corpus mounting's up and reads
+    its placement with the upright suffix; ``"estimate"`` does the same where the clip's own
+    walking finds an upright (near the mounting's), and counts the windows without one;
+    a model that lists no such placement gets the plain windows whatever the mode."""
+    from aura_sdk.preprocessing import UPRIGHT_AXES, UPRIGHT_SUFFIX, upright_rotation
+    from aura_training.eval._inputs import clip_imu_windows, clip_upright
+
+    def read() -> CorpusReader:
+        return CorpusReader(corpus, "test", modalities=("imu",))
+
+    plain = list(eval_windows(read(), SPEC, modalities=("imu",)))
+    unread = list(eval_windows(read(), SPEC, modalities=("imu",), upright="mount",
+                               upright_placements=("wrist",)))
+    assert all(np.array_equal(a.imu, b.imu) and b.placement == "wrist"
+               for a, b in zip(plain, unread, strict=True))
+    known = ("wrist", "wrist" + UPRIGHT_SUFFIX)
+    mounted = list(eval_windows(read(), SPEC, modalities=("imu",), upright="mount",
+                                upright_placements=known))
+    assert len(mounted) == len(plain)
+    turned_any = False
+    for sample in read():
+        loc = "left_wrist"
+        up = clip_upright(sample, loc, "mount")
+        if up is None:
+            assert sample.imu[loc].spec.gravity_removed
+            continue
+        mount = np.asarray(sample.params["imu"][loc]["mount_rot"])
+        np.testing.assert_allclose(up, mount.T @ UPRIGHT_AXES["wrist"])
+        want = clip_imu_windows(sample, SPEC, location=loc,
+                                turn=upright_rotation(up, "wrist"))
+        got = [w for w in mounted if w.clip_id == sample.clip_id]
+        assert want is not None and got
+        assert all(w.placement == "wrist" + UPRIGHT_SUFFIX for w in got)
+        rows = {float(t): i for i, t in enumerate(want.t_start)}
+        for w in got:
+            np.testing.assert_allclose(w.imu, want.x[rows[w.start_s]], atol=1e-6)
+        turned_any = True
+    assert turned_any
+    from aura_training.eval import WindowStats
+
+    stats = WindowStats()
+    est_ws = list(eval_windows(read(), SPEC, modalities=("imu",), upright="estimate",
+                               upright_placements=known, stats=stats))
+    told = sum(w.placement == "wrist" + UPRIGHT_SUFFIX for w in est_ws)
+    assert told + stats.missing.get("upright", 0) == len(est_ws)
+    assert stats.missing.get("upright", 0) > 0

@@ -17,7 +17,7 @@ import numpy as np
 import pytest
 from hapt_support import DEFAULT_PLAN, write_hapt_fixture
 
-from aura_sdk import AuraModel, load_bundle
+from aura_sdk import AuraModel, ConfigError, load_bundle
 from aura_sdk.fewshot import LogisticHead
 from aura_training.cli_eval import main
 from aura_training.eval import classification_metrics
@@ -28,7 +28,7 @@ from aura_training.eval._real import (
     run_hapt_eval,
     segment_statistics,
 )
-from aura_training.loaders import HAPT_SENSOR_SPEC, hapt_segments, read_hapt
+from aura_training.loaders import HAPT_SENSOR_SPEC, HaptSession, hapt_segments, read_hapt
 
 CFG = RealEvalConfig(draws=2, shots=(1, 5), enroll_subjects=(1, 2), test_subjects=(3, 4))
 METHODS = ("model", "nearest_centroid", "logistic_regression")
@@ -99,11 +99,12 @@ def test_counts_and_provenance(run, hapt: Path, model: AuraModel) -> None:
     assert r["command"] == "test" and r["format"] == "aura-eval-real-hapt/1"
     assert r["wall_time_s"] > 0 and set(r["timing_s"]) == {"load", "zero_shot", "k_shot"}
     assert r["spec"] == {"sample_rate_hz": 50.0, "accel_unit": "g", "gyro_unit": "rad/s",
-                         "gravity_removed": False, "placement": "waist"}
+                         "gravity_removed": False, "placement": "waist", "upright": None}
     assert r["labels_restored"] is True
+    assert r["upright"] is None  # this model reads no turned frames: nothing estimated
     assert set(r) == {"format", "created", "command", "model", "dataset", "classes", "config",
                       "spec", "segments", "zero_shot", "k_shot", "target", "labels_restored",
-                      "timing_s", "versions", "wall_time_s"}
+                      "timing_s", "versions", "wall_time_s", "upright"}
 
 
 def test_zero_shot_matches_direct_classification(run, hapt: Path, model: AuraModel) -> None:
@@ -339,3 +340,56 @@ def test_the_real_path_never_imports_torch() -> None:
     code = ("import sys, aura_training.eval._real, aura_training.cli_eval, "
             "aura_training.loaders; assert 'torch' not in sys.modules, 'torch imported'")
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def _walk_session(subject: int, session: int, rot: np.ndarray, walk_s: float,
+                  seed: int) -> HaptSession:
+    """A HAPT-shaped session (50 Hz, g): ``walk_s`` of walking, then 20 s lying still, with
+    the phone turned by ``rot`` (v_phone = rot @ v_body, body z up)."""
+    rng = np.random.default_rng(seed)
+    n_walk, n_lie = int(walk_s * 50), 1000
+    t = np.arange(n_walk) / 50.0
+    body = np.zeros((n_walk + n_lie, 6))
+    ph = 2 * np.pi * 1.8 * t
+    body[:n_walk, 2] = 1.0 + 0.25 * np.sin(ph) + 0.08 * np.sin(2 * ph)
+    body[:n_walk, 0] = 0.15 * np.sin(ph + 1.0)
+    body[n_walk:, 0] = 1.0  # lying on the back: up is the body's forward axis
+    body += rng.normal(0, 0.005, body.shape)
+    samples = body.copy()
+    samples[:, :3] = body[:, :3] @ rot.T
+    samples[:, 3:] = body[:, 3:] @ rot.T
+    labels = np.r_[np.full(n_walk, 1), np.full(n_lie, 6)].astype(np.int64)
+    return HaptSession(subject=subject, session=session, samples=samples, labels=labels,
+                       sequence=np.arange(len(labels), dtype=np.int64))
+
+
+def test_turn_to_upright_turns_each_session_by_its_own_walking() -> None:
+    """Each session's segments are turned so that its walking's up is the waist axis (a
+    session without walking borrows its subject's); lying then reads about 90° from up;
+    a subject with no walking at all is refused with the fix."""
+    from scipy.spatial.transform import Rotation
+
+    from aura_sdk.preprocessing import UPRIGHT_AXES
+    from aura_training.eval._real import turn_to_upright
+
+    rots = Rotation.random(3, random_state=4).as_matrix()
+    sessions = [_walk_session(1, 0, rots[0], 30.0, 1), _walk_session(1, 1, rots[1], 30.0, 2),
+                _walk_session(1, 2, rots[1], 0.0, 3)]  # no walking: the subject's mean
+    segs = hapt_segments(sessions, min_samples=250)
+    turned, info = turn_to_upright(sessions, segs, "waist")
+    assert info == {"sessions": 3, "estimated": 2, "from_subject": 1,
+                    "method": "estimate_upright per session"}
+    up = np.asarray(UPRIGHT_AXES["waist"])
+    for seg, orig in zip(turned, segs, strict=True):
+        m = seg.samples[:, :3].mean(axis=0)
+        angle = np.degrees(np.arccos(m @ up / np.linalg.norm(m)))
+        if seg.name == "walking":
+            assert angle < 3.0
+        else:
+            assert 80.0 < angle < 100.0 if seg.session < 2 else angle < 180.0
+        np.testing.assert_allclose(np.linalg.norm(seg.samples[:, :3], axis=1),
+                                   np.linalg.norm(orig.samples[:, :3], axis=1))
+    with pytest.raises(ConfigError, match="--upright none"):
+        turn_to_upright([_walk_session(2, 0, rots[2], 0.0, 5)],
+                        hapt_segments([_walk_session(2, 0, rots[2], 0.0, 5)],
+                                      min_samples=250), "waist")

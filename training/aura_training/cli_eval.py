@@ -156,10 +156,13 @@ class EvalCommand:
                           help="where the sensor is said to be worn (HAPT: waist, the "
                                "default); 'none' withholds it. Only bundles with a placement "
                                "input read it")
-        real.add_argument("--upright", default="estimate", choices=["estimate", "none"],
-                          help="for bundles trained on frames turned to the wearer's upright: "
-                               "find each session's upright from its walking, without labels "
-                               "(the default), or withhold it ('none')")
+        parser.add_argument("--upright", default="estimate",
+                            choices=["estimate", "none", "mount"],
+                            help="for bundles trained on frames turned to the wearer's "
+                                 "upright: find it without labels from the walking of each "
+                                 "HAPT session or corpus clip (the default), take it from the "
+                                 "corpus's mounting ('mount', corpora only), or withhold it "
+                                 "('none')")
         real.add_argument("--no-encoder-features", action="store_true",
                           help="ablation: few-shot heads learn from window statistics only, "
                                "not from the encoder's features output")
@@ -226,6 +229,7 @@ def eval_command_line(args: argparse.Namespace) -> str:
                                      ("--split", args.split, _DEFAULTS["split"]),
                                      ("--hop", args.hop, None),
                                      ("--location", args.location, None),
+                                     ("--upright", args.upright, "estimate"),
                                      ("--device", args.device, _DEFAULTS["device"])):
             if value != default:
                 parts += [flag, str(value)]
@@ -283,7 +287,7 @@ def _evaluate_bundle(args: argparse.Namespace) -> int:
             else [x.strip() for x in args.label_sets.split(",") if x.strip()])
     result = evaluate_label_sets(model, args.data, label_sets=sets, split=args.split,
                                  hop_s=args.hop, location=args.location, out_dir=args.out,
-                                 command=eval_command_line(args))
+                                 command=eval_command_line(args), upright=args.upright)
     for name, r in result["label_sets"].items():
         if "skipped" in r:
             print(f"{name:<12} skipped: {r['skipped']}")
@@ -312,6 +316,9 @@ def _evaluate_real(args: argparse.Namespace) -> int:
                              test_subjects=args.test_subjects)
     except ValueError as exc:  # pydantic's ValidationError
         raise ConfigError(f"bad --real options: {exc}") from exc
+    if args.upright == "mount":
+        raise ConfigError("--upright mount reads a corpus's mountings; HAPT has none: use "
+                          "estimate or none")
     out = _real_out(args)
     r = run_hapt_eval(out, bundle=args.bundle, precision=args.precision, device=args.device,
                       hapt_path=args.hapt_path, config=cfg, command=eval_command_line(args),

@@ -12,19 +12,37 @@ get different descriptions where the corpus has several.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
+from typing import Literal
 
 import numpy as np
 from numpy.typing import NDArray
 
 from aura_sdk import ModelInputSpec, PreprocessingError, SensorSpec, SpecMismatchError
-from aura_sdk.preprocessing import PreprocessConfig, Windows, preprocess
+from aura_sdk.preprocessing import (
+    UPRIGHT_AXES,
+    UPRIGHT_SUFFIX,
+    PreprocessConfig,
+    Windows,
+    estimate_upright,
+    preprocess,
+    rotate_imu,
+    to_si,
+    upright_rotation,
+)
 
 from ..corpus import Sample, TimelineEntry
 
-__all__ = ["DEFAULT_LOCATIONS", "EvalWindow", "WindowStats", "clip_imu_windows",
-           "eval_windows", "location_placement"]
+__all__ = ["DEFAULT_LOCATIONS", "EvalWindow", "UprightMode", "WindowStats",
+           "clip_imu_windows", "eval_windows", "location_placement"]
+
+#: How an evaluation tells a model the wearer's upright (:attr:`aura_sdk.SensorSpec.upright`):
+#: ``"none"``: never; ``"estimate"``: found from the clip's own stream without labels
+#: (:func:`aura_sdk.preprocessing.estimate_upright`; clips without enough walking get none),
+#: as a device does with ``upright="auto"``; ``"mount"``: the corpus's own mounting (what a
+#: user who says how the device is worn gives).
+UprightMode = Literal["none", "estimate", "mount"]
 
 #: IMU locations tried in order when none is asked for (the product is a wrist device).
 DEFAULT_LOCATIONS: tuple[str, ...] = ("left_wrist", "right_wrist", "dominant_wrist", "wrist",
@@ -99,7 +117,8 @@ def _pick_location(sample: Sample, location: str | None) -> str | None:
 
 
 def clip_imu_windows(sample: Sample, spec: ModelInputSpec, *, location: str | None = None,
-                     hop_samples: int | None = None) -> Windows | None:
+                     hop_samples: int | None = None,
+                     turn: NDArray[np.float64] | None = None) -> Windows | None:
     """A clip's IMU stream preprocessed into model windows (``None``: no such stream).
 
     Args:
@@ -107,6 +126,7 @@ def clip_imu_windows(sample: Sample, spec: ModelInputSpec, *, location: str | No
         spec: the model's input spec.
         location: the stream (default: the first of :data:`DEFAULT_LOCATIONS` it has).
         hop_samples: hop between windows (default: one window, no overlap).
+        turn: a rotation of the sensor frame applied first (see :func:`clip_upright`).
 
     Raises:
         SpecMismatchError: the stream's gravity convention cannot feed this model.
@@ -117,7 +137,25 @@ def clip_imu_windows(sample: Sample, spec: ModelInputSpec, *, location: str | No
         return None
     st = sample.imu[loc]
     cfg = PreprocessConfig(hop_samples=hop_samples or spec.window_samples)
-    return preprocess(st.data, st.spec, spec, t=st.t, config=cfg)
+    data = st.data if turn is None else rotate_imu(st.data, turn)
+    return preprocess(data, st.spec, spec, t=st.t, config=cfg)
+
+
+def clip_upright(sample: Sample, location: str, mode: UprightMode
+                 ) -> NDArray[np.float64] | None:
+    """The wearer's upright in the device frame of a clip's stream (see
+    :data:`UprightMode`), or ``None``: not asked, not found, or a stream without gravity."""
+    st = sample.imu[location]
+    placement = location_placement(location)
+    if mode == "none" or placement is None or st.spec.gravity_removed:
+        return None
+    if mode == "mount":
+        mount = sample.params.get("imu", {}).get(location, {}).get("mount_rot")
+        if mount is None:
+            return None
+        return np.asarray(mount, dtype=np.float64).T @ np.asarray(UPRIGHT_AXES[placement])
+    return estimate_upright(to_si(st.data, st.spec), SensorSpec(
+        sample_rate_hz=st.spec.sample_rate_hz))
 
 
 def _frames(x: NDArray[np.generic] | None, fps: float, t0: float, dur: float,
@@ -151,6 +189,8 @@ def eval_windows(
     location: str | None = None,
     modalities: Sequence[str] = ("imu", "text", "video", "mocap"),
     stats: WindowStats | None = None,
+    upright: UprightMode = "none",
+    upright_placements: Collection[str] = (),
 ) -> Iterator[EvalWindow]:
     """Stream the model inputs of every labelled window of ``samples``.
 
@@ -161,6 +201,11 @@ def eval_windows(
         location: IMU stream to use (see :func:`clip_imu_windows`).
         modalities: which inputs to build besides the IMU.
         stats: counters to update (kept and dropped windows).
+        upright: whether and how the wearer's upright is found (:data:`UprightMode`); a
+            clip whose upright is found has its stream turned to it and its placement read
+            as ``placement + UPRIGHT_SUFFIX``, for placements in ``upright_placements`` (a
+            model's :attr:`~aura_sdk.AuraModel.placements`); ``stats.missing["upright"]``
+            counts the windows without one.
 
     Yields:
         One :class:`EvalWindow` per window wholly inside a labelled stretch, clip by clip,
@@ -171,8 +216,18 @@ def eval_windows(
     hop = None if hop_s is None else max(1, round(hop_s * spec.sample_rate_hz))
     for sample in samples:
         stats.clips += 1
+        loc = _pick_location(sample, location)
+        placement = None if loc is None else location_placement(loc)
+        turn = None
+        if (loc is not None and placement is not None
+                and placement + UPRIGHT_SUFFIX in upright_placements):
+            up = clip_upright(sample, loc, upright)
+            if up is not None:
+                turn = upright_rotation(up, placement)
+                placement += UPRIGHT_SUFFIX
         try:
-            windows = clip_imu_windows(sample, spec, location=location, hop_samples=hop)
+            windows = clip_imu_windows(sample, spec, location=location, hop_samples=hop,
+                                       turn=turn)
         except SpecMismatchError:
             stats.drop("clip: gravity convention the model cannot take")
             continue
@@ -182,8 +237,6 @@ def eval_windows(
         if windows is None:
             stats.drop("clip: no IMU stream at the location")
             continue
-        loc = _pick_location(sample, location)
-        placement = None if loc is None else location_placement(loc)
         for i in range(len(windows)):
             t0 = float(windows.t_start[i])
             t1 = t0 + win
@@ -201,6 +254,8 @@ def eval_windows(
             for name, value in (("text", text), ("video", video), ("mocap", mocap)):
                 if name in modalities and value is None:
                     stats.lack(name)
+            if upright != "none" and turn is None:
+                stats.lack("upright")
             stats.windows += 1
             yield EvalWindow(
                 clip_id=sample.clip_id, start_s=t0, activity=entry.activity,

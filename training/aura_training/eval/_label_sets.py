@@ -25,10 +25,11 @@ import numpy as np
 
 from aura_sdk import ConfigError
 from aura_sdk.bundle import LABEL_SET_ALL
+from aura_sdk.preprocessing import UPRIGHT_SUFFIX
 
 from ..corpus import CorpusReader, Sample, load_manifest
 from ._classify import classification_metrics
-from ._inputs import WindowStats, eval_windows
+from ._inputs import UprightMode, WindowStats, eval_windows
 from ._plot import plot_confusion
 from ._report import fmt
 
@@ -70,6 +71,7 @@ def evaluate_label_sets(
     location: str | None = None,
     out_dir: str | os.PathLike[str] | None = None,
     command: str | None = None,
+    upright: UprightMode = "none",
 ) -> dict[str, Any]:
     """Closed-set accuracy and macro-F1 of a bundle per label set on one corpus split.
 
@@ -82,6 +84,8 @@ def evaluate_label_sets(
         location: IMU stream (default: a wrist, see ``DEFAULT_LOCATIONS``).
         out_dir: write ``eval.json``, ``report.md`` and a confusion PNG per set here.
         command: the command line, for the report.
+        upright: whether the model is told each clip's upright (see
+            :data:`~aura_training.eval.UprightMode`; only models trained for it read it).
 
     Returns:
         The JSON-able result (``eval.json``): per set, accuracy, macro-F1, windows, the
@@ -114,7 +118,8 @@ def evaluate_label_sets(
             where.clear()
 
     for w in eval_windows(_samples(data, split), model.input_spec, hop_s=hop_s,
-                          location=location, modalities=("imu",), stats=stats):
+                          location=location, modalities=("imu",), stats=stats,
+                          upright=upright, upright_placements=model.placements):
         acts.append(w.activity)
         batch.append(w.imu)
         where.append(w.placement)
@@ -177,13 +182,28 @@ def evaluate_label_sets(
                  "dropped": stats.dropped,
                  "activities": {a: int(n) for a, n in zip(*np.unique(truth, return_counts=True),
                                                           strict=True)}},
-        "settings": {"hop_s": hop_s, "location": location, "window_s": model.input_spec.window_s},
+        "settings": {"hop_s": hop_s, "location": location, "window_s": model.input_spec.window_s,
+                     "upright": upright,
+                     "windows_told_upright": (
+                         0 if upright == "none" or not any(
+                             p.endswith(UPRIGHT_SUFFIX) for p in model.placements)
+                         else len(acts) - stats.missing.get("upright", 0))},
         "label_sets": results,
     }
     if out is not None:
         (out / "eval.json").write_text(json.dumps(result, indent=2, sort_keys=True) + "\n")
         (out / "report.md").write_text(render_label_set_report(result))
     return result
+
+
+def _upright_note(settings: Mapping[str, Any], windows: int) -> str:
+    mode, told = settings.get("upright", "none"), settings.get("windows_told_upright", 0)
+    if mode == "none" or not told:
+        return ""
+    how = ("found from each clip's own stream without labels" if mode == "estimate"
+           else "from the corpus's mounting of each device")
+    return (f" The wearer's upright was told to the model ({how}) for {told} of the "
+            f"{windows} windows.")
 
 
 def render_label_set_report(result: Mapping[str, Any]) -> str:
@@ -198,7 +218,8 @@ def render_label_set_report(result: Mapping[str, Any]) -> str:
         "the windows whose true activity is in the set count, and each is classified among the "
         "set's labels only. Held-out activities were left out of the model's training. "
         "Unknown: the share of those windows a device would report as \"unknown\" under the "
-        "bundle's rejection (accuracy ranks every label and rejects none).", "",
+        "bundle's rejection (accuracy ranks every label and rejects none)."
+        + _upright_note(result["settings"], d["windows"]), "",
         "| label set | labels | windows | accuracy | macro-F1 | chance | held-out activities "
         "(windows) | held-out accuracy | seen accuracy | unknown |",
         "|---|---|---|---|---|---|---|---|---|---|",
