@@ -113,8 +113,10 @@ class DecodedSource:
 
     @property
     def can_push(self) -> bool:
-        """Whether the link can hand its bytes over as they arrive (:meth:`attach`)."""
-        return callable(getattr(self.link, "attach", None))
+        """Whether the link can hand its bytes over as they arrive (:meth:`attach`; a link
+        may say per connection, e.g. a serial port only when it has a descriptor)."""
+        return callable(getattr(self.link, "attach", None)) and bool(
+            getattr(self.link, "can_push", True))
 
     @property
     def can_poll(self) -> bool:

@@ -415,12 +415,12 @@ class Stream:
 
     async def _push_loop(self, stop: asyncio.Event) -> bool:
         """A link that pushes its bytes: samples land in the inbox as they arrive (no task
-        wakes per packet); this loop only watches for a lost link, a stall and faults."""
-        last = [time.monotonic()]
+        wakes per packet); this loop only watches for a lost link, a stall and faults. A
+        stall is time without new samples, not without bytes: a device whose frames cannot
+        be decoded (its HELLO was lost, so the decoder holds them) is reconnected too."""
         ready = self._on_ready
 
         def sink(data: bytes, arrival: float, since: float) -> None:  # raw until the tick
-            last[0] = arrival
             raw = self.raw  # (the tick swaps in a fresh list when it takes them)
             raw.append(data)
             self.raw_arrival.append(arrival)
@@ -431,13 +431,18 @@ class Stream:
         # a stall is noticed within 1.5 stall timeouts; a gateway's thousand streams wake
         # for it a few times a minute each, not every second
         every = max(self.config.read_timeout_s, self.config.stall_timeout_s / 2)
+        seen, progress = self.health["samples"], time.monotonic()
         self.source.attach(sink)  # type: ignore[attr-defined]
         try:
             while not stop.is_set():
                 await self.source.watch(every)  # type: ignore[attr-defined]
                 if self._fault is not None:
                     raise self._fault
-                if time.monotonic() - last[0] > self.config.stall_timeout_s:
+                now = time.monotonic()
+                if self.health["samples"] != seen:
+                    seen, progress = self.health["samples"], now
+                # (bytes the tick has not taken yet are judged at the next look)
+                if now - progress > self.config.stall_timeout_s and not self.raw:
                     self.health["stalls"] += 1
                     self._status("stalled", f"no samples for {self.config.stall_timeout_s:g} s")
                     raise TransportError(
