@@ -139,7 +139,8 @@ class DecodedSource:
         self.link.attach(sink)  # type: ignore[attr-defined]
 
     def decode_chunks(self, chunks: list[bytes]) -> tuple[list[ImuSamples], list[int] | None]:
-        """Decode chunks that arrived one after another in one decoder call.
+        """Decode chunks that arrived one after another in one decoder call (a packet-framed
+        profile's chunks, BLE notifications, one call each).
 
         Returns:
             the samples, and, when the decoder frames its bytes with 0x00 delimiters (the
@@ -148,6 +149,9 @@ class DecodedSource:
             which samples is then unknown).
         """
         dec = self.decoder
+        assert self.profile is not None
+        if self.profile.framing == "packet":  # each chunk is one packet: never join them
+            return [s for c in chunks for s in dec.feed(c) if isinstance(s, ImuSamples)], None
         merging = hasattr(dec, "merge_frames")
         if merging:
             cast(Any, dec).merge_frames = True

@@ -2,7 +2,9 @@
 only here (extra ``ble``).
 
 Each notification is one packet for the decoder. Any bleak backend works, including the bumble
-one in :mod:`aura_sdk.ble` (no BLE stack needed; virtual devices for tests).
+one in :mod:`aura_sdk.ble` (no BLE stack needed; virtual devices for tests). Notifications are
+pushed to an attached consumer as bleak delivers them (:meth:`BleLink.attach`, as the TCP and
+serial links do), or queued for :meth:`BleLink.read`.
 """
 
 from __future__ import annotations
@@ -10,7 +12,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import re
-from collections.abc import Mapping
+import time
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from aura_bridge import DeviceProfile
@@ -18,6 +21,9 @@ from aura_bridge import DeviceProfile
 from .._errors import ConfigError, MissingExtraError, TransportError
 
 __all__ = ["BleLink"]
+
+#: a pushed consumer: ``(bytes, host arrival time, time before which none of the bytes came)``
+Push = Callable[[bytes, float, float], None]
 
 # a Bluetooth address (bumble's "/P" suffix marks a public one) or a CoreBluetooth UUID;
 # anything else is taken as an advertised name to scan for
@@ -52,6 +58,8 @@ class BleLink:
         self._client: Any = None
         self._queue: asyncio.Queue[bytes] = asyncio.Queue()
         self._lost = False
+        self._gone = asyncio.Event()
+        self._push: Push | None = None
         self.mtu: int | None = None
 
     async def open(self) -> None:
@@ -62,6 +70,7 @@ class BleLink:
             raise MissingExtraError("ble", "BLE devices", "bleak") from exc
         self._queue = asyncio.Queue()
         self._lost = False
+        self._gone = asyncio.Event()
         kw = dict(self.backend_kwargs)
         try:
             device: Any = self.target
@@ -88,11 +97,37 @@ class BleLink:
             raise TransportError(f"BLE connection failed: {exc}", device=self.target) from exc
 
     def _on_notify(self, _char: Any, data: bytearray) -> None:
+        push = self._push
+        if push is not None:
+            now = time.monotonic()
+            push(bytes(data), now, now)
+            return
         self._queue.put_nowait(bytes(data))
 
     def _on_disconnect(self, _client: Any) -> None:
         self._lost = True
+        self._gone.set()
         self._queue.put_nowait(b"")  # wake a waiting reader
+
+    def attach(self, push: Push | None) -> None:
+        """Hand every later notification to ``push`` as it arrives (``None``: queue them for
+        :meth:`read` again); queued ones go first."""
+        self._push = push
+        if push is not None:
+            now = time.monotonic()
+            while not self._queue.empty():
+                note = self._queue.get_nowait()
+                if note:
+                    push(note, now, now)
+
+    async def watch(self, timeout: float) -> None:
+        """Return after ``timeout`` seconds, or raise :class:`TransportError` as soon as the
+        device disconnects (for an attached consumer)."""
+        if not self._gone.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._gone.wait(), timeout)
+        if self._gone.is_set():
+            raise TransportError("the BLE device disconnected", device=self.target)
 
     async def read(self, timeout: float) -> list[bytes]:
         out: list[bytes] = []
@@ -115,6 +150,7 @@ class BleLink:
         await self._client.write_gatt_char(self.profile.control_uuid, data, response=True)
 
     async def close(self) -> None:
+        self._push = None
         client, self._client = self._client, None
         if client is not None:
             with contextlib.suppress(Exception):
