@@ -313,6 +313,8 @@ def test_live_upright_auto_turns_the_stream_once_its_walking_agrees(model) -> No
     assert events[-1].similarity == pytest.approx(float(cos[0].max()), abs=1e-4)
     with pytest.raises(ConfigError, match="'auto'"):
         LiveRecognizer(model=model).add_replay(rec, placement="waist", upright="up")
-    plain = LiveRecognizer(model=model)  # no "wrist+upright" here: auto does nothing
-    plain.add_replay(rec, realtime=False, placement="wrist", upright="auto")
-    assert not plain._trackers
+    with pytest.raises(ConfigError, match="waist or pocket"):  # a wrist's chores repeat too
+        LiveRecognizer(model=model).add_replay(rec, placement="wrist", upright="auto")
+    pocket = LiveRecognizer(model=model)  # no "pocket+upright" here: auto does nothing
+    pocket.add_replay(rec, realtime=False, placement="pocket", upright="auto")
+    assert not pocket._trackers

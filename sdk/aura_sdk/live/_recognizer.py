@@ -37,7 +37,13 @@ from .._model import AuraModel, Labels, load_bundle
 from .._recording import Recording
 from .._scoring import Scorer, Smoother, SmoothingName, make_smoother
 from .._spec import UPRIGHT_SUFFIX, SensorSpec, check_placement
-from ..preprocessing import PreprocessConfig, UprightTracker, Windows, upright_rotation
+from ..preprocessing import (
+    WALKING_PLACEMENTS,
+    PreprocessConfig,
+    UprightTracker,
+    Windows,
+    upright_rotation,
+)
 from ._events import Event, LabelEvent, StatusEvent
 from ._lanes import LaneGroup
 from ._sources import (
@@ -170,6 +176,12 @@ class LiveRecognizer:
         if isinstance(upright, str):
             if upright != "auto":
                 raise ConfigError(f"upright={upright!r}: pass 'auto', a 3-vector or None")
+            if placement not in WALKING_PLACEMENTS:
+                raise ConfigError(
+                    f"upright='auto' finds up from the wearer's walking, which only a device "
+                    f"at {' or '.join(WALKING_PLACEMENTS)} shows reliably (at the "
+                    f"{placement}, chores and sports repeat too); pass the upright as a "
+                    "direction in the device's axes instead")
             probe = SensorSpec(sample_rate_hz=1.0, placement=placement, upright=(0, 0, 1))
             if self.model.input_placement(probe) != placement:  # the encoder can read it
                 assert placement is not None
@@ -212,9 +224,9 @@ class LiveRecognizer:
         read it. ``upright`` (every ``add_*``, with ``placement``): the wearer's upright in
         the device's axes (:attr:`SensorSpec.upright`, e.g. from
         :func:`aura_sdk.preprocessing.estimate_upright` over a recording of the wearer
-        walking), or ``"auto"``: found from the stream's own walking as it comes (until
-        about 5 s of walking agree the stream is read as it sits); encoders trained on
-        frames turned to it read the stream turned."""
+        walking), or ``"auto"`` (a waist or pocket device): found from the stream's own
+        walking as it comes (until about 5 s of walking agree the stream is read as it
+        sits); encoders trained on frames turned to it read the stream turned."""
         if device_profile(device).transport == "ble":
             raise ConfigError(f"{device!r} is a BLE profile; use add_ble")
         src = DecodedSource(SerialLink(port, baudrate), device, options=options, rate_hz=rate_hz)

@@ -29,6 +29,7 @@ from ._resample import (
 from ._units import as_samples, as_timestamps, to_si
 from ._upright import (
     UPRIGHT_AXES,
+    WALKING_PLACEMENTS,
     UprightTracker,
     estimate_upright,
     rotate_imu,
@@ -39,6 +40,7 @@ from ._window import Windower, normalize, pad_segment
 __all__ = [
     "UPRIGHT_AXES",
     "UPRIGHT_SUFFIX",
+    "WALKING_PLACEMENTS",
     "Gap",
     "GravityTracker",
     "KernelSpec",

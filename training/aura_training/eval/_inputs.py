@@ -23,6 +23,7 @@ from aura_sdk import ModelInputSpec, PreprocessingError, SensorSpec, SpecMismatc
 from aura_sdk.preprocessing import (
     UPRIGHT_AXES,
     UPRIGHT_SUFFIX,
+    WALKING_PLACEMENTS,
     PreprocessConfig,
     Windows,
     estimate_upright,
@@ -39,8 +40,9 @@ __all__ = ["DEFAULT_LOCATIONS", "EvalWindow", "UprightMode", "WindowStats",
 
 #: How an evaluation tells a model the wearer's upright (:attr:`aura_sdk.SensorSpec.upright`):
 #: ``"none"``: never; ``"estimate"``: found from the clip's own stream without labels
-#: (:func:`aura_sdk.preprocessing.estimate_upright`; clips without enough walking get none),
-#: as a device does with ``upright="auto"``; ``"mount"``: the corpus's own mounting (what a
+#: (:func:`aura_sdk.preprocessing.estimate_upright`; clips without enough walking, and
+#: devices outside :data:`~aura_sdk.preprocessing.WALKING_PLACEMENTS`, get none), as a device
+#: does with ``upright="auto"``; ``"mount"``: the corpus's own mounting (what a
 #: user who says how the device is worn gives).
 UprightMode = Literal["none", "estimate", "mount"]
 
@@ -154,6 +156,8 @@ def clip_upright(sample: Sample, location: str, mode: UprightMode
         if mount is None:
             return None
         return np.asarray(mount, dtype=np.float64).T @ np.asarray(UPRIGHT_AXES[placement])
+    if placement not in WALKING_PLACEMENTS:
+        return None
     return estimate_upright(to_si(st.data, st.spec), SensorSpec(
         sample_rate_hz=st.spec.sample_rate_hz))
 
