@@ -307,7 +307,8 @@ class ClipWindower:
         pid = self.placement_id(sample, location, epoch)
         name = location_placement(location)
         up_name = f"{name}{UPRIGHT_SUFFIX}"
-        if (pid == 0 or self.upright_prob <= 0.0 or up_name not in self.placements
+        if (pid == 0 or name is None or self.upright_prob <= 0.0
+                or up_name not in self.placements
                 or sample.imu[location].spec.gravity_removed):  # no gravity: no up to find
             return pid, None
         rng = np.random.default_rng([self.seed, epoch, zlib.crc32(sample.clip_id.encode()), 2])
@@ -315,7 +316,7 @@ class ClipWindower:
         if mount is None or rng.random() >= self.upright_prob:
             return pid, None
         # the corpus stores v_device = mount @ v_sensor; up in the sensor frame is mount^T up
-        up = np.asarray(mount, dtype=np.float64).T @ np.asarray(UPRIGHT_AXES[name])
+        up = np.asarray(mount, dtype=np.float64).T @ np.array(UPRIGHT_AXES[name])
         return (EncoderSpec.placement_index(self.placements, up_name),
                 upright_rotation(up, name))
 
