@@ -225,16 +225,24 @@ def test_the_shipped_teacher_loads_as_the_default_imu_xs_teacher() -> None:
 
     model, cfg, spec = load_checkpoint(default_teacher_path())
     imu = model.encoders["imu"]  # type: ignore[index]
-    # imu-xs with the placement input (aura retrain --preset default)
-    assert cfg.model["imu"] == {"preset": "imu-xs", "placements": list(SensorSpec.PLACEMENTS)}
+    # imu-xs with the placement input, as worn and turned to the wearer's upright
+    # (aura retrain --preset default)
+    from aura_sdk.preprocessing import UPRIGHT_SUFFIX
+
+    places = list(SensorSpec.PLACEMENTS)
+    assert cfg.model["imu"] == {"preset": "imu-xs",
+                                "placements": [*places, *(p + UPRIGHT_SUFFIX for p in places)]}
+    assert cfg.data.upright_prob == 0.7
     assert set(model.encoders) == {"imu", "text"}  # type: ignore[operator]
     assert (spec.sample_rate_hz, spec.window_samples) == (50.0, 250)
     x = torch.randn(2, 250, 6, generator=torch.Generator().manual_seed(0))
     with torch.no_grad():
         y = imu(x)
         waist = imu(x, torch.full((2,), 1 + SensorSpec.PLACEMENTS.index("waist")))
+        turned = imu(x, torch.full((2,), 1 + places.index("waist") + len(places)))
     torch.testing.assert_close(y.norm(dim=-1), torch.ones(2))
     assert float((y - waist).abs().max()) > 1e-3  # the placement was learned, not left at 0
+    assert float((turned - waist).abs().max()) > 1e-3  # and so was the turned one
 
 
 @pytest.mark.parametrize("gap, words", [(2.3, "2.30 points below"), (-2.3, "2.30 points above")])
