@@ -40,3 +40,22 @@ def reseal(root: Path, edit) -> None:
         blob = (root / name).read_bytes()
         data["files"][name] = {"sha256": hashlib.sha256(blob).hexdigest(), "size": len(blob)}
     (root / "manifest.json").write_text(json.dumps(data, indent=2))
+
+
+def placement_bundle(root: Path, known: tuple[str, ...], *, seed: int, window: int,
+                     rate: float, precisions: tuple[str, ...] = ("fp32", "int8")) -> Path:
+    """The toy bundle at ``root`` with encoders that read ``known`` placements."""
+    from aura_export import write_example_bundle
+
+    write_example_bundle(root, window_samples=window, sample_rate_hz=rate, embedding_dim=DIM,
+                         precisions=precisions)
+    files = json.loads((root / "manifest.json").read_text())["encoder"]["files"]
+    for name in {v for v in files.values() if v}:
+        (root / name).write_bytes(with_placement((root / name).read_bytes(), len(known), seed))
+
+    def edit(d):
+        d["encoder"]["placement_name"] = "placement"
+        d["encoder"]["placements"] = list(known)
+
+    reseal(root, edit)
+    return root

@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from live_support import RATE, WINDOW, session
-from placement_support import DIM, reseal, with_placement
+from placement_support import DIM, placement_bundle, reseal
 
 from aura_export import write_example_bundle
 from aura_sdk import (
@@ -36,18 +36,8 @@ TOY = {"unknown_margin": 0.001}
 @pytest.fixture(scope="module")
 def template(tmp_path_factory) -> Path:
     """A toy bundle directory whose encoders read a placement (wrist, waist)."""
-    root = tmp_path_factory.mktemp("placement") / "toy"
-    write_example_bundle(root, window_samples=WINDOW, sample_rate_hz=RATE, embedding_dim=DIM,
-                         precisions=("fp32", "int8"))
-    files = json.loads((root / "manifest.json").read_text())["encoder"]["files"]
-    for name in {v for v in files.values() if v}:
-        (root / name).write_bytes(with_placement((root / name).read_bytes(), len(KNOWN), 1))
-
-    def edit(d):
-        d["encoder"]["placement_name"] = "placement"
-        d["encoder"]["placements"] = list(KNOWN)
-
-    reseal(root, edit)
+    root = placement_bundle(tmp_path_factory.mktemp("placement") / "toy", KNOWN, seed=1,
+                            window=WINDOW, rate=RATE)
     return root
 
 

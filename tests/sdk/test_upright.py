@@ -3,14 +3,11 @@ whose placement input reads frames turned to it (``"waist+upright"``)."""
 
 from __future__ import annotations
 
-import json
-
 import numpy as np
 import pytest
 from live_support import RATE, WINDOW, session
-from placement_support import DIM, reseal, with_placement
+from placement_support import placement_bundle
 
-from aura_export import write_example_bundle
 from aura_sdk import (
     ConfigError,
     LabelEvent,
@@ -172,18 +169,8 @@ KNOWN = ("wrist", "waist", "waist" + UPRIGHT_SUFFIX)
 @pytest.fixture(scope="module")
 def model(tmp_path_factory):
     """The toy bundle whose encoder reads wrist, waist and waist turned to the upright."""
-    root = tmp_path_factory.mktemp("upright") / "toy"
-    write_example_bundle(root, window_samples=WINDOW, sample_rate_hz=RATE, embedding_dim=DIM,
-                         precisions=("fp32",))
-    files = json.loads((root / "manifest.json").read_text())["encoder"]["files"]
-    for name in {v for v in files.values() if v}:
-        (root / name).write_bytes(with_placement((root / name).read_bytes(), len(KNOWN), 2))
-
-    def edit(d):
-        d["encoder"]["placement_name"] = "placement"
-        d["encoder"]["placements"] = list(KNOWN)
-
-    reseal(root, edit)
+    root = placement_bundle(tmp_path_factory.mktemp("upright") / "toy", KNOWN, seed=2,
+                            window=WINDOW, rate=RATE, precisions=("fp32",))
     return load_bundle(str(root), precision="fp32")
 
 

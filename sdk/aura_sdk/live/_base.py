@@ -10,6 +10,8 @@ source through the device profile's decoder from :mod:`aura_bridge.devices`. A r
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import time
 from collections.abc import Callable, Mapping
 from typing import Any, Protocol, cast
@@ -17,9 +19,19 @@ from typing import Any, Protocol, cast
 from aura_bridge import Decoder, DeviceProfile, ImuSamples
 from aura_bridge.devices import get_profile, make_decoder
 
-from .._errors import ConfigError
+from .._errors import ConfigError, TransportError
 
-__all__ = ["ByteLink", "DecodedSource", "SampleSource", "device_profile"]
+__all__ = ["ByteLink", "DecodedSource", "SampleSource", "device_profile", "watch_link"]
+
+
+async def watch_link(gone: asyncio.Event, timeout: float, why: str, device: str) -> None:
+    """What a pushing link's ``watch`` does: return after ``timeout`` seconds, or raise
+    :class:`~aura_sdk.TransportError` (saying ``why``) as soon as ``gone`` is set."""
+    if not gone.is_set():
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(gone.wait(), timeout)
+    if gone.is_set():
+        raise TransportError(why, device=device)
 
 
 def device_profile(name: str) -> DeviceProfile:

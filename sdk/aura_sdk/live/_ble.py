@@ -19,6 +19,7 @@ from typing import Any
 from aura_bridge import DeviceProfile
 
 from .._errors import ConfigError, MissingExtraError, TransportError
+from ._base import watch_link
 
 __all__ = ["BleLink"]
 
@@ -123,11 +124,7 @@ class BleLink:
     async def watch(self, timeout: float) -> None:
         """Return after ``timeout`` seconds, or raise :class:`TransportError` as soon as the
         device disconnects (for an attached consumer)."""
-        if not self._gone.is_set():
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._gone.wait(), timeout)
-        if self._gone.is_set():
-            raise TransportError("the BLE device disconnected", device=self.target)
+        await watch_link(self._gone, timeout, "the BLE device disconnected", self.target)
 
     async def read(self, timeout: float) -> list[bytes]:
         out: list[bytes] = []

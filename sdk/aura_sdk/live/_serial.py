@@ -18,6 +18,7 @@ from collections.abc import Callable
 from typing import Any
 
 from .._errors import MissingExtraError, TransportError
+from ._base import watch_link
 
 __all__ = ["SerialLink"]
 
@@ -102,12 +103,8 @@ class SerialLink:
     async def watch(self, timeout: float) -> None:
         """Return after ``timeout`` seconds, or raise :class:`TransportError` as soon as the
         port is lost (for an attached consumer)."""
-        if not self._closed.is_set():
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._closed.wait(), timeout)
-        if self._closed.is_set():
-            raise TransportError(self._error or "the serial device went away",
-                                 device=self.port)
+        await watch_link(self._closed, timeout, self._error or "the serial device went away",
+                         self.port)
 
     async def read(self, timeout: float) -> list[bytes]:
         import serial

@@ -26,6 +26,7 @@ import time
 from collections.abc import Callable
 
 from .._errors import TransportError
+from ._base import watch_link
 
 __all__ = ["TcpLink"]
 
@@ -172,11 +173,7 @@ class TcpLink:
     async def watch(self, timeout: float) -> None:
         """Return after ``timeout`` seconds, or raise :class:`TransportError` as soon as the
         connection is lost (for an attached consumer)."""
-        if not self._closed.is_set():
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._closed.wait(), timeout)
-        if self._closed.is_set():
-            raise TransportError(self._error or "connection lost", device=self.name)
+        await watch_link(self._closed, timeout, self._error or "connection lost", self.name)
 
     async def read(self, timeout: float) -> list[bytes]:
         if self._sock is not None:
