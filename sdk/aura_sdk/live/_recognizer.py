@@ -169,10 +169,11 @@ class LiveRecognizer:
         if key in self._sources:
             raise ConfigError(f"a stream named {key!r} exists; pass name=...")
         check_placement(placement)
-        turn = None
         if upright is not None and placement is None:
             raise ConfigError("upright= needs placement=: the upright axis it is turned "
                               "to is the placement's")
+        # whether the encoder was trained on frames turned to the wearer's upright here
+        reads = placement is not None and placement + UPRIGHT_SUFFIX in self.model.placements
         if isinstance(upright, str):
             if upright != "auto":
                 raise ConfigError(f"upright={upright!r}: pass 'auto', a 3-vector or None")
@@ -182,22 +183,17 @@ class LiveRecognizer:
                     f"at {' or '.join(WALKING_PLACEMENTS)} shows reliably (at the "
                     f"{placement}, chores and sports repeat too); pass the upright as a "
                     "direction in the device's axes instead")
-            probe = SensorSpec(sample_rate_hz=1.0, placement=placement, upright=(0, 0, 1))
-            if self.model.input_placement(probe) != placement:  # the encoder can read it
-                assert placement is not None
+            if reads:
                 self._trackers[key] = (placement, UprightTracker(
                     self.model.input_spec.sample_rate_hz))
         elif upright is not None:
-            told = SensorSpec(sample_rate_hz=1.0, placement=placement,
+            told = SensorSpec(sample_rate_hz=1.0, placement=placement,  # checks the direction
                               upright=tuple(np.asarray(upright, dtype=np.float64).reshape(-1)))
-            name_in = self.model.input_placement(told)
-            if name_in != placement:
+            if reads:
                 assert told.upright is not None and placement is not None
-                turn = self._window_turn(upright_rotation(told.upright, placement))
-            placement = name_in
+                self._turns[key] = self._window_turn(upright_rotation(told.upright, placement))
+                placement += UPRIGHT_SUFFIX
         self._placements[key] = placement
-        if turn is not None:
-            self._turns[key] = turn
         self._sources[key] = source
         return key
 
