@@ -69,6 +69,21 @@ def _segments(hapt: Path):
     return hapt_segments(read_hapt(hapt))
 
 
+def _as_evaluated(hapt: Path, model: AuraModel):
+    """The segments and spec the evaluation feeds ``model``: each session turned to its
+    estimated upright, and the spec saying so, when the model reads turned frames (the
+    shipped default does); else the segments as recorded at the waist."""
+    from aura_sdk.preprocessing import UPRIGHT_AXES
+    from aura_training.eval._real import turn_to_upright
+
+    segs = _segments(hapt)
+    spec = HAPT_SENSOR_SPEC.model_copy(update={"placement": "waist"})
+    told = spec.model_copy(update={"upright": UPRIGHT_AXES["waist"]})
+    if model.input_placement(told) == "waist":
+        return segs, spec
+    return turn_to_upright(read_hapt(hapt), segs, "waist")[0], told
+
+
 class _WithSets:
     """The model as the evaluation sees it, with the given ``label_sets`` (or none)."""
 
@@ -98,10 +113,15 @@ def test_counts_and_provenance(run, hapt: Path, model: AuraModel) -> None:
     assert r["model"]["labels"] == len(model.labels)
     assert r["command"] == "test" and r["format"] == "aura-eval-real-hapt/1"
     assert r["wall_time_s"] > 0 and set(r["timing_s"]) == {"load", "zero_shot", "k_shot"}
-    assert r["spec"] == {"sample_rate_hz": 50.0, "accel_unit": "g", "gyro_unit": "rad/s",
-                         "gravity_removed": False, "placement": "waist", "upright": None}
+    _, spec = _as_evaluated(hapt, model)
+    assert r["spec"] == json.loads(spec.model_dump_json())
+    assert r["spec"]["placement"] == "waist" and r["spec"]["accel_unit"] == "g"
     assert r["labels_restored"] is True
-    assert r["upright"] is None  # this model reads no turned frames: nothing estimated
+    if spec.upright is None:  # a model that reads no turned frames: nothing estimated
+        assert r["upright"] is None
+    else:  # every fixture session walks: each has its own upright
+        assert r["upright"] == {"sessions": 8, "estimated": 8, "from_subject": 0,
+                                "method": "estimate_upright per session"}
     assert set(r) == {"format", "created", "command", "model", "dataset", "classes", "config",
                       "spec", "segments", "zero_shot", "k_shot", "target", "labels_restored",
                       "timing_s", "versions", "wall_time_s", "upright"}
@@ -109,11 +129,10 @@ def test_counts_and_provenance(run, hapt: Path, model: AuraModel) -> None:
 
 def test_zero_shot_matches_direct_classification(run, hapt: Path, model: AuraModel) -> None:
     r, _ = run
-    segs = _segments(hapt)
+    segs, spec = _as_evaluated(hapt, model)
     y = np.array([s.activity - 1 for s in segs])
     free = [HAPT_LABELS.index(max(p, key=p.get)) for p in
-            (model.classify(s.samples, HAPT_SENSOR_SPEC, labels=list(HAPT_LABELS))
-             for s in segs)]
+            (model.classify(s.samples, spec, labels=list(HAPT_LABELS)) for s in segs)]
     ref = classification_metrics(y, free, HAPT_LABELS)
     z = r["zero_shot"]["free_text"]
     assert z["n"] == 48 and z["accuracy"] == pytest.approx(ref.accuracy)
@@ -121,7 +140,7 @@ def test_zero_shot_matches_direct_classification(run, hapt: Path, model: AuraMod
     assert np.array_equal(np.asarray(z["confusion"])[:, :6], ref.confusion)
     assert [z["per_class"][c]["f1"] for c in HAPT_LABELS] == pytest.approx(ref.f1.tolist())
 
-    tops = [max(p, key=p.get) for p in (model.classify(s.samples, HAPT_SENSOR_SPEC,
+    tops = [max(p, key=p.get) for p in (model.classify(s.samples, spec,
                                                        labels=list(model.labels))
                                         for s in segs)]
     right = [BUNDLE_LABEL_MAP.get(t, -1) == c for t, c in zip(tops, y, strict=True)]
@@ -162,9 +181,10 @@ def _independent_baselines(segs, k: int, draw: int) -> tuple[dict[str, list[int]
     return picks, out
 
 
-def test_baselines_and_picks_match_an_independent_computation(run, hapt: Path) -> None:
+def test_baselines_and_picks_match_an_independent_computation(run, hapt: Path,
+                                                              model: AuraModel) -> None:
     r, _ = run
-    segs = _segments(hapt)
+    segs, _ = _as_evaluated(hapt, model)  # the baselines see what the model sees
     for k in CFG.shots:
         sec = r["k_shot"][str(k)]
         assert sec["n_test"] == 12 and len(sec["draws"]) == CFG.draws
