@@ -187,6 +187,23 @@ def test_turned_streams_read_the_wearers_up_along_the_placement_axis(corpus: Pat
             np.testing.assert_allclose(si_b[..., 3:], si_a[..., 3:] @ turn.T, atol=1e-4)
             seen.add(name)
     assert {"wrist", "waist"} <= seen  # (gravity-removed devices are drawn at random)
+    # told where up is per location (the wearer's walking leans off the rest axis), the
+    # turn takes the mounting of that direction to the placement axis instead
+    lean = np.array([0.1, 0.99, -0.08]) / np.linalg.norm([0.1, 0.99, -0.08])
+    found = next(((smp, loc) for smp in CorpusReader(corpus, ["train"])
+                  for loc, st in smp.imu.items()
+                  if loc.endswith("_waist") and not st.spec.gravity_removed), None)
+    assert found is not None, "no waist stream with gravity in the corpus"
+    sample, loc = found
+    leaning = ClipWindower(DEFAULT_INPUT_SPEC, ("imu",), {}, np.zeros(0, np.int64), seed=0,
+                           augment=off, placements=kinds, upright_prob=1.0,
+                           upright_reference={loc: lean.tolist()})
+    _, turn = leaning.frame(sample, loc, 0)
+    mount = np.asarray(sample.params["imu"][loc]["mount_rot"])
+    assert turn is not None
+    np.testing.assert_allclose(turn @ mount.T @ lean, UPRIGHT_AXES["waist"], atol=1e-9)
+    _, rest = turned.frame(sample, loc, 0)
+    assert rest is not None and not np.allclose(turn, rest)
     # the turn has its own random numbers: a windower that never turns draws the same
     never = ClipWindower(DEFAULT_INPUT_SPEC, ("imu",), {}, np.zeros(0, np.int64), seed=0,
                          augment=AugmentConfig(), placements=kinds, upright_prob=0.0)

@@ -125,6 +125,11 @@ class DataConfig(_Frozen):
         upright_prob: for an IMU encoder whose ``placements`` list placements plus
             ``"+upright"``: the probability that a clip's stream is turned to the wearer's
             upright and read as such (see :attr:`aura_sdk.SensorSpec.upright`).
+        upright_reference: where "up" is, per stream location (``"left_waist"`` ...), in
+            the placement's canonical device frame when the turn is made (default: the
+            placement's rest axis, ``UPRIGHT_AXES``). A device finds up from its wearer's
+            walking, whose mean leans a few degrees off the rest axis; giving the corpus's
+            walking directions here trains on the reference a device uses.
         shuffle_buffer: windows mixed across clips before batching.
         num_workers: DataLoader worker processes per rank (0: in the training process).
         text_cache: ``.npz`` of MiniLM embeddings (default ``<out_dir>/text_embeddings.npz``).
@@ -142,6 +147,7 @@ class DataConfig(_Frozen):
     positives: Literal["text", "activity"] = "text"
     placement_dropout: float = Field(default=0.25, ge=0.0, le=1.0)
     upright_prob: float = Field(default=0.0, ge=0.0, le=1.0)
+    upright_reference: dict[str, tuple[float, float, float]] = Field(default_factory=dict)
     shuffle_buffer: int = Field(default=512, ge=1)
     num_workers: int = Field(default=0, ge=0, le=64)
     text_cache: Path | None = None

@@ -177,6 +177,8 @@ class ClipWindower:
             encoder knows that placement plus ``UPRIGHT_SUFFIX``, is turned to the wearer's
             upright (from the corpus's mounting, as :attr:`aura_sdk.SensorSpec.upright`
             turns a device at run time) and read as that placement.
+        upright_reference: up per stream location in its canonical device frame (default:
+            the placement's rest axis); see ``DataConfig.upright_reference``.
     """
 
     def __init__(
@@ -198,6 +200,7 @@ class ClipWindower:
         placements: Sequence[str] = (),
         placement_dropout: float = 0.0,
         upright_prob: float = 0.0,
+        upright_reference: Mapping[str, Sequence[float]] | None = None,
     ) -> None:
         self.spec = spec
         self.modalities = tuple(modalities)
@@ -217,6 +220,8 @@ class ClipWindower:
         self.placements = tuple(placements)
         self.placement_dropout = placement_dropout
         self.upright_prob = upright_prob
+        self.upright_reference = {k: np.asarray(v, dtype=np.float64)
+                                  for k, v in (upright_reference or {}).items()}
 
     def rng(self, sample: Sample, epoch: int) -> np.random.Generator:
         """The clip's generator for ``epoch`` (independent of rank and worker)."""
@@ -316,7 +321,10 @@ class ClipWindower:
         if mount is None or rng.random() >= self.upright_prob:
             return pid, None
         # the corpus stores v_device = mount @ v_sensor; up in the sensor frame is mount^T up
-        up = np.asarray(mount, dtype=np.float64).T @ np.array(UPRIGHT_AXES[name])
+        axis = self.upright_reference.get(location)
+        if axis is None:
+            axis = np.array(UPRIGHT_AXES[name])
+        up = np.asarray(mount, dtype=np.float64).T @ axis
         return (EncoderSpec.placement_index(self.placements, up_name),
                 upright_rotation(up, name))
 

@@ -220,7 +220,7 @@ class Trainer:
             positives=c.data.positives,
             placements=tuple(getattr(encoder_config(c.model["imu"]), "placements", ())),
             placement_dropout=c.data.placement_dropout if train else 0.0,
-            upright_prob=c.data.upright_prob)
+            upright_prob=c.data.upright_prob, upright_reference=c.data.upright_reference)
 
     def _input_spec(self) -> ModelInputSpec:
         c, d = self.config, self.dist
