@@ -30,7 +30,7 @@ from ._home import aura_home
 from ._prototypes import Prototypes
 from ._runtime import Backend, EncoderRuntime, Precision
 from ._scoring import Decision, Scorer
-from ._spec import ModelInputSpec, SensorSpec
+from ._spec import UPRIGHT_SUFFIX, ModelInputSpec, SensorSpec
 from .backends import DeviceName
 from .bundle import LABEL_SET_ALL, Bundle, TrustPolicy, read_bundle
 from .fewshot import (
@@ -40,8 +40,7 @@ from .fewshot import (
     EnrollmentStore,
     window_statistics,
 )
-from .preprocessing import PreprocessConfig, Windows, preprocess
-from .preprocessing._upright import rotate_imu, upright_rotation
+from .preprocessing import PreprocessConfig, Windows, preprocess, rotate_imu, upright_rotation
 
 __all__ = ["DEFAULT_BUNDLE_NAME", "DEFAULT_LABEL_SET", "AuraModel", "Labels", "load_bundle"]
 
@@ -274,19 +273,24 @@ class AuraModel:
         upright (see :attr:`SensorSpec.upright`)."""
         return self.manifest.encoder.placements
 
+    def reads_upright(self, placement: str | None) -> bool:
+        """Whether this encoder was trained on frames at ``placement`` turned to the
+        wearer's upright (it lists ``placement + UPRIGHT_SUFFIX``)."""
+        return placement is not None and placement + UPRIGHT_SUFFIX in self.placements
+
     def input_placement(self, spec: SensorSpec) -> str | None:
         """What the placement input is told for a device described by ``spec``: its
         placement with ``UPRIGHT_SUFFIX`` when ``spec.upright`` is known and this encoder
-        was trained on frames turned to it (the windows are then turned too), else its
-        placement."""
-        name = spec.input_placement
-        return name if name == spec.placement or name in self.placements else spec.placement
+        reads it (the windows are then turned too), else its placement."""
+        if spec.upright is not None and self.reads_upright(spec.placement):
+            return spec.input_placement
+        return spec.placement
 
     def _turned(self, imu: npt.ArrayLike, spec: SensorSpec) -> npt.ArrayLike:
         """``imu`` in the frame the encoder reads for ``spec``: turned so that the wearer's
         upright lies along the placement's upright axis when the encoder reads that."""
-        if spec.upright is None or spec.placement is None or (
-                self.input_placement(spec) == spec.placement):
+        if spec.upright is None or spec.placement is None or not self.reads_upright(
+                spec.placement):
             return imu
         return rotate_imu(imu, upright_rotation(spec.upright, spec.placement))
 

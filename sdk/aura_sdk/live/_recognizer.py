@@ -172,8 +172,7 @@ class LiveRecognizer:
         if upright is not None and placement is None:
             raise ConfigError("upright= needs placement=: the upright axis it is turned "
                               "to is the placement's")
-        # whether the encoder was trained on frames turned to the wearer's upright here
-        reads = placement is not None and placement + UPRIGHT_SUFFIX in self.model.placements
+        reads = self.model.reads_upright(placement)
         if isinstance(upright, str):
             if upright != "auto":
                 raise ConfigError(f"upright={upright!r}: pass 'auto', a 3-vector or None")
@@ -461,10 +460,8 @@ class LiveRecognizer:
         try:
             if self._trackers:
                 self._track_upright(items)
-            turns = self._turns
-            x = self._turned(*items[0][:2]) if len(items) == 1 else np.concatenate(
-                [self._turned(s, w) for s, w, _, _ in items], axis=0) if turns else (
-                np.concatenate([w.x for _, w, _, _ in items], axis=0))
+            parts = [self._turned(s, w) for s, w, _, _ in items]
+            x = parts[0] if len(parts) == 1 else np.concatenate(parts, axis=0)
             places = {self._placements[s.name] for s, _, _, _ in items}
             where: str | list[str | None] | None = (
                 next(iter(places)) if len(places) == 1 else
@@ -495,13 +492,13 @@ class LiveRecognizer:
         wearer's upright is found (or moved) is read turned to it from these windows on."""
         spec = self.model.input_spec
         mean, std = np.asarray(spec.norm_mean[:3]), np.asarray(spec.norm_std[:3])
+        hop = self.preprocess_config.hop_samples or spec.hop_samples
         for stream, w, _, _ in items:
             got = self._trackers.get(stream.name)
             if got is None or not len(w):
                 continue
             placement, tracker = got
             changed = False
-            hop = self.preprocess_config.hop_samples or spec.hop_samples
             for x in w.x:  # each window's samples the one before did not hold
                 new = x if stream.name not in self._fed else x[-min(hop, len(x)):]
                 self._fed.add(stream.name)

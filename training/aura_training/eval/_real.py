@@ -474,11 +474,10 @@ def run_hapt_eval(
     load_s = time.perf_counter() - start
     spec = HAPT_SENSOR_SPEC.model_copy(update={"placement": placement})
     found: dict[str, Any] | None = None
-    if upright and placement is not None:
-        canonical = spec.model_copy(update={"upright": UPRIGHT_AXES[placement]})
-        if model.input_placement(canonical) != placement:  # the model reads the upright
-            segs, found = turn_to_upright(sessions, segs, placement)
-            spec = canonical
+    if upright and model.reads_upright(placement):
+        assert placement is not None
+        segs, found = turn_to_upright(sessions, segs, placement)
+        spec = spec.model_copy(update={"upright": UPRIGHT_AXES[placement]})
     result = evaluate_hapt(model, segs, cfg, spec=spec)
     result["upright"] = found
     result["timing_s"]["load"] = load_s
