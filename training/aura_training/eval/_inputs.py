@@ -29,7 +29,6 @@ from aura_sdk.preprocessing import (
     estimate_upright,
     preprocess,
     rotate_imu,
-    to_si,
     upright_rotation,
 )
 
@@ -158,8 +157,7 @@ def clip_upright(sample: Sample, location: str, mode: UprightMode
         return np.asarray(mount, dtype=np.float64).T @ np.asarray(UPRIGHT_AXES[placement])
     if placement not in WALKING_PLACEMENTS:
         return None
-    return estimate_upright(to_si(st.data, st.spec), SensorSpec(
-        sample_rate_hz=st.spec.sample_rate_hz))
+    return estimate_upright(st.data, st.spec)
 
 
 def _frames(x: NDArray[np.generic] | None, fps: float, t0: float, dur: float,
