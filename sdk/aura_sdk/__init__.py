@@ -6,6 +6,7 @@ The device side: it never imports torch. See DESIGN.md for the contracts.
 from ._errors import (
     AuraError,
     BackendError,
+    BagError,
     BundleCompatibilityError,
     BundleError,
     BundleFormatError,
@@ -31,6 +32,7 @@ __all__ = [
     "AuraError",
     "AuraModel",
     "BackendError",
+    "BagError",
     "BundleCompatibilityError",
     "BundleError",
     "BundleFormatError",

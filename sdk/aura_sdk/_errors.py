@@ -23,7 +23,8 @@ know about AURA. Messages say what went wrong *and* what to do next. Backend exc
     │   └── BundleSignatureError                 bad signature
     │       └── UntrustedBundleError             valid signature, key not trusted / unsigned
     ├── BackendError (RuntimeError)              inference backend failed
-    └── TransportError (ConnectionError)         a device link failed
+    ├── TransportError (ConnectionError)         a device link failed
+    └── BagError (ValueError)                    a robot log (ROS bag, MCAP) cannot be read
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from pathlib import Path
 __all__ = [
     "AuraError",
     "BackendError",
+    "BagError",
     "BundleCompatibilityError",
     "BundleError",
     "BundleFormatError",
@@ -139,3 +141,16 @@ class TransportError(AuraError, ConnectionError):
     def __init__(self, message: str, *, device: str | None = None) -> None:
         self.device = device
         super().__init__(f"{device}: {message}" if device else message)
+
+
+class BagError(AuraError, ValueError):
+    """A robot log (rosbag2, ROS 1 bag, MCAP file) is unreadable, or broke part way.
+
+    ``path`` names the file; ``messages`` counts the messages read before the fault (they
+    were delivered: what came before a broken chunk is not lost)."""
+
+    def __init__(self, message: str, *, path: str | Path, messages: int = 0) -> None:
+        self.path = str(path)
+        self.reason = message
+        self.messages = messages
+        super().__init__(f"{self.path}: {message}")

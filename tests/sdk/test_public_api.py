@@ -7,7 +7,8 @@ import types
 import aura_sdk
 
 EXPECTED = {
-    "CHANNELS", "GRAVITY", "AuraError", "AuraModel", "BackendError", "BundleCompatibilityError",
+    "CHANNELS", "GRAVITY", "AuraError", "AuraModel", "BackendError", "BagError",
+    "BundleCompatibilityError",
     "BundleError", "BundleFormatError", "BundleIntegrityError", "BundleNotFoundError",
     "BundleSignatureError", "BundleVersionError", "ConfigError", "LiveRecognizer",
     "MissingExtraError", "ModelInputSpec", "NotBuiltError", "PreprocessingError", "SensorSpec",

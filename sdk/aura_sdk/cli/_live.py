@@ -6,13 +6,19 @@ import argparse
 import asyncio
 import sys
 import time
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .._errors import ConfigError
 from .._model import AuraModel, Labels, load_bundle
 from .._spec import PLACEMENTS
-from ..live import LiveRecognizer
+from ..live import LabelEvent, LiveRecognizer
+from ..live._events import Event
 from ._options import parse_options
 from ._view import EventPrinter
+
+if TYPE_CHECKING:
+    from ..ros import FoxgloveView
 
 __all__ = ["COMMAND"]
 
@@ -86,7 +92,7 @@ def labels_argument(model: AuraModel, labels: str | None, label_set: str | None)
 
 
 class _Live:
-    help = "live recognition from a device over serial, TCP or BLE"
+    help = "live recognition from a device over serial, TCP or BLE, or from a robot log"
 
     def configure(self, parser: argparse.ArgumentParser) -> None:
         src = parser.add_mutually_exclusive_group(required=True)
@@ -94,6 +100,10 @@ class _Live:
         src.add_argument("--ble", metavar="NAME", help="BLE device name or address")
         src.add_argument("--tcp", metavar="HOST:PORT", help="a device streaming over TCP")
         src.add_argument("--replay", metavar="FILE", help="a recording (.csv / .npz)")
+        src.add_argument("--bag", metavar="PATH",
+                         help="a robot log: rosbag2 directory (sqlite3 or MCAP), ROS 1 .bag or "
+                              ".mcap; each sensor_msgs/msg/Imu topic is a stream (needs the "
+                              "ros extra)")
         parser.add_argument("--device", default=None,
                             help="device profile (default aura, or aura-ble with --ble)")
         parser.add_argument("--baud", type=int, default=115200)
@@ -106,6 +116,20 @@ class _Live:
         add_model_args(parser)
         parser.add_argument("--fast", action="store_true",
                             help="with --replay: as fast as possible, not in real time")
+        parser.add_argument("--topic", action="append", metavar="TOPIC",
+                            help="with --bag: an IMU topic (repeatable; default: all of them)")
+        parser.add_argument("--realtime", action="store_true",
+                            help="with --bag: play at the stamps' pace (default: as fast as "
+                                 "possible)")
+        parser.add_argument("--write-labels", metavar="OUT.mcap", type=Path,
+                            help="with --bag: write the log unchanged plus one "
+                                 "aura_msgs/msg/ActivityLabel per window")
+        parser.add_argument("--labels-topic", default="/aura/activity",
+                            help="with --write-labels: the labels' topic")
+        parser.add_argument("--foxglove", nargs="?", type=int, const=8765, default=None,
+                            metavar="PORT",
+                            help="serve every stream's IMU, label and health on a Foxglove "
+                                 "WebSocket (default port 8765; needs the ros extra)")
         parser.add_argument("--duration", type=float, default=None, help="stop after seconds")
         parser.add_argument("--json", action="store_true", help="JSON lines instead of text")
         parser.add_argument("--status", action="store_true", help="show link status events")
@@ -119,8 +143,21 @@ class _Live:
                                  "turned to it read them so (default: not used)")
 
     def run(self, args: argparse.Namespace) -> int:
+        if not args.bag and (args.topic or args.write_labels or args.realtime):
+            raise ConfigError("--topic, --realtime and --write-labels go with --bag")
         rec = make_recognizer(args, include_status=args.status)
         opts = parse_options(args.option)
+        view = _foxglove(rec, args.foxglove) if args.foxglove is not None else None
+        try:
+            return self._run(rec, args, opts)
+        finally:
+            if view is not None:
+                view.close()
+
+    def _run(self, rec: LiveRecognizer, args: argparse.Namespace,
+             opts: dict[str, object]) -> int:
+        if args.bag:
+            return _live_bag(rec, args)
         if args.bumble and not args.ble:
             raise ConfigError("--bumble goes with --ble")
         if args.ble and args.bumble:
@@ -157,6 +194,50 @@ def _upright(text: str) -> str | tuple[float, float, float]:
         raise argparse.ArgumentTypeError(
             f"--upright takes 'auto' or three numbers X,Y,Z, got {text!r}") from None
     return (x, y, z)
+
+
+def _foxglove(rec: LiveRecognizer, port: int) -> FoxgloveView:
+    """A Foxglove view fed by ``rec``: every sample, every label and its stream's health."""
+    from ..ros import FoxgloveView
+
+    view = FoxgloveView(port=port)
+    rec.on_samples(view.samples)
+
+    def on_event(ev: Event) -> None:
+        if (isinstance(ev, LabelEvent) and ev.t_start_device is not None
+                and ev.t_end_device is not None):
+            view.label(ev.stream, ev.t_end_device, ev.label, ev.confidence, ev.top_k,
+                       ev.unknown, ev.t_start_device)
+            view.health(ev.stream, ev.t_end_device, rec.health().get(ev.stream, {}))
+
+    rec.on_event(on_event)
+    print(f"foxglove: ws://127.0.0.1:{view.port} (open it in Foxglove: Open connection, "
+          "Foxglove WebSocket)", file=sys.stderr)
+    return view
+
+
+def _live_bag(rec: LiveRecognizer, args: argparse.Namespace) -> int:
+    """``aura live --bag``: label a robot log, printing labels and writing them if asked."""
+    from .._errors import BagError
+    from ..ros import label_bag
+
+    printer = EventPrinter(as_json=args.json)
+    if args.placement is not None or args.upright is not None:
+        raise ConfigError("--placement and --upright are not read with --bag: a robot's IMU "
+                          "has no wearer")
+    res = label_bag(args.bag, args.write_labels, recognizer=rec, topics=args.topic,
+                    realtime=args.realtime, labels_topic=args.labels_topic,
+                    on_event=printer, raise_failure=False)
+    _print_health(rec)
+    print(f"{res.labels} labels from {len(res.streams)} IMU topic(s) "
+          f"({', '.join(res.streams)}), {res.messages} messages read"
+          + (f"; wrote {res.out}: {res.copied} input messages and {res.labels} labels on "
+             f"{args.labels_topic}" if res.out is not None else ""), file=sys.stderr)
+    if res.failure is not None:
+        raise BagError(f"{res.failure.reason}; the labels up to the fault are above"
+                       + (f" and in {res.out}" if res.out is not None else ""),
+                       path=args.bag, messages=res.failure.messages) from res.failure
+    return 0
 
 
 def _print_health(rec: LiveRecognizer) -> None:

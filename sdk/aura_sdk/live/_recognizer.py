@@ -26,7 +26,8 @@ import math
 import queue
 import threading
 import time
-from collections.abc import AsyncIterator, Callable, Iterator, Mapping
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -44,6 +45,7 @@ from ..preprocessing import (
     Windows,
     upright_rotation,
 )
+from ._bag import BagFeed, BagSource
 from ._events import Event, LabelEvent, StatusEvent
 from ._lanes import LaneGroup
 from ._sources import (
@@ -55,7 +57,7 @@ from ._sources import (
     TcpLink,
     device_profile,
 )
-from ._stream import HostTimes, Stream, StreamConfig, process_streams
+from ._stream import HostTimes, SampleTap, Stream, StreamConfig, process_streams
 
 __all__ = ["LiveRecognizer"]
 
@@ -143,6 +145,8 @@ class LiveRecognizer:
         self.include_status = include_status
         self.stream_config = stream_config or StreamConfig()
         self._sources: dict[str, SampleSource] = {}
+        #: the log each bag stream reads (:meth:`add_bag`)
+        self._bags: dict[str, BagFeed] = {}
         self._placements: dict[str, str | None] = {}
         #: per stream told its wearer's upright (and read so by the encoder): the turn of its
         #: normalised windows, ``x -> x @ rot.T + shift``
@@ -153,6 +157,7 @@ class LiveRecognizer:
         self._streams: dict[str, Stream] = {}
         self._smoothers: dict[str, Smoother] = {}
         self._callbacks: list[Callable[[Event], None]] = []
+        self._sample_callbacks: list[SampleTap] = []
         self._thread: threading.Thread | None = None
         self._thread_loop: asyncio.AbstractEventLoop | None = None
         self._stop: asyncio.Event | None = None
@@ -260,6 +265,66 @@ class LiveRecognizer:
                            gravity_removed=gravity_removed, name=name, chunk_s=chunk_s)
         return self._add(src, name, placement, upright)
 
+    def add_bag(self, path: str | Path, topics: str | Sequence[str] | None = None, *,
+                realtime: bool = False, speed: float = 1.0, gravity_removed: bool = False,
+                placement: str | None = None, upright: Upright = None,
+                chunk_s: float = 0.1) -> list[str]:
+        """Add the ``sensor_msgs/msg/Imu`` topics of a robot log, each its own stream named
+        by its topic, all on the log's clock. Returns their names.
+
+        Args:
+            path: a rosbag2 directory (sqlite3 or MCAP storage), a ROS 1 ``.bag`` or a bare
+                ``.mcap`` file.
+            topics: a topic or topics (default: every IMU topic of the log).
+            realtime: play at the stamps' pace (default: as fast as possible).
+            speed: real-time speed factor.
+            gravity_removed: the IMU publishes acceleration without gravity (REP 145 says
+                with; some drivers differ).
+            placement, upright: as for :meth:`add_serial`, for every topic added.
+            chunk_s: how much of a topic each delivered batch covers.
+
+        Raises:
+            BagError: the log cannot be read (a log that breaks part way is raised by the
+                iteration, after the labels of what came before).
+            ConfigError: a topic is missing or not an IMU topic.
+            MissingExtraError: the ``ros`` extra is not installed.
+        """
+        if topics is None:
+            from ..ros._bag import bag_topics, imu_topic_names
+
+            names = imu_topic_names(bag_topics(path))
+            if not names:
+                raise ConfigError(f"{path}: no sensor_msgs/msg/Imu topic in this log")
+        else:
+            names = [topics] if isinstance(topics, str) else list(topics)
+        feed = BagFeed(path, names, realtime=realtime, speed=speed, chunk_s=chunk_s)
+        added = []
+        for topic in feed.topics:
+            key = self._add(BagSource(feed, topic, gravity_removed=gravity_removed), None,
+                            placement, upright)
+            self._bags[key] = feed
+            added.append(key)
+        return added
+
+    def bag_stamp_ns(self, stream: str, t_device: float) -> int:
+        """The ROS time (ns) of a bag stream's device time (``LabelEvent.t_end_device``).
+
+        Raises:
+            ConfigError: ``stream`` is not a bag stream, or has delivered no sample yet.
+        """
+        feed = self._bags.get(stream)
+        if feed is None or feed.t0_ns is None:
+            raise ConfigError(f"{stream!r} is not a bag stream that has started")
+        return feed.t0_ns + round(t_device * 1e9)
+
+    @classmethod
+    def from_bag(cls, path: str | Path, topic: str | Sequence[str] | None = None,
+                 **kw: Any) -> LiveRecognizer:
+        """The IMU topics of a robot log (:meth:`add_bag`); recogniser options in ``kw``."""
+        rec, rest = cls._split(kw)
+        rec.add_bag(path, topic, **rest)
+        return rec
+
     @classmethod
     def from_serial(cls, port: str, device: str = "aura", **kw: Any) -> LiveRecognizer:
         """One serial device; recogniser options (``model``, ``labels``, ...) go in ``kw``."""
@@ -302,6 +367,13 @@ class LiveRecognizer:
         """Call ``callback`` for every event, before it is yielded."""
         self._callbacks.append(callback)
 
+    def on_samples(self, callback: SampleTap) -> None:
+        """Call ``callback(stream, t, acc, gyro)`` with every stream's samples as the
+        recogniser takes them (``t``: seconds on the stream's timeline, the device's clock
+        where it sends one; SI units), e.g. to show them live. It runs inside the
+        processing tick: keep it short."""
+        self._sample_callbacks.append(callback)
+
     def health(self) -> dict[str, dict[str, float]]:
         """Per-stream counters (frames, CRC errors, lost samples, gaps, reconnects, ...)."""
         return {name: s.stats() for name, s in self._streams.items()}
@@ -313,7 +385,8 @@ class LiveRecognizer:
             ConfigError: no stream was added.
         """
         if not self._sources:
-            raise ConfigError("add a stream first (add_serial, add_ble, add_tcp, add_replay)")
+            raise ConfigError("add a stream first (add_serial, add_ble, add_tcp, add_replay, "
+                              "add_bag)")
         if self._running:
             raise ConfigError("this recogniser is already running")
         self._running = True
@@ -380,6 +453,15 @@ class LiveRecognizer:
                                          self.preprocess_config, self.stream_config,
                                          on_windows, on_status, on_ready, lanes=lanes)
             self._smoothers[name] = make_smoother(self._smoothing, **self._smoothing_options)
+        if self._sample_callbacks:
+            taps = tuple(self._sample_callbacks)
+
+            def tap(name: str, t: np.ndarray, acc: np.ndarray, gyro: np.ndarray) -> None:
+                for cb in taps:
+                    cb(name, t, acc, gyro)
+
+            for s in self._streams.values():
+                s.tap = tap
         # a gateway polls its TCP links once a tick instead of waking for every packet
         polled = [s for s in self._streams.values()
                   if lanes is not None and getattr(s.source, "can_poll", False)]
@@ -416,6 +498,10 @@ class LiveRecognizer:
         async def finish() -> None:
             await asyncio.gather(*runners, return_exceptions=True)
             tick(force=True)  # what the streams left (they drained their inboxes as they ended)
+            failures = {id(f): f for s in self._streams.values()
+                        if (f := getattr(s.source, "failure", None)) is not None}
+            for f in failures.values():  # raised once the labels before the fault are out
+                out.put_nowait(f)
             out.put_nowait(_END)
 
         closer = asyncio.create_task(finish(), name="aura-finish")
@@ -424,6 +510,8 @@ class LiveRecognizer:
                 item = await out.get()
                 if item is _END:
                     break
+                if isinstance(item, BaseException):
+                    raise item
                 for cb in self._callbacks:
                     cb(item)
                 yield item

@@ -92,6 +92,9 @@ class HostTimes:
 WindowSink = Callable[["Stream", Windows, npt.NDArray[np.float64], HostTimes], None]
 StatusSink = Callable[[StatusEvent], None]
 ReadySink = Callable[["Stream"], None]
+#: sees every sample a stream takes: ``(stream name, timeline times, acc, gyro)``
+SampleTap = Callable[[str, npt.NDArray[np.float64], npt.NDArray[np.float64],
+                      npt.NDArray[np.float64]], None]
 
 
 @dataclass
@@ -268,6 +271,8 @@ class Stream:
         self._fault: AuraError | None = None
         #: this tick's raw bytes, decoded already (by :func:`_decode_together`)
         self.decoded: ImuSamples | None = None
+        #: sees every sample as the stream takes it (a live view; see ``on_samples``)
+        self.tap: SampleTap | None = None
         self.health: dict[str, float] = {
             "batches": 0, "samples": 0, "windows": 0, "gaps": 0, "reconnects": 0,
             "disconnects": 0, "stalls": 0, "clock_resets": 0, "open_failures": 0,
@@ -594,6 +599,8 @@ class Stream:
                 else:
                     t = self._stamp(n, arrival)
                 self._observe(float(t[-1]), arrival)
+                if self.tap is not None:
+                    self.tap(self.name, t, b.acc, b.gyro)
                 t_rows, r = self.merger.feed(t, b.acc, b.gyro)
                 if t_rows.size:
                     ts.append(t_rows)
@@ -694,6 +701,8 @@ class Stream:
                 else:
                     t = self._stamp(n, arrival)
                 self._observe(float(t[-1]), arrival)
+                if self.tap is not None:
+                    self.tap(self.name, t, b.acc, b.gyro)
                 got.t.append(t)
                 got.acc.append(b.acc)
                 got.gyro.append(b.gyro)
@@ -721,6 +730,8 @@ class Stream:
             self.leave_lane()
             return None
         per = len(b) // sum(frames)
+        if self.tap is not None:
+            self.tap(self.name, t, b.acc, b.gyro)
         got = _LaneInput([t], [b.acc], [b.gyro], [], [])
         self._resumed(arrivals[0])
         end = 0
