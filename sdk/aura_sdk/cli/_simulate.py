@@ -17,10 +17,12 @@ __all__ = ["COMMAND"]
 
 class _Simulate:
     help = ("a virtual device: plays a recording (CSV/NPZ) or a synthetic wrist as a device "
-            "profile over a pty serial port, TCP on loopback, BLE (bumble) or into a file")
+            "profile over a pty serial port, TCP on loopback, BLE (bumble) or into a file, or "
+            "writes it as a rosbag2")
 
     def configure(self, parser: argparse.ArgumentParser) -> None:
-        parser.add_argument("--device", required=True, help="device profile to impersonate")
+        parser.add_argument("--device", help="device profile to impersonate (not with "
+                                             "--to-bag)")
         src = parser.add_mutually_exclusive_group()
         src.add_argument("--recording", type=Path, help="a .csv (aura decode) or .npz recording")
         src.add_argument("--synthetic", type=float, metavar="SECONDS", default=None,
@@ -38,6 +40,13 @@ class _Simulate:
                          help="serve on 127.0.0.1:PORT (0 picks one); prints the port")
         out.add_argument("--ble", metavar="NAME",
                          help="advertise as a BLE peripheral in bumble (needs the sim extra)")
+        out.add_argument("--to-bag", type=Path, metavar="DIR",
+                         help="write the session as a rosbag2 of sensor_msgs/msg/Imu (MCAP "
+                              "storage; needs the ros extra); without --recording or "
+                              "--synthetic, the demo session")
+        parser.add_argument("--topic", default="/imu/data", help="with --to-bag: the topic")
+        parser.add_argument("--storage", choices=("mcap", "sqlite3"), default="mcap",
+                            help="with --to-bag: the rosbag2 storage (default mcap)")
         parser.add_argument("--hex", action="store_true", help="with --to: hex text")
         parser.add_argument("--link", type=Path, help="with --pty: also expose it at this path")
         parser.add_argument("--fast", action="store_true", help="no real-time pacing")
@@ -63,6 +72,10 @@ class _Simulate:
             synthetic_wrist,
         )
 
+        if args.to_bag is not None:
+            return _to_bag(args)
+        if args.device is None:
+            raise ConfigError("--device is needed: the profile the virtual device speaks")
         try:
             profile = get_profile(args.device)
         except ValueError as exc:
@@ -116,6 +129,31 @@ class _Simulate:
             return 0
         asyncio.run(_serve_ble(args, dev, realtime))
         return 0
+
+
+def _to_bag(args: argparse.Namespace) -> int:
+    """``--to-bag``: a recording, a synthetic wrist or the demo session as a rosbag2."""
+    from ..ros import write_imu_bag
+    from ..sim import synthetic_wrist
+    from ._demo import _default_session
+
+    if args.device is not None:
+        raise ConfigError("--to-bag writes sensor_msgs/msg/Imu, not a device's bytes: drop "
+                          "--device")
+    rec: Recording
+    if args.recording is not None:
+        rec = read_recording(args.recording)
+    elif args.synthetic is not None:
+        rec = synthetic_wrist(args.synthetic, args.rate or 100.0)
+    else:
+        rec = read_recording(_default_session())
+    if args.duration is not None:
+        keep = rec.t - rec.t[0] <= args.duration
+        rec = Recording(rec.t[keep], rec.acc[keep], rec.gyro[keep], rec.spans)
+    n = write_imu_bag(args.to_bag, {args.topic: rec}, storage=args.storage)
+    print(f"wrote {args.to_bag}: {n} sensor_msgs/msg/Imu messages on {args.topic} "
+          f"({rec.duration_s:.1f} s, {args.storage})", file=sys.stderr)
+    return 0
 
 
 async def _serve_ble(args: argparse.Namespace, dev: VirtualDevice, realtime: bool) -> None:

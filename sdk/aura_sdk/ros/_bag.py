@@ -96,7 +96,6 @@ def _check_exists(path: Path) -> None:
 
 def _stream_mcap(path: Path, counter: list[int]) -> Iterator[BagMessage]:
     _need("mcap")
-    from mcap.exceptions import McapError
     from mcap.records import Channel, Message, Schema, Statistics
     from mcap.stream_reader import StreamReader
 
@@ -128,7 +127,9 @@ def _stream_mcap(path: Path, counter: list[int]) -> Iterator[BagMessage]:
                     schemas[rec.id] = rec
                 elif isinstance(rec, Statistics):
                     stated = rec.message_count
-        except McapError as exc:
+        except BagError:
+            raise
+        except Exception as exc:  # McapError, and the decompressors' own (zstd, lz4)
             raise BagError(f"the MCAP file breaks after {seen} messages ({type(exc).__name__}"
                            f"{': ' + str(exc) if str(exc) else ''}): it is truncated or a chunk "
                            "is corrupt; what came before was read", path=path,

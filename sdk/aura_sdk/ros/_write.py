@@ -70,7 +70,7 @@ def write_imu_bag(path: str | Path, recordings: Mapping[str, Recording], *,
     # messages of every topic in time order (a shared clock), as a robot records them
     stamps = {k: start_ns + np.round((r.t - r.t[0]) * 1e9).astype(np.int64)
               for k, r in recordings.items()}
-    order = heapq.merge(*[((int(ns), k, i) for i, ns in enumerate(v))
+    order = heapq.merge(*[[(int(ns), k, i) for i, ns in enumerate(v)]
                           for k, v in stamps.items()])
     n = 0
     with Writer(out, version=9, storage_plugin=plugin) as w:
