@@ -55,8 +55,19 @@ class RetrainPreset:
 #: said, 70 % of the streams are turned to the wearer's upright and read as such
 #: (``SensorSpec.upright``: what makes standing, sitting and lying tell apart whatever way
 #: round a device is worn).
+#: Where a stream is turned to, it is turned to the wearer's *walking* direction (what
+#: ``estimate_upright`` finds on a device and ``--upright estimate`` feeds the model), not the
+#: device's rest axis: the mean walking direction of each location in its canonical device
+#: frame, measured on corpus C9's walking stretches (4-9 degrees off the rest axis, spread
+#: 3-5 degrees; docs/results.md rows Y2 and Z).
+_WALKING_UP = {"left_waist": [0.038, 0.996, -0.077], "right_waist": [-0.062, 0.993, -0.104],
+               "left_pocket": [0.027, 0.999, 0.04], "right_pocket": [0.001, 0.999, 0.047],
+               "left_upper_arm": [0.081, 0.991, 0.109],
+               "right_upper_arm": [-0.082, 0.991, 0.105],
+               "left_wrist": [-0.987, -0.077, 0.14], "right_wrist": [-0.987, 0.1, 0.128]}
 _TRANSFER = ("data.positives=activity", "data.label_prompt_prob=0.2",
-             "augment.rotate_max_deg=10", "data.upright_prob=0.7")
+             "augment.rotate_max_deg=10", "data.upright_prob=0.7",
+             "data.upright_reference=" + json.dumps(_WALKING_UP))
 
 
 def _placed(preset: str) -> str:

@@ -12,8 +12,8 @@ import pytest
 rosbags = pytest.importorskip("rosbags")
 pytest.importorskip("mcap")
 
-from mcap.stream_reader import StreamReader  # noqa: E402
 from mcap.records import Channel, Message, Schema  # noqa: E402
+from mcap.stream_reader import StreamReader  # noqa: E402
 from rosbags.highlevel import AnyReader  # noqa: E402
 from rosbags.rosbag1 import Writer as Ros1Writer  # noqa: E402
 from rosbags.rosbag2 import StoragePlugin, Writer  # noqa: E402
@@ -44,7 +44,8 @@ def _imu(store, ns: int, acc, gyro, *, seq: int | None = None, frame: str = "imu
     head = (t["std_msgs/msg/Header"](seq=seq, stamp=stamp, frame_id=frame) if seq is not None
             else t["std_msgs/msg/Header"](stamp=stamp, frame_id=frame))
     vec = t["geometry_msgs/msg/Vector3"]
-    return t[IMU](header=head, orientation=t["geometry_msgs/msg/Quaternion"](x=0., y=0., z=0., w=1.),
+    quat = t["geometry_msgs/msg/Quaternion"](x=0.0, y=0.0, z=0.0, w=1.0)
+    return t[IMU](header=head, orientation=quat,
                   orientation_covariance=np.array([-1.0] + [0.0] * 8),
                   angular_velocity=vec(x=float(gyro[0]), y=float(gyro[1]), z=float(gyro[2])),
                   angular_velocity_covariance=np.array([gyro_cov] + [0.0] * 8),
@@ -172,7 +173,8 @@ def test_rosbag2_mcap_labelled_by_the_cli_keeps_every_message(tmp_path, wrist, c
     bag = tmp_path / "bag"
     _write_rosbag2(bag, wrist, StoragePlugin.MCAP)
     out = tmp_path / "labels.mcap"
-    assert main(["live", "--bag", str(bag), "--topic", "/imu/data", "--write-labels", str(out)]) == 0
+    argv = ["live", "--bag", str(bag), "--topic", "/imu/data", "--write-labels", str(out)]
+    assert main(argv) == 0
     written = _mcap_messages(out)
     src = [m for m in read_messages(bag)]
     copied = [(t, lt, d) for t, lt, d, _ in written if t != "/aura/activity"]
@@ -190,7 +192,7 @@ def test_rosbag2_mcap_labelled_by_the_cli_keeps_every_message(tmp_path, wrist, c
     starts = [m.window_start.sec * 10**9 + m.window_start.nanosec for m in msgs]
     assert np.allclose(np.subtract(ends, starts) / 1e9, spec.window_s, atol=0.02)
     assert abs(ends[0] - (T0 + spec.window_s * 1e9)) < 0.02e9  # on the log's own clock
-    assert all(m.stream == "/imu/data" and m.label == m.top_labels[0] or m.unknown for m in msgs)
+    assert all((m.stream == "/imu/data" and m.label == m.top_labels[0]) or m.unknown for m in msgs)
     assert all(0 < m.confidence <= 1 for m in msgs)
     err = capsys.readouterr().err
     assert f"{n_win} labels from 1 IMU topic(s)" in err
@@ -205,9 +207,10 @@ def test_every_log_format_gives_the_same_labels(tmp_path, wrist) -> None:
     _write_bare_mcap(paths["bare"], wrist)
     got = {}
     for name, p in paths.items():
-        events: list[LabelEvent] = []
+        events: list[object] = []
         res = label_bag(p, tmp_path / f"{name}-out.mcap", topics="/imu/data",
-                        on_event=lambda e: events.append(e) if isinstance(e, LabelEvent) else None)
+                        on_event=events.append)
+        events = [e for e in events if isinstance(e, LabelEvent)]
         assert res.failure is None and res.streams == ("/imu/data",)
         got[name] = [(e.label, round(e.confidence, 5), round(e.t_end_device, 4)) for e in events]
         assert res.copied == res.messages == sum(t.count or 0 for t in bag_topics(p))

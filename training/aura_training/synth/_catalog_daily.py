@@ -219,8 +219,10 @@ DAILY: tuple[Activity, ...] = (
     Activity(I("using a smartphone", "office", "static", "sedentary", 1.5, "sitting", "both",
                ("home", "bus", "cafe", "office"), ("texting", "scrolling on a phone",
                                                    "browsing on a phone")),
-             base={**_SEATED, "b_sh_flex": (15, 35), "b_elbow": (90, 115), "b_pron": (50, 85),
-                   "b_sh_abd": (0, 10), "neck_flex": (20, 40)}, support="seat",
+             # The phone lies in the palm with its screen toward the face: the forearm turns
+             # palm-up (supinated, the opposite of typing's palm-down) and rises toward the eyes.
+             base={**_SEATED, "b_sh_flex": (5, 30), "b_elbow": (100, 130), "b_pron": (-70, -5),
+                   "b_sh_abd": (0, 12), "neck_flex": (20, 40)}, support="seat",
              micro=0.25, tremor=0.8, fidget=1.5),
     Activity(I("waving", "gesture", "periodic", "light", 1.8, "standing", "dominant",
                ("street", "station", "park"), ("waving hello", "waving goodbye", "greeting")),
