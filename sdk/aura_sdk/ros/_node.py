@@ -72,7 +72,8 @@ class _TopicSource:
 def run_node(topics: Sequence[str], *, rate_hz: float = 100.0,
              labels_topic: str = DEFAULT_LABELS_TOPIC,
              recognizer: LiveRecognizer | None = None, node_name: str = "aura") -> None:
-    """Run a ROS 2 node until interrupted: label ``topics``, publish on ``labels_topic``.
+    """Run a ROS 2 node until interrupted (or ``recognizer`` is closed): label ``topics``,
+    publish on ``labels_topic``. Initialises rclpy unless the caller already has.
 
     Raises:
         MissingExtraError: ``rclpy`` is not importable (source a ROS 2 install first).
@@ -91,7 +92,9 @@ def run_node(topics: Sequence[str], *, rate_hz: float = 100.0,
     for t, src in sources.items():
         rec._add(src, t, None)  # a source of this package
     codec = _Codec("cdr")
-    rclpy.init()
+    owns = not rclpy.ok()  # a caller that initialised rclpy keeps its context
+    if owns:
+        rclpy.init()
     node: Any = rclpy.create_node(node_name)
     imu_type = get_message("sensor_msgs/msg/Imu")
     for t, src in sources.items():
@@ -121,4 +124,5 @@ def run_node(topics: Sequence[str], *, rate_hz: float = 100.0,
                 pub.publish(codec.message(ev.stream, ev, start, end, ""))
     finally:
         node.destroy_node()
-        rclpy.shutdown()
+        if owns:
+            rclpy.shutdown()
