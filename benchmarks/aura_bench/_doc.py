@@ -164,9 +164,10 @@ def _demote(md: str) -> str:
 
 
 def doc_markdown(res: dict[str, Any], image_prefix: str,
-                 soak: dict[str, Any] | None = None) -> str:
+                 soak: dict[str, Any] | None = None,
+                 robots: dict[str, Any] | None = None) -> str:
     """The whole docs page for a result whose plots sit at ``image_prefix`` (with the soak
-    result ``soak``, if any)."""
+    result ``soak`` and the robots result ``robots``, if any)."""
     cmd = res["environment"].get("command") or "aura bench --out docs/bench --doc " \
         "docs/benchmarks.md"
     body = _demote(markdown(res, image_prefix=image_prefix)).strip("\n")
@@ -187,7 +188,18 @@ def doc_markdown(res: dict[str, Any], image_prefix: str,
                 "n/a until the command is run again.")
     return (_INTRO.format(command=cmd) + "## Reference results\n\n"
             + f"The tables below are `{image_prefix}bench.md` of that run. {who}\n\n"
-            + body + "\n\n" + _soak_section(soak, image_prefix) + _JETSON)
+            + body + "\n\n" + _soak_section(soak, image_prefix) + _robots_section(robots)
+            + _JETSON)
+
+
+def _robots_section(robots: dict[str, Any] | None) -> str:
+    """Several IMUs at 1 kHz in one recogniser (issue #15), when ``robots.json`` is stored
+    beside the bench report."""
+    if robots is None:
+        return ""
+    from .robots import robots_markdown
+
+    return robots_markdown(robots).rstrip("\n") + "\n\n"
 
 
 def _soak_section(soak: dict[str, Any] | None, image_prefix: str) -> str:
@@ -215,5 +227,8 @@ def write_doc(res: dict[str, Any], doc: Path, out_dir: Path) -> None:
     prefix = "" if rel == "." else rel + "/"
     soak_json = out_dir / "soak" / "soak.json"
     soak = json.loads(soak_json.read_text(encoding="utf-8")) if soak_json.is_file() else None
+    robots_json = out_dir / "robots.json"
+    robots = (json.loads(robots_json.read_text(encoding="utf-8")) if robots_json.is_file()
+              else None)
     doc.parent.mkdir(parents=True, exist_ok=True)
-    doc.write_text(doc_markdown(res, prefix, soak), encoding="utf-8")
+    doc.write_text(doc_markdown(res, prefix, soak, robots), encoding="utf-8")

@@ -403,3 +403,39 @@ def test_ros2_node_publishes_labels() -> None:
         assert first["stream"] == "/aura_test/imu" and 0 < first["confidence"] <= 1
     finally:
         rclpy.shutdown()
+
+
+def test_live_bag_feeds_a_foxglove_view(tmp_path, capsys) -> None:
+    """`aura live --bag ... --foxglove 0`: the view is fed every sample and label and the run
+    ends cleanly (the view itself is tested with a real client in test_ros_foxglove)."""
+    pytest.importorskip("foxglove")
+    from aura_sdk.ros import FoxgloveView
+
+    bag = tmp_path / "bag"
+    write_imu_bag(bag, {"/imu": synthetic_wrist(8.0, 100.0)})
+    seen = {"samples": 0, "labels": 0, "health": 0}
+    orig = (FoxgloveView.samples, FoxgloveView.label, FoxgloveView.health)
+
+    def samples(self, stream, t, acc, gyro):  # count, then publish for real
+        seen["samples"] += len(t)
+        return orig[0](self, stream, t, acc, gyro)
+
+    def label(self, *a, **k):
+        seen["labels"] += 1
+        return orig[1](self, *a, **k)
+
+    def health(self, *a, **k):
+        seen["health"] += 1
+        return orig[2](self, *a, **k)
+
+    mp = pytest.MonkeyPatch()
+    mp.setattr(FoxgloveView, "samples", samples)
+    mp.setattr(FoxgloveView, "label", label)
+    mp.setattr(FoxgloveView, "health", health)
+    try:
+        assert main(["live", "--bag", str(bag), "--foxglove", "0"]) == 0
+    finally:
+        mp.undo()
+    n = _expected_windows(8.0)
+    assert seen == {"samples": 800, "labels": n, "health": n}
+    assert "foxglove: ws://127.0.0.1:" in capsys.readouterr().err
