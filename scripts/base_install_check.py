@@ -34,6 +34,22 @@ def main(argv: list[str]) -> int:
             return 1
         best = max(probs, key=probs.__getitem__)
         print(f"{what}: {span.label!r} window -> {best} ({probs[best]:.2f})")
+    # the robots module imports without its extra and says which one to install when used
+    import aura_sdk.ros
+    from aura_sdk import MissingExtraError
+
+    try:
+        aura_sdk.ros.bag_topics(_default_bundle_path())
+    except MissingExtraError as exc:
+        if "aura-sdk[ros]" not in str(exc):
+            print(f"reading a bag without the ros extra said: {exc}", file=sys.stderr)
+            return 1
+    except Exception as exc:  # noqa: BLE001 - anything else is the defect reported here
+        print(f"reading a bag without the ros extra raised {exc!r}", file=sys.stderr)
+        return 1
+    else:
+        print("reading a bag without the ros extra did not fail", file=sys.stderr)
+        return 1
     if "torch" in sys.modules:
         print("the device side imported torch", file=sys.stderr)
         return 1
