@@ -205,6 +205,8 @@ class FoxgloveView:
                 channel = self._foxglove.Channel(topic, schema=_SCHEMAS[kind],
                                                  context=self._context)
                 self._channels[topic] = channel
+            if not channel.has_sinks():  # nobody listens: build nothing (1 kHz IMUs)
+                return
             for log_time, message in messages:
                 channel.log(message, log_time=log_time)
 
