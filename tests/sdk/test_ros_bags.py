@@ -439,3 +439,92 @@ def test_live_bag_feeds_a_foxglove_view(tmp_path, capsys) -> None:
     n = _expected_windows(8.0)
     assert seen == {"samples": 800, "labels": n, "health": n}
     assert "foxglove: ws://127.0.0.1:" in capsys.readouterr().err
+
+
+# -- ROS 1 bags, front to back ------------------------------------------------------------------
+def _ros1_bytes(tmp_path: Path, rec, compression: str | None = None) -> bytes:
+    path = tmp_path / f"r1-{compression}.bag"
+    w = Ros1Writer(path)
+    if compression is not None:
+        w.set_compression(getattr(Ros1Writer.CompressionFormat, compression))
+    with w:
+        c = w.add_connection("/imu/data", IMU, typestore=ROS1)
+        for i, ns in enumerate(_stamps(rec)):
+            w.write(c, int(ns), ROS1.serialize_ros1(
+                _imu(ROS1, int(ns), rec.acc[i], rec.gyro[i], seq=i), IMU))
+    return path.read_bytes()
+
+
+def test_ros1_parser_reads_every_compression_in_any_chunking(tmp_path) -> None:
+    from aura_sdk.ros._ros1 import Ros1BagParser, Ros1Message
+
+    rec = synthetic_wrist(3.0, 100.0, seed=2)
+    want = [ROS1.serialize_ros1(_imu(ROS1, int(ns), rec.acc[i], rec.gyro[i], seq=i), IMU)
+            for i, ns in enumerate(_stamps(rec))]
+    rng = np.random.default_rng(1)
+    for comp in (None, "BZ2", "LZ4"):
+        data = _ros1_bytes(tmp_path, rec, comp)
+        for _ in range(3):  # random chunkings give the same records
+            p = Ros1BagParser()
+            got = []
+            i = 0
+            while i < len(data):
+                j = i + int(rng.integers(1, 5000))
+                got += [m for m in p.feed(data[i:j]) if isinstance(m, Ros1Message)]
+                i = j
+            assert [bytes(m.data) for m in got] == [bytes(x) for x in want]
+            assert [m.time_ns for m in got] == _stamps(rec).tolist()
+            assert p.pending == 0
+            (c,) = p.connections.values()
+            assert (c.topic, c.msgtype) == ("/imu/data", "sensor_msgs/Imu")  # ROS 1 spelling
+
+
+def test_ros1_parser_fuzz_raises_only_its_format_error(tmp_path) -> None:
+    from aura_sdk.ros._ros1 import Ros1BagParser, Ros1FormatError
+
+    data = _ros1_bytes(tmp_path, synthetic_wrist(2.0, 50.0), "BZ2")
+    rng = np.random.default_rng(5)
+    for _ in range(300):
+        b = bytearray(data)
+        for _ in range(int(rng.integers(1, 4))):
+            b[int(rng.integers(0, len(b)))] = int(rng.integers(0, 256))
+        cut = int(rng.integers(0, len(b) + 1))
+        try:
+            Ros1BagParser().feed(bytes(b[:cut]))
+        except Ros1FormatError:
+            pass
+    with pytest.raises(Ros1FormatError, match="not a ROS 1 bag"):
+        Ros1BagParser().feed(b"#ROSBAG V1.2\n")
+
+
+def test_a_ros1_bag_cut_off_mid_recording_gives_its_labels(tmp_path, wrist) -> None:
+    """No index (the recording was cut): read front to back, every message before the cut."""
+    data = _ros1_bytes(tmp_path, wrist, "LZ4")
+    cut = tmp_path / "cut.bag"
+    cut.write_bytes(data[: len(data) // 2])
+    out = tmp_path / "out.mcap"
+    with pytest.raises(BagError, match="truncated") as info:
+        label_bag(cut, out)
+    n = info.value.messages
+    assert 0 < n < len(wrist)
+    written = _mcap_messages(out)
+    assert len([m for m in written if m[0] == "/imu/data"]) == n
+    assert len([m for m in written if m[0] == "/aura/activity"]) == _expected_windows(
+        (n - 1) / 200.0)
+    assert bag_topics(cut)[0].topic == "/imu/data"  # listed from a front-to-back pass
+
+
+def test_undecodable_imu_messages_are_dropped_and_counted(tmp_path) -> None:
+    rec = synthetic_wrist(12.0, 100.0, seed=4)
+    bag = tmp_path / "bag"
+    with Writer(bag, version=9, storage_plugin=StoragePlugin.MCAP) as w:
+        c = w.add_connection("/imu", IMU, typestore=ROS2)
+        for i, ns in enumerate(_stamps(rec)):
+            raw = bytes(ROS2.serialize_cdr(_imu(ROS2, int(ns), rec.acc[i], rec.gyro[i]), IMU))
+            w.write(c, int(ns), raw[:30] if i % 50 == 7 else raw)  # 24 cut messages
+    r = LiveRecognizer(health_log_s=None)
+    r.add_bag(bag)
+    n = sum(isinstance(e, LabelEvent) for e in r)
+    h = r.health()["/imu"]
+    assert h["bag_messages_dropped"] == 24 and h["samples"] == len(rec) - 24
+    assert n == _expected_windows(12.0)

@@ -201,6 +201,11 @@ class BagSource:
         return self._done
 
     @property
+    def counters(self) -> dict[str, float]:
+        """Health counters of the topic: IMU messages that did not decode (dropped)."""
+        return {"bag_messages_dropped": self.feed.bad[self.topic]}
+
+    @property
     def failure(self) -> BagError | None:
         """Why the log ended early (raised by the recogniser after the labels before it)."""
         return self.feed.failure

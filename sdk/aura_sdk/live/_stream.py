@@ -344,6 +344,9 @@ class Stream:
         if self._pre is not None:
             out.update({f"preprocess_{k}": v for k, v in self._pre.stats.as_dict().items()})
         out.update({f"merge_{k}": v for k, v in self.merger.counters.items()})
+        own = getattr(self.source, "counters", None)  # a source's own (a bag's dropped messages)
+        if own is not None:
+            out.update(own)
         return out
 
     # -- the loop ---------------------------------------------------------------------------

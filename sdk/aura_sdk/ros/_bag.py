@@ -181,6 +181,36 @@ def _read_rosbags(path: Path, counter: list[int]) -> Iterator[BagMessage]:
         reader.close()
 
 
+def _read_ros1(path: Path, counter: list[int]) -> Iterator[BagMessage]:
+    """A ROS 1 bag front to back (:mod:`._ros1`): a bag cut off mid-recording (no index)
+    gives every message before the cut."""
+    from ._ros1 import Ros1BagParser, Ros1FormatError, Ros1Message
+
+    parser = Ros1BagParser()
+    seen = 0
+    with open(path, "rb") as fh:
+        while block := fh.read(1 << 20):
+            try:
+                items = parser.feed(block)
+            except Ros1FormatError as exc:
+                raise BagError(f"the bag breaks after {seen} messages ({exc}); what came "
+                               "before was read", path=path, messages=counter[0]) from exc
+            for it in items:
+                if not isinstance(it, Ros1Message):
+                    continue
+                c = parser.connections[it.conn]
+                seen += 1
+                counter[0] += 1
+                yield BagMessage(topic=c.topic, msgtype=_ros2_type(c.msgtype), encoding="ros1",
+                                 schema_name=c.msgtype, schema_encoding="ros1msg",
+                                 schema=c.definition.encode(), log_time=it.time_ns,
+                                 publish_time=it.time_ns, data=it.data)
+    if parser.pending:
+        raise BagError(f"the bag ends inside a record after {seen} messages: it is truncated "
+                       "(a recording cut off?); what came before was read", path=path,
+                       messages=counter[0])
+
+
 def read_messages(path: str | Path) -> Iterator[BagMessage]:
     """Every message of a log, raw, in the order stored.
 
@@ -192,6 +222,9 @@ def read_messages(path: str | Path) -> Iterator[BagMessage]:
     p = Path(path)
     _check_exists(p)
     counter = [0]
+    if p.is_file() and p.suffix == ".bag":
+        yield from _read_ros1(p, counter)
+        return
     files = _mcap_files(p)
     if files is None:
         yield from _read_rosbags(p, counter)
@@ -209,6 +242,18 @@ def bag_topics(path: str | Path) -> list[BagTopic]:
     p = Path(path)
     _check_exists(p)
     files = _mcap_files(p)
+    if files is None and p.is_file() and p.suffix == ".bag":
+        try:
+            _rosbags_reader(p).close()
+        except BagError:  # no usable index (cut off): the topics a front-to-back pass finds
+            found: dict[str, BagTopic] = {}
+            for m in read_messages_until_error(p):
+                old = found.get(m.topic)
+                found[m.topic] = BagTopic(m.topic, m.msgtype, m.encoding,
+                                          (old.count or 0 if old else 0) + 1)
+            if not found:
+                raise
+            return list(found.values())
     if files is None:
         reader = _rosbags_reader(p)
         try:
