@@ -3,6 +3,7 @@ written by other tools (rosbags' and mcap's writers), labelled through the real 
 
 from __future__ import annotations
 
+import contextlib
 import struct
 from pathlib import Path
 
@@ -489,10 +490,8 @@ def test_ros1_parser_fuzz_raises_only_its_format_error(tmp_path) -> None:
         for _ in range(int(rng.integers(1, 4))):
             b[int(rng.integers(0, len(b)))] = int(rng.integers(0, 256))
         cut = int(rng.integers(0, len(b) + 1))
-        try:
+        with contextlib.suppress(Ros1FormatError):  # that error, or records: nothing else
             Ros1BagParser().feed(bytes(b[:cut]))
-        except Ros1FormatError:
-            pass
     with pytest.raises(Ros1FormatError, match="not a ROS 1 bag"):
         Ros1BagParser().feed(b"#ROSBAG V1.2\n")
 

@@ -246,14 +246,14 @@ def bag_topics(path: str | Path) -> list[BagTopic]:
         try:
             _rosbags_reader(p).close()
         except BagError:  # no usable index (cut off): the topics a front-to-back pass finds
-            found: dict[str, BagTopic] = {}
+            passed: dict[str, BagTopic] = {}
             for m in read_messages_until_error(p):
-                old = found.get(m.topic)
-                found[m.topic] = BagTopic(m.topic, m.msgtype, m.encoding,
-                                          (old.count or 0 if old else 0) + 1)
-            if not found:
+                old = passed.get(m.topic)
+                passed[m.topic] = BagTopic(m.topic, m.msgtype, m.encoding,
+                                           (old.count or 0 if old else 0) + 1)
+            if not passed:
                 raise
-            return list(found.values())
+            return list(passed.values())
     if files is None:
         reader = _rosbags_reader(p)
         try:
