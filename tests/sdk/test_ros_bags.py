@@ -231,24 +231,31 @@ def test_every_log_format_gives_the_same_labels(tmp_path, wrist) -> None:
     assert (msg.label, round(float(msg.confidence), 5)) == got["ros1"][0][:2]
 
 
+def _labels_up_to_the_break(cut: Path, out: Path, n_total: int, match: str) -> tuple[int, list]:
+    """Label a broken log into ``out``: the error says ``match``, and ``out`` holds every IMU
+    message before the break and one label per window wholly before it. Returns the count
+    of messages read and what was written."""
+    with pytest.raises(BagError, match=match) as info:
+        label_bag(cut, out)
+    n = info.value.messages
+    assert 0 < n < n_total
+    written = _mcap_messages(out)
+    assert len([m for m in written if m[0] == "/imu/data"]) == n
+    assert len([m for m in written if m[0] == "/aura/activity"]) == _expected_windows(
+        (n - 1) / 200.0)
+    return n, written
+
+
 def test_a_truncated_log_gives_its_labels_then_a_clear_error(tmp_path, wrist) -> None:
     full = tmp_path / "full.mcap"
     _write_bare_mcap(full, wrist)
     data = full.read_bytes()
     cut = tmp_path / "cut.mcap"
     cut.write_bytes(data[: int(len(data) * 0.6)])
-    out = tmp_path / "out.mcap"
-    with pytest.raises(BagError, match="truncated or a chunk is corrupt") as info:
-        label_bag(cut, out)
-    n = info.value.messages
-    assert 0 < n < len(wrist)
-    written = _mcap_messages(out)
+    n, written = _labels_up_to_the_break(cut, tmp_path / "out.mcap", len(wrist),
+                                         "truncated or a chunk is corrupt")
     imu = [m for m in written if m[0] == "/imu/data"]
-    assert len(imu) == n  # every message before the break, unchanged
-    assert [m[2] for m in imu] == [m.data for m in read_messages(full)][:n]
-    labels = [m for m in written if m[0] == "/aura/activity"]
-    covered = (n - 1) / 200.0
-    assert len(labels) == _expected_windows(covered)  # the windows before the break
+    assert [m[2] for m in imu] == [m.data for m in read_messages(full)][:n]  # unchanged
     # and the command line says so, exiting non-zero
     assert main(["live", "--bag", str(cut)]) != 0
 
@@ -273,13 +280,21 @@ def test_a_corrupt_chunk_is_an_error_not_a_silent_loss(tmp_path, wrist) -> None:
     assert any(isinstance(e, LabelEvent) for e in got)
 
 
-def test_zero_stamps_fall_back_to_the_log_time(tmp_path) -> None:
-    rec = synthetic_wrist(12.0, 100.0, seed=1)
-    bag = tmp_path / "bag"
+def _write_one_topic(bag: Path, rec, edit) -> None:
+    """A rosbag2 (MCAP) of ``rec`` on ``/imu``, each message's bytes passed through
+    ``edit(i, ns, raw)``."""
     with Writer(bag, version=9, storage_plugin=StoragePlugin.MCAP) as w:
         c = w.add_connection("/imu", IMU, typestore=ROS2)
         for i, ns in enumerate(_stamps(rec)):
-            w.write(c, int(ns), ROS2.serialize_cdr(_imu(ROS2, 0, rec.acc[i], rec.gyro[i]), IMU))
+            raw = bytes(ROS2.serialize_cdr(_imu(ROS2, int(ns), rec.acc[i], rec.gyro[i]), IMU))
+            w.write(c, int(ns), edit(i, int(ns), raw))
+
+
+def test_zero_stamps_fall_back_to_the_log_time(tmp_path) -> None:
+    rec = synthetic_wrist(12.0, 100.0, seed=1)
+    bag = tmp_path / "bag"
+    _write_one_topic(bag, rec, lambda i, ns, raw: bytes(ROS2.serialize_cdr(
+        _imu(ROS2, 0, rec.acc[i], rec.gyro[i]), IMU)))  # every stamp left at 0
     rec2 = LiveRecognizer(health_log_s=None)
     rec2.add_bag(bag)
     ends = [e.t_end_device for e in rec2 if isinstance(e, LabelEvent)]
@@ -501,26 +516,14 @@ def test_a_ros1_bag_cut_off_mid_recording_gives_its_labels(tmp_path, wrist) -> N
     data = _ros1_bytes(tmp_path, wrist, "LZ4")
     cut = tmp_path / "cut.bag"
     cut.write_bytes(data[: len(data) // 2])
-    out = tmp_path / "out.mcap"
-    with pytest.raises(BagError, match="truncated") as info:
-        label_bag(cut, out)
-    n = info.value.messages
-    assert 0 < n < len(wrist)
-    written = _mcap_messages(out)
-    assert len([m for m in written if m[0] == "/imu/data"]) == n
-    assert len([m for m in written if m[0] == "/aura/activity"]) == _expected_windows(
-        (n - 1) / 200.0)
+    _labels_up_to_the_break(cut, tmp_path / "out.mcap", len(wrist), "truncated")
     assert bag_topics(cut)[0].topic == "/imu/data"  # listed from a front-to-back pass
 
 
 def test_undecodable_imu_messages_are_dropped_and_counted(tmp_path) -> None:
     rec = synthetic_wrist(12.0, 100.0, seed=4)
     bag = tmp_path / "bag"
-    with Writer(bag, version=9, storage_plugin=StoragePlugin.MCAP) as w:
-        c = w.add_connection("/imu", IMU, typestore=ROS2)
-        for i, ns in enumerate(_stamps(rec)):
-            raw = bytes(ROS2.serialize_cdr(_imu(ROS2, int(ns), rec.acc[i], rec.gyro[i]), IMU))
-            w.write(c, int(ns), raw[:30] if i % 50 == 7 else raw)  # 24 cut messages
+    _write_one_topic(bag, rec, lambda i, ns, raw: raw[:30] if i % 50 == 7 else raw)  # 24 cut
     r = LiveRecognizer(health_log_s=None)
     r.add_bag(bag)
     n = sum(isinstance(e, LabelEvent) for e in r)

@@ -11,7 +11,6 @@ samples before the fault (their windows are labelled) and leaves the fault in
 
 from __future__ import annotations
 
-import asyncio
 import itertools
 import time
 from collections import deque
@@ -21,9 +20,10 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from aura_bridge import DeviceProfile, ImuSamples
+from aura_bridge import ImuSamples
 
 from .._errors import BagError, ConfigError
+from ._replay import PlayedSource, wait_until
 
 if TYPE_CHECKING:
     from ..ros._bag import BagMessage
@@ -172,33 +172,22 @@ class BagFeed:
         return self.rates[topic]
 
 
-class BagSource:
+class BagSource(PlayedSource):
     """One IMU topic of a :class:`BagFeed` as a :class:`~aura_sdk.live.SampleSource`."""
-
-    profile: DeviceProfile | None = None
 
     def __init__(self, feed: BagFeed, topic: str, *, gravity_removed: bool = False,
                  name: str | None = None) -> None:
         if topic not in feed.topics:
             raise ConfigError(f"topic {topic!r} is not one of the feed's {feed.topics}")
+        super().__init__(gravity_removed)
         self.feed = feed
         self.topic = topic
         self.name = name or topic
         self.realtime = feed.realtime
-        self._gravity_removed = gravity_removed
-        self._done = False
 
     @property
     def nominal_rate_hz(self) -> float:
         return self.feed.rate(self.topic)
-
-    @property
-    def gravity_removed(self) -> bool:
-        return self._gravity_removed
-
-    @property
-    def finished(self) -> bool:
-        return self._done
 
     @property
     def counters(self) -> dict[str, float]:
@@ -223,17 +212,9 @@ class BagSource:
         if batch is None:
             self._done = True
             return [], time.monotonic()
-        if self.realtime and batch.t is not None:
-            delay = float(self.feed.host_time(batch.t[-1:])[0]) - time.monotonic()
-            if delay > timeout:  # not due yet: say so, and keep the batch for the next call
-                self.feed.put_back(self.topic, batch)
-                await asyncio.sleep(timeout)
-                return [], time.monotonic()
-            if delay > 0:
-                await asyncio.sleep(delay)
-        else:
-            await asyncio.sleep(0)
+        due = (float(self.feed.host_time(batch.t[-1:])[0])
+               if self.realtime and batch.t is not None else None)
+        if not await wait_until(due, timeout):  # not due yet: keep it for the next call
+            self.feed.put_back(self.topic, batch)
+            return [], time.monotonic()
         return [batch], time.monotonic()
-
-    async def close(self) -> None:
-        return None

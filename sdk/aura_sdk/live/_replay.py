@@ -12,10 +12,48 @@ from aura_bridge import DeviceProfile, ImuSamples
 from .._errors import ConfigError
 from .._recording import Recording, read_recording
 
-__all__ = ["ReplaySource"]
+__all__ = ["PlayedSource", "ReplaySource", "wait_until"]
 
 
-class ReplaySource:
+async def wait_until(due: float | None, timeout: float) -> bool:
+    """Wait for host time ``due`` (``None``: as fast as possible, only yield to the loop).
+    Returns ``False``, after waiting ``timeout``, when ``due`` is further away than that (the
+    caller says "nothing yet" and is called again)."""
+    if due is None:
+        await asyncio.sleep(0)
+        return True
+    delay = due - time.monotonic()
+    if delay > timeout:
+        await asyncio.sleep(timeout)
+        return False
+    if delay > 0:
+        await asyncio.sleep(delay)
+    return True
+
+
+class PlayedSource:
+    """What a source that plays stored samples shares (a recording, a robot log): no device
+    profile, a gravity convention it is told, an end."""
+
+    profile: DeviceProfile | None = None
+
+    def __init__(self, gravity_removed: bool) -> None:
+        self._gravity_removed = gravity_removed
+        self._done = False
+
+    @property
+    def gravity_removed(self) -> bool:
+        return self._gravity_removed
+
+    @property
+    def finished(self) -> bool:
+        return self._done
+
+    async def close(self) -> None:
+        return None
+
+
+class ReplaySource(PlayedSource):
     """Replay a recording (``aura decode`` CSV, NPZ, or a :class:`Recording`).
 
     Args:
@@ -27,11 +65,10 @@ class ReplaySource:
         loop: start again at the end.
     """
 
-    profile: DeviceProfile | None = None
-
     def __init__(self, recording: Recording | str, *, realtime: bool = True, speed: float = 1.0,
                  chunk_s: float = 0.04, gravity_removed: bool = False, loop: bool = False,
                  name: str | None = None) -> None:
+        super().__init__(gravity_removed)
         self.recording = read_recording(recording) if isinstance(recording, str) else recording
         if len(self.recording) < 2:
             raise ConfigError("a replay needs at least two samples")
@@ -39,25 +76,15 @@ class ReplaySource:
         self.realtime = realtime
         self.speed = speed
         self.loop = loop
-        self._gravity_removed = gravity_removed
         self._rate = self.recording.nominal_rate_hz()
         self._chunk = max(1, round(chunk_s * self._rate))
         self._pos = 0
         self._lap = 0
         self._start: float | None = None
-        self._done = False
 
     @property
     def nominal_rate_hz(self) -> float:
         return self._rate
-
-    @property
-    def gravity_removed(self) -> bool:
-        return self._gravity_removed
-
-    @property
-    def finished(self) -> bool:
-        return self._done
 
     async def open(self) -> None:
         self._start = time.monotonic()
@@ -74,17 +101,12 @@ class ReplaySource:
         a, b = self._pos, min(self._pos + self._chunk, len(rec))
         span = rec.duration_s + 1.0 / self._rate
         t = rec.t[a:b] - rec.t[0] + self._lap * span
+        due = None
         if self.realtime:
             assert self._start is not None
             due = self._start + float(t[-1]) / self.speed
-            delay = due - time.monotonic()
-            if delay > timeout:
-                await asyncio.sleep(timeout)
-                return [], time.monotonic()
-            if delay > 0:
-                await asyncio.sleep(delay)
-        else:
-            await asyncio.sleep(0)
+        if not await wait_until(due, timeout):
+            return [], time.monotonic()
         batch = ImuSamples(acc=rec.acc[a:b], gyro=rec.gyro[a:b], t=np.asarray(t, float))
         self._pos = b
         if self._pos >= len(rec):
@@ -94,6 +116,3 @@ class ReplaySource:
             else:
                 self._done = True
         return [batch], time.monotonic()
-
-    async def close(self) -> None:
-        return None
