@@ -94,8 +94,10 @@ def _bundle_role(training: Mapping[str, Any], name: str) -> tuple[str, str]:
     if keys:
         return "student", f"manifest training record has {keys}"
     imu = get(dict(training), "checkpoint", "train_config", "model", "imu")
-    if isinstance(imu, str) and "student" in imu:
-        return "student", f"training.checkpoint.train_config.model.imu = {imu!r}"
+    # a preset name, or a mapping with one (an encoder with a placement input)
+    preset = imu.get("preset") if isinstance(imu, Mapping) else imu
+    if isinstance(preset, str) and "student" in preset:
+        return "student", f"training.checkpoint.train_config.model.imu preset {preset!r}"
     if "student" in name.lower() or "distil" in name.lower():
         return "student", f"bundle name {name!r}"
     if training.get("trained") is False:

@@ -202,6 +202,13 @@ def test_bundle_role_from_manifest_provenance() -> None:
     assert role({"distillation": {"teacher": "x"}}, "aura")[0] == "student"
     assert role({"checkpoint": {"train_config": {"model": {"imu": "imu-student"}}}},
                 "aura")[0] == "student"
+    # an encoder with a placement input names its preset in a mapping (the shipped default)
+    placed = {"preset": "imu-student", "placements": ["wrist", "waist"]}
+    assert role({"checkpoint": {"train_config": {"model": {"imu": placed}}}}, "aura")[0] == \
+        "student"
+    placed_xs = {**placed, "preset": "imu-xs"}
+    assert role({"checkpoint": {"run": "r", "train_config": {"model": {"imu": placed_xs}}}},
+                "aura")[0] == "teacher"
     teacher = role({"checkpoint": {"run": "cpu-teacher",
                                    "train_config": {"model": {"imu": "imu-xs"}}}}, "aura")
     assert teacher[0] == "teacher" and "cpu-teacher" in teacher[1]
