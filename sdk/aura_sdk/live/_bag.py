@@ -36,7 +36,7 @@ class BagFeed:
 
     Args:
         path: a rosbag2 directory, a ROS 1 ``.bag`` or an ``.mcap`` file.
-        topics: the ``sensor_msgs/msg/Imu`` topics to read.
+        topics: the ``sensor_msgs/msg/Imu`` topics to read (``None``: all of the log's).
         realtime: pace the samples at their own times (``False``: as fast as possible).
         speed: real-time speed factor.
         chunk_s: how much of a topic each delivered batch covers.
@@ -49,18 +49,21 @@ class BagFeed:
     #: messages read from the file per refill
     READ = 512
 
-    def __init__(self, path: str | Path, topics: Sequence[str], *, realtime: bool = False,
-                 speed: float = 1.0, chunk_s: float = 0.1) -> None:
-        if not topics:
+    def __init__(self, path: str | Path, topics: Sequence[str] | None, *,
+                 realtime: bool = False, speed: float = 1.0, chunk_s: float = 0.1) -> None:
+        if topics is not None and not topics:
             raise ConfigError("give at least one IMU topic")
-        if len(set(topics)) != len(topics):
+        if topics is not None and len(set(topics)) != len(topics):
             raise ConfigError(f"a topic is named twice: {list(topics)}")
         if speed <= 0 or chunk_s <= 0:
             raise ConfigError(f"need speed > 0 and chunk_s > 0; got {speed}, {chunk_s}")
         from ..ros._bag import check_topics  # the ros package imports the recogniser
 
         self.path = Path(path)
-        self.topics = tuple(t.topic for t in check_topics(path, topics))
+        checked = check_topics(path, topics)
+        self.topics = tuple(t.topic for t in checked)
+        #: how each topic is serialised (``cdr`` or ``ros1``), from the log's listing
+        self.encodings = {t.topic: t.encoding for t in checked}
         self.realtime = realtime
         self.speed = speed
         self.chunk_s = chunk_s
@@ -81,10 +84,6 @@ class BagFeed:
 
             self._it = read_messages(self.path)
             self.start = time.monotonic()
-
-    @property
-    def done(self) -> bool:
-        return self._done
 
     def _refill(self) -> None:
         """Read the next messages and queue every topic's samples in chunks."""

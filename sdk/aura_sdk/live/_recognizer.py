@@ -289,14 +289,7 @@ class LiveRecognizer:
             ConfigError: a topic is missing or not an IMU topic.
             MissingExtraError: the ``ros`` extra is not installed.
         """
-        if topics is None:
-            from ..ros._bag import bag_topics, imu_topic_names
-
-            names = imu_topic_names(bag_topics(path))
-            if not names:
-                raise ConfigError(f"{path}: no sensor_msgs/msg/Imu topic in this log")
-        else:
-            names = [topics] if isinstance(topics, str) else list(topics)
+        names = [topics] if isinstance(topics, str) else topics
         feed = BagFeed(path, names, realtime=realtime, speed=speed, chunk_s=chunk_s)
         added = []
         for topic in feed.topics:

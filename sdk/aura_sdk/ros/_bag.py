@@ -155,19 +155,17 @@ def _rosbags_reader(path: Path) -> Any:
 
 
 def _read_rosbags(path: Path, counter: list[int]) -> Iterator[BagMessage]:
-    reader = _rosbags_reader(path)
+    reader = _rosbags_reader(path)  # a rosbag2 directory: ROS 1 bags go to _read_ros1
     try:
-        ros1 = not path.is_dir() and path.suffix == ".bag"
         expected = sum(c.msgcount for c in reader.connections)
         seen = 0
         try:
             for con, t, raw in reader.messages(connections=reader.connections):
                 seen += 1
                 counter[0] += 1
-                name = con.msgtype.replace("/msg/", "/") if ros1 else con.msgtype
                 yield BagMessage(
-                    topic=con.topic, msgtype=con.msgtype, encoding="ros1" if ros1 else "cdr",
-                    schema_name=name, schema_encoding="ros1msg" if ros1 else "ros2msg",
+                    topic=con.topic, msgtype=con.msgtype, encoding="cdr",
+                    schema_name=con.msgtype, schema_encoding="ros2msg",
                     schema=con.msgdef.data.encode(), log_time=t, publish_time=t,
                     data=bytes(raw))
         except Exception as exc:  # rosbags raises many kinds on a damaged file
@@ -242,10 +240,13 @@ def bag_topics(path: str | Path) -> list[BagTopic]:
     p = Path(path)
     _check_exists(p)
     files = _mcap_files(p)
-    if files is None and p.is_file() and p.suffix == ".bag":
+    if files is None:
         try:
-            _rosbags_reader(p).close()
-        except BagError:  # no usable index (cut off): the topics a front-to-back pass finds
+            reader = _rosbags_reader(p)
+        except BagError:
+            if not (p.is_file() and p.suffix == ".bag"):
+                raise
+            # a ROS 1 bag without a usable index (cut off): what a front-to-back pass finds
             passed: dict[str, BagTopic] = {}
             for m in read_messages_until_error(p):
                 old = passed.get(m.topic)
@@ -254,8 +255,6 @@ def bag_topics(path: str | Path) -> list[BagTopic]:
             if not passed:
                 raise
             return list(passed.values())
-    if files is None:
-        reader = _rosbags_reader(p)
         try:
             ros1 = not p.is_dir() and p.suffix == ".bag"
             found: dict[str, BagTopic] = {}
@@ -304,15 +303,20 @@ def imu_topic_names(topics: Sequence[BagTopic]) -> list[str]:
     return [t.topic for t in topics if t.msgtype == "sensor_msgs/msg/Imu"]
 
 
-def check_topics(path: str | Path, wanted: Sequence[str]) -> list[BagTopic]:
-    """The wanted topics, checked to exist and to carry ``sensor_msgs/msg/Imu``.
+def check_topics(path: str | Path, wanted: Sequence[str] | None) -> list[BagTopic]:
+    """The wanted topics (``None``: every IMU topic of the log), checked to exist and to
+    carry ``sensor_msgs/msg/Imu``; the log is listed once.
 
     Raises:
         ConfigError: a topic is missing or of another type (the message lists the log's IMU
-            topics).
+            topics), or ``None`` was given and the log has no IMU topic.
     """
     topics = {t.topic: t for t in bag_topics(path)}
     imus = imu_topic_names(list(topics.values()))
+    if wanted is None:
+        if not imus:
+            raise ConfigError(f"{path}: no sensor_msgs/msg/Imu topic in this log")
+        wanted = imus
     out = []
     for name in wanted:
         t = topics.get(name)

@@ -10,7 +10,6 @@ from pathlib import Path
 from .._errors import BagError
 from ..live import LabelEvent, LiveRecognizer
 from ..live._events import Event
-from ._bag import bag_topics
 from ._labels import DEFAULT_LABELS_TOPIC, LabelWriter
 
 __all__ = ["BagLabels", "label_bag"]
@@ -64,8 +63,8 @@ def label_bag(path: str | Path, out: str | Path | None = None, *,
     """
     rec = recognizer if recognizer is not None else LiveRecognizer()
     streams = rec.add_bag(path, topics, realtime=realtime)
-    encoding = {t.topic: t.encoding for t in bag_topics(path)}
-    writer = (LabelWriter(out, path, encoding=encoding[streams[0]], topic=labels_topic)
+    feed = rec._bags[streams[0]]  # the one pass over the log its streams share
+    writer = (LabelWriter(out, path, encoding=feed.encodings[streams[0]], topic=labels_topic)
               if out is not None else None)
     failure: BagError | None = None
     labels = 0
@@ -80,7 +79,6 @@ def label_bag(path: str | Path, out: str | Path | None = None, *,
                            rec.bag_stamp_ns(ev.stream, ev.t_end_device))
     except BagError as exc:
         failure = exc
-    feed = rec._bags[streams[0]]
     counts = (writer.close(messages=feed.messages if failure is not None else None)
               if writer is not None else {"messages": 0})
     result = BagLabels(tuple(streams), labels, feed.messages,
