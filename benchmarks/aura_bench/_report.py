@@ -49,19 +49,20 @@ def row_label(row: dict[str, Any]) -> str:
 def _ratio_lines(res: dict[str, Any]) -> list[str]:
     r = res["ratios"]
     lines = ["| comparison (same run) | value | measured |", "| --- | --- | --- |"]
-    t = r.get("bundle_int8_vs_teacher_torch", {})
+    t = r.get("bundle_vs_teacher_torch", {})
     if "latency_speedup_p50" in t:
         role = t["bundle_role"]
         note = " (teacher with random weights: latency only)" if t["teacher_random_weights"] \
             else ""
-        lines.append(f"| bundle ({role}) ONNX Runtime int8 vs teacher torch eager: batch-1 "
-                     f"p50 speed-up{note} | **{_f(t['latency_speedup_p50'], '.2f')}x** | "
-                     f"{_f(t['teacher_p50_ms'])} ms vs {_f(t['bundle_int8_p50_ms'])} ms |")
+        lines.append(f"| bundle ({role}, {t['denominator']}: what the SDK runs) vs teacher "
+                     f"torch eager: batch-1 p50 speed-up{note} | "
+                     f"**{_f(t['latency_speedup_p50'], '.2f')}x** | "
+                     f"{_f(t['teacher_p50_ms'])} ms vs {_f(t['bundle_p50_ms'])} ms |")
         lines.append(f"| same, best throughput ratio | **{_f(t['throughput_ratio'], '.2f')}x**"
-                     f" | {_f(t['bundle_int8_windows_per_s'], ',.0f')} vs "
+                     f" | {_f(t['bundle_windows_per_s'], ',.0f')} vs "
                      f"{_f(t['teacher_windows_per_s'], ',.0f')} windows/s |")
     else:
-        lines.append(f"| bundle int8 vs teacher torch eager | n/a | {t.get('reason')} |")
+        lines.append(f"| bundle vs teacher torch eager | n/a | {t.get('reason')} |")
     e = r.get("e2e_vs_raw_encoder", {})
     if "overhead_ratio_p50" in e:
         lines.append(f"| end-to-end processing (bytes -> LabelEvent) vs raw encoder "
@@ -191,6 +192,18 @@ def _peak_lines(res: dict[str, Any]) -> list[str]:
     return lines
 
 
+def _pin_note(pin: dict[str, Any] | None) -> str:
+    """Where the recogniser ran (``--threads 1`` pins it to the quietest core)."""
+    if not pin:
+        return " The recogniser ran wherever the OS put it."
+    probe = ", ".join(f"core {c} lost {_f(v['lost_ms_per_s'], '.2f')} ms/s "
+                      f"({_f(v['pauses_per_s'], '.1f')} pauses/s, worst "
+                      f"{_f(v['worst_pause_ms'], '.1f')} ms)" for c, v in pin["probe"].items())
+    return (f" The recogniser's thread ran pinned to core {pin['cpu']} in every streaming run "
+            f"and the virtual devices on the others: the quietest core of a "
+            f"{_f(pin['seconds'], 'g')}-s probe spinning on all of them at once ({probe}).")
+
+
 def _stream_lines(res: dict[str, Any]) -> list[str]:
     s = res["streaming"]
     e = s["e2e"]
@@ -206,7 +219,7 @@ def _stream_lines(res: dict[str, Any]) -> list[str]:
         "arrival of the bytes that complete a window to its LabelEvent; sensor to label from "
         "the window's last sample, in host time, to the LabelEvent: it adds the resampler's "
         "look-ahead" + ("" if ahead is None else f" ({_f(1e3 * ahead)} ms here)")
-        + ", packetisation and transport.",
+        + ", packetisation and transport." + _pin_note(s.get("pinning")),
         "",
         "| events | processing p50 / p90 / p99 / max (ms) | sensor to label p50 / p90 / p99 / "
         "max (ms) | inference call per window, as the recogniser waits for it (ms) | CPU s per "

@@ -10,6 +10,11 @@ top). With N streams the recogniser
 batches the windows that are ready together into one inference call; CPU time of this process
 (``time.process_time``: every thread) per stream per second of data says what one stream
 costs, and how many fit on a core.
+
+With ``cpu=`` the recogniser's thread runs pinned to that core and the virtual devices on the
+others (Linux). :func:`quietest_cpu` picks the core: on a shared virtual machine the cores are
+not alike (one may lose the CPU to the host for milliseconds several times a second), so it
+spins a probe on every core at once and takes the one that lost the least time.
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import math
+import os
 import select
 import subprocess
 import sys
@@ -34,7 +40,8 @@ from aura_sdk.preprocessing import KernelSpec, PreprocessConfig
 
 from ._stats import cdf_points, latency_summary
 
-__all__ = ["latency_rows", "reference_row_id", "resampler_lookahead_s", "run_streams"]
+__all__ = ["latency_rows", "quietest_cpu", "reference_row_id", "resampler_lookahead_s",
+           "run_streams"]
 
 #: the virtual wrists' sample rate: a common wearable rate, resampled to the model's
 DEVICE_RATE_HZ = 100.0
@@ -81,6 +88,54 @@ def latency_rows(processing_ms: Sequence[float], sensor_ms: Sequence[float | Non
         "sensor_cdf_ms": cdf_points(sensor),
         "sensor_latency_missing": len(sensor_ms) - len(known),
     }
+
+
+#: the probe of one core: spin for a while, add up the pauses longer than 0.3 ms (the thread was
+#: off the CPU: another task, the hypervisor) and print them
+_PROBE = """
+import os, sys, time
+os.sched_setaffinity(0, {int(sys.argv[1])})
+end = time.perf_counter() + float(sys.argv[2])
+last = time.perf_counter()
+lost, n, worst = 0.0, 0, 0.0
+while last < end:
+    t = time.perf_counter()
+    if t - last > 3e-4:
+        lost, n, worst = lost + t - last, n + 1, max(worst, t - last)
+    last = t
+print(lost, n, worst)
+"""
+
+
+def usable_cpus() -> list[int]:
+    """The cores this process may run on (empty where the OS does not say)."""
+    getter = getattr(os, "sched_getaffinity", None)
+    return sorted(getter(0)) if getter is not None else []
+
+
+def quietest_cpu(seconds: float = 3.0) -> dict[str, Any] | None:
+    """Spin a probe on every usable core at once for ``seconds`` and return the core that
+    lost the least time, with every core's figures (``None``: one core, or no way to pin).
+
+    Raises:
+        RuntimeError: a probe failed.
+    """
+    cpus = usable_cpus()
+    if len(cpus) < 2 or not hasattr(os, "sched_setaffinity"):
+        return None
+    procs = {c: subprocess.Popen([sys.executable, "-c", _PROBE, str(c), repr(seconds)],
+                                 stdout=subprocess.PIPE, text=True) for c in cpus}
+    probe: dict[int, dict[str, float]] = {}
+    for c, proc in procs.items():
+        out, _ = proc.communicate(timeout=seconds + 60.0)
+        if proc.returncode != 0:
+            raise RuntimeError(f"the probe of core {c} failed (exit {proc.returncode})")
+        lost, n, worst = (float(v) for v in out.split())
+        probe[c] = {"lost_ms_per_s": lost * 1e3 / seconds, "pauses_per_s": n / seconds,
+                    "worst_pause_ms": worst * 1e3}
+    best = min(probe, key=lambda c: (probe[c]["lost_ms_per_s"], c))
+    return {"cpu": best, "seconds": seconds,
+            "probe": {str(c): v for c, v in sorted(probe.items())}}
 
 
 def _read_port(proc: subprocess.Popen[str], timeout_s: float) -> int:
@@ -138,7 +193,7 @@ async def _consume(model: AuraModel, port: int, streams: int, hop_s: float | Non
 
 def run_streams(model: AuraModel, streams: int, seconds: float, *, speed: float = 1.0,
                 hop_s: float | None = None, rate_hz: float = DEVICE_RATE_HZ,
-                timeout_s: float | None = None) -> dict[str, Any]:
+                timeout_s: float | None = None, cpu: int | None = None) -> dict[str, Any]:
     """Stream ``streams`` virtual wrists of ``seconds`` of data each into one recogniser.
 
     Args:
@@ -150,6 +205,8 @@ def run_streams(model: AuraModel, streams: int, seconds: float, *, speed: float 
         hop_s: time between windows (default: the model's hop).
         rate_hz: the devices' sample rate.
         timeout_s: give up after this long (default: twice the playing time plus 60 s).
+        cpu: run the recogniser's thread on this core alone and the devices on the others
+            (``None``: wherever the OS puts them).
 
     Returns:
         a JSON-able row: processing (``latency``) and sensor-to-label (``sensor_latency``)
@@ -171,9 +228,15 @@ def run_streams(model: AuraModel, streams: int, seconds: float, *, speed: float 
            "--seconds", repr(seconds), "--speed", repr(speed), "--rate", repr(rate_hz),
            "--stagger", repr(stagger), "--timeout", repr(timeout + 30.0)]
     err: IO[bytes]
+    others = [c for c in usable_cpus() if c != cpu] if cpu is not None else []
+    before = set(usable_cpus()) if cpu is not None else set()
     with tempfile.TemporaryFile() as err, \
             subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=err, text=True) as proc:
         try:
+            if cpu is not None:
+                if others:  # (it is still starting: nothing timed has begun)
+                    os.sched_setaffinity(proc.pid, others)
+                os.sched_setaffinity(0, {cpu})
             try:
                 port = _read_port(proc, 60.0)
             except RuntimeError:
@@ -185,6 +248,8 @@ def run_streams(model: AuraModel, streams: int, seconds: float, *, speed: float 
                                    + " | ".join(tail)) from None
             raw = asyncio.run(_consume(model, port, streams, hop_s, timeout))
         finally:
+            if before:
+                os.sched_setaffinity(0, before)
             if proc.poll() is None:
                 try:
                     proc.wait(timeout=15)
@@ -202,6 +267,7 @@ def run_streams(model: AuraModel, streams: int, seconds: float, *, speed: float 
         "device_rate_hz": rate_hz, "model_rate_hz": spec.sample_rate_hz,
         "window_s": spec.window_s, "realtime_stream_equivalents": streams * speed,
         "resampler_lookahead_s": resampler_lookahead_s(rate_hz, spec.sample_rate_hz),
+        "pinned_cpu": cpu,
         "events": int(lat.size), "events_per_stream_min": int(min(counts)),
         "events_per_stream_max": int(max(counts)),
         "windows_expected_per_stream": expected,

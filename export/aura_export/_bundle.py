@@ -360,7 +360,8 @@ def export_bundle(
                                                    for x in evaluation.labels) else None)
     temp = temperature_from(temperature, logit_scale)
     if validation is not None and validation.labels is not None:
-        device_precision: Precision = "int8" if "int8" in encoders else "fp32"
+        # the encoder the SDK runs by default (load_bundle's "auto": fp32)
+        device_precision: Precision = "fp32"
         scoring = choose_scoring(
             temp, run_encoder(encoders[device_precision], validation.x,
                               placement=validation.placement_ids(placements)),

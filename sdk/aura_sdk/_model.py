@@ -106,8 +106,10 @@ def load_bundle(
         trust: signature policy (default: verify when signed, warn when unsigned; a bundle's
             warning is logged once per process, and none for the embedded default, whose
             install is its provenance; ``"require"`` refuses it like any unsigned bundle).
-        precision: encoder precision; ``"auto"`` takes int8 when the bundle ships it, else
-            fp32 (fp16 is meant for GPU execution providers).
+        precision: encoder precision; ``"auto"`` takes fp32 when the bundle ships it, else
+            int8 (for the shipped student on onnxruntime's CPU provider fp32 is the faster
+            of the two at every batch size, docs/benchmarks.md; int8 halves the encoder's
+            memory); fp16 is meant for GPU execution providers.
         device: ``"auto"`` (TensorRT, then CUDA, then CPU, whichever is present), or one of
             ``"tensorrt"``, ``"cuda"``, ``"cpu"``.
         backend: ``"onnxruntime"``, ``"tensorrt"`` (a native TensorRT engine built on this

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from aura_bench._streaming import usable_cpus
 from aura_bench.cli import main
 from aura_export import write_example_bundle
 
@@ -49,6 +50,21 @@ def test_json_has_environment_config_and_every_row(run) -> None:
         assert r["status"] == "ok" or r["reason"]
     assert res["bundle"]["role"] == "untrained"
     assert res["config"]["threads"] == 1
+
+
+def test_one_thread_pins_the_recogniser_to_the_quietest_core(run) -> None:
+    res, _, _ = run
+    pin, cpus = res["streaming"]["pinning"], usable_cpus()
+    if len(cpus) < 2:
+        assert pin is None
+        return
+    probe = {int(c): v for c, v in pin["probe"].items()}
+    assert sorted(probe) == cpus
+    assert pin["cpu"] == min(probe, key=lambda c: (probe[c]["lost_ms_per_s"], c))
+    for s in (res["streaming"]["e2e"], *res["streaming"]["scale"]):
+        assert s["pinned_cpu"] == pin["cpu"]
+    # the pinning ends with the run: this process may use every core again
+    assert usable_cpus() == cpus
 
 
 def test_percentiles_ordered_and_runs_counted(run) -> None:
@@ -155,14 +171,14 @@ def test_ratios_compare_the_rows_they_name(run) -> None:
     def p50(row_id: str) -> float:
         return next(b["p50_ms"] for b in by[row_id]["batches"] if b["batch"] == 1)
 
-    r = res["ratios"]["bundle_int8_vs_teacher_torch"]
-    assert (r["numerator"], r["denominator"]) == ("torch-teacher", "ort-cpu-int8")
-    assert (r["teacher_p50_ms"], r["bundle_int8_p50_ms"]) == (p50("torch-teacher"),
-                                                              p50("ort-cpu-int8"))
+    r = res["ratios"]["bundle_vs_teacher_torch"]
+    assert (r["numerator"], r["denominator"]) == ("torch-teacher", "ort-cpu-fp32")
+    assert (r["teacher_p50_ms"], r["bundle_p50_ms"]) == (p50("torch-teacher"),
+                                                         p50("ort-cpu-fp32"))
     assert r["teacher_random_weights"] is by["torch-teacher"]["model"]["random_weights"]
     e = res["ratios"]["e2e_vs_raw_encoder"]
-    assert e["raw_row"] == res["streaming"]["reference_row"] == "ort-cpu-int8"
-    assert e["raw_p50_ms"] == p50("ort-cpu-int8")
+    assert e["raw_row"] == res["streaming"]["reference_row"] == "ort-cpu-fp32"
+    assert e["raw_p50_ms"] == p50("ort-cpu-fp32")
     assert e["e2e_p50_ms"] == res["streaming"]["e2e"]["latency"]["p50_ms"]
 
 

@@ -49,8 +49,8 @@ def test_without_torch_the_torch_rows_are_skipped_and_ort_rows_planned(toy, tmp_
     assert done[0]["flops_per_window"] is None
     assert "torch is not available" in done[0]["flops_source"]
     ratios = compute_ratios(done, None, "ort-cpu-int8", "untrained")
-    assert ratios["bundle_int8_vs_teacher_torch"]["status"] == "unavailable"
-    assert "torch-teacher skipped" in ratios["bundle_int8_vs_teacher_torch"]["reason"]
+    assert ratios["bundle_vs_teacher_torch"]["status"] == "unavailable"
+    assert "torch-teacher skipped" in ratios["bundle_vs_teacher_torch"]["reason"]
     assert ratios["e2e_vs_raw_encoder"]["status"] == "unavailable"
 
 
@@ -81,7 +81,8 @@ def test_ratios_and_fractions_of_peak_on_hand_made_numbers(toy) -> None:
     assert (fp32["fraction_of_peak"], int8["fraction_of_peak"]) == pytest.approx((0.2, 0.4))
     r = compute_ratios(rows, {"latency": {"p50_ms": 2.0, "p99_ms": 5.0}}, "ort-cpu-int8",
                        "untrained")
-    t = r["bundle_int8_vs_teacher_torch"]
+    t = r["bundle_vs_teacher_torch"]
+    assert t["denominator"] == "ort-cpu-int8"  # the row the SDK runs
     assert t["latency_speedup_p50"] == pytest.approx(8.0)  # 4 ms / 0.5 ms, batch 1
     assert t["throughput_ratio"] == pytest.approx(5.0)  # 4000 / 800 windows/s
     assert t["teacher_random_weights"] is True and t["bundle_role"] == "untrained"
@@ -91,6 +92,11 @@ def test_ratios_and_fractions_of_peak_on_hand_made_numbers(toy) -> None:
     assert e["overhead_ratio_p50"] == pytest.approx(4.0)  # 2 ms end to end / 0.5 ms encoder
     assert e["overhead_ms_p50"] == pytest.approx(1.5)
     assert (e["raw_p99_ms"], e["e2e_p99_ms"]) == (1.0, 5.0)
+    # a bundle run in fp32 (the SDK's choice on a CPU) is compared as it runs
+    f = compute_ratios(rows, None, "ort-cpu-fp32", "untrained")["bundle_vs_teacher_torch"]
+    assert f["denominator"] == "ort-cpu-fp32"
+    assert f["latency_speedup_p50"] == pytest.approx(4.0)  # 4 ms / 1 ms
+    assert f["throughput_ratio"] == pytest.approx(2.5)  # 2000 / 800 windows/s
 
 
 def test_worker_torch_job_counts_flops_of_its_model_and_of_other_architectures() -> None:

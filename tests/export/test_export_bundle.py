@@ -166,18 +166,18 @@ def test_torch_free_load_and_classify(exported: tuple[ExportResult, Path, Path],
          json.dumps(free)], capture_output=True, text=True, timeout=120, check=False)
     assert proc.returncode == 0, proc.stderr[-2000:]
     got = json.loads(proc.stdout.strip().splitlines()[-1])
-    assert got["torch"] is False and got["precision"] == "int8"
+    assert got["torch"] is False and got["precision"] == "fp32"  # load_bundle's "auto"
     assert list(got["bundle"]) and set(got["bundle"]) == set(LABELS)
     assert sum(got["bundle"].values()) == pytest.approx(1.0, abs=1e-5)
     assert set(got["free"]) == set(free) and sum(got["free"].values()) == pytest.approx(1.0)
     # the same answer computed here, independently of AuraModel: preprocess into windows a
-    # second apart, int8 graph, mean of window embeddings, cosine to prototypes, softmax at
+    # second apart, fp32 graph, mean of window embeddings, cosine to prototypes, softmax at
     # the bundle's temperature
     bundle = read_bundle(out, TrustPolicy(mode="off"))
     w = preprocess(rec.as_array(), SensorSpec(sample_rate_hz=50.0), SPEC,
                    config=PreprocessConfig(hop_samples=min(SPEC.hop_samples, 50),
                                            pad_min_fraction=0.2))
-    emb = run_encoder(bundle.encoder_bytes("int8"), w.x)
+    emb = run_encoder(bundle.encoder_bytes("fp32"), w.x)
     emb /= np.linalg.norm(emb, axis=1, keepdims=True)
     mean = emb.mean(axis=0) / np.linalg.norm(emb.mean(axis=0))
     logits = bundle.prototypes.embeddings @ mean / bundle.manifest.scoring.temperature

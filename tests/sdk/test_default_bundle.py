@@ -21,7 +21,7 @@ def test_default_bundle_loads_and_classifies_a_generated_session() -> None:
     from aura_sdk._recording import read_recording
 
     m = load_bundle()
-    assert m.precision == "int8" and len(m.labels) >= 40
+    assert m.precision == "fp32" and len(m.labels) >= 40  # "auto": the faster on a CPU
     assert DEFAULT.stat().st_size <= 3 * 1024 * 1024
     rec = read_recording(SESSION)
     span = rec.spans[0]

@@ -38,11 +38,14 @@ def _recording(label: str, windows: int = 3, seed: int = 5) -> np.ndarray:
     return toy_windows(label, windows, WINDOW, RATE, seed=seed).reshape(-1, 6).astype(np.float64)
 
 
-def test_auto_precision_prefers_int8_and_agrees_with_fp32(bundle_path, model) -> None:
+def test_auto_precision_is_fp32_and_int8_agrees_with_it(bundle_path, model) -> None:
     auto = load_bundle(bundle_path)
-    assert auto.precision == "int8"
+    assert auto.precision == "fp32"
     x = _recording("walking")
-    cos = float(auto.embed(x, SI) @ model.embed(x, SI))
+    assert np.array_equal(auto.embed(x, SI), model.embed(x, SI))
+    int8 = load_bundle(bundle_path, precision="int8")
+    assert int8.precision == "int8"
+    cos = float(int8.embed(x, SI) @ model.embed(x, SI))
     assert cos > 0.98, cos
 
 

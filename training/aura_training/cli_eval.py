@@ -96,7 +96,7 @@ class EvalCommand:
         parser.add_argument("--precision", default="auto",
                             choices=["auto", "fp32", "fp16", "int8"],
                             help="with --bundle or --real: encoder precision (default: "
-                                 "int8 if shipped)")
+                                 "fp32 if shipped, as load_bundle)")
         parser.add_argument("--data", type=Path, metavar="DIR", help="corpus directory")
         parser.add_argument("--out", type=Path,
                             help="report folder (evaluate) or markdown file (compare); "

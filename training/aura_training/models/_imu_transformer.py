@@ -5,7 +5,8 @@ learned positions, pre-norm Transformer blocks *with* residual connections (the 
 code leaves them out), a final LayerNorm and a Linear from the CLS token to the shared space.
 
 Export-friendly by construction: the window is fixed by the config, the batch is free, and
-there is no data-dependent control flow; attention is ``F.scaled_dot_product_attention``.
+there is no data-dependent control flow; attention is ``F.scaled_dot_product_attention``
+(written out with fixed token counts in an exported graph, see ``SelfAttention._exported``).
 """
 
 from __future__ import annotations
@@ -112,6 +113,8 @@ class SelfAttention(nn.Module):
         self.proj_drop = nn.Dropout(dropout)
 
     def forward(self, x: Tensor) -> Tensor:
+        if torch.compiler.is_exporting():
+            return self._exported(x)
         b, n, c = x.shape
         qkv = self.qkv(x).reshape(b, n, 3, self.heads, c // self.heads)  # (B, N, 3, h, c/h)
         q, k, v = qkv.permute(2, 0, 3, 1, 4).unbind(0)  # each (B, h, N, c/h)
@@ -119,6 +122,20 @@ class SelfAttention(nn.Module):
                                            dropout_p=self.dropout if self.training else 0.0)
         y = y.transpose(1, 2).reshape(b, n, c)  # (B, N, C)
         return self.proj_drop(self.proj(y))
+
+    def _exported(self, x: Tensor) -> Tensor:
+        """The same attention written out for the ONNX graph (inference only): the token
+        count and width are fixed by the config, so only the batch stays symbolic and the
+        graph keeps no shape arithmetic. torch lowers ``scaled_dot_product_attention`` with
+        the key's shape read at run time (Shape, Slice, Concat, Reshape per block): 128
+        nodes for the student instead of 92, and 1.6x its batch-1 time in onnxruntime."""
+        _, n, c = x.shape
+        n, c = int(n), int(c)
+        d = c // self.heads
+        qkv = self.qkv(x).reshape(-1, n, 3, self.heads, d).permute(2, 0, 3, 1, 4)
+        q, k, v = qkv[0], qkv[1], qkv[2]  # each (B, h, N, d)
+        att = torch.softmax((q * d ** -0.5) @ k.transpose(-2, -1), dim=-1)
+        return self.proj((att @ v).transpose(1, 2).reshape(-1, n, c))
 
 
 class Mlp(nn.Module):
