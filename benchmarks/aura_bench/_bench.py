@@ -204,7 +204,7 @@ def _quiet(name: str) -> Iterator[None]:
 def _streaming(cfg: BenchConfig, path: Path, say: Progress) -> dict[str, Any]:
     from aura_sdk import load_bundle
 
-    from ._streaming import quietest_cpu, reference_row_id, run_streams
+    from ._streaming import idle_calls, quietest_cpu, reference_row_id, run_streams
 
     with _quiet("aura_sdk.bundle"):
         model = load_bundle(path, threads=cfg.threads)
@@ -223,6 +223,8 @@ def _streaming(cfg: BenchConfig, path: Path, say: Progress) -> dict[str, Any]:
         say(f"end-to-end: 1 stream, {cfg.e2e_seconds:g} s at {cfg.e2e_speed:g}x")
         out["e2e"] = run_streams(model, 1, cfg.e2e_seconds, speed=cfg.e2e_speed,
                                  hop_s=cfg.e2e_hop_s, rate_hz=cfg.device_rate_hz, cpu=cpu)
+        say("idle calls: the encoder after 50 ms idle vs back to back")
+        out["idle_calls"] = idle_calls(model, cpu=cpu)
         scale = []
         for n in cfg.streams:
             say(f"scale: {n} streams, {cfg.scale_seconds:g} s at {cfg.scale_speed:g}x")

@@ -99,9 +99,21 @@ def findings(res: dict[str, Any]) -> list[str]:
     if lat and raw is not None:
         out.append(
             f"End to end, processing (bytes -> LabelEvent) takes {_f(lat['p50_ms'])} ms at p50 "
-            f"against {_f(raw)} ms for the raw encoder; the inference call alone, as the "
-            f"recogniser waits for it (thread hand-off included), takes "
+            f"against {_f(raw)} ms for the raw encoder; the encoder call alone, as the "
+            f"recogniser makes it (once per window), takes "
             f"{_f(e.get('sdk_inference_ms_per_window'))} ms per window.")
+    idle = s.get("idle_calls")
+    if idle:
+        enc, one = idle["encoder_idle_ms"], idle["one_node_idle_ms"]
+        out.append(
+            f"A call made after the thread idled {_f(1e3 * idle['gap_s'], '.0f')} ms (a live "
+            f"wrist's packets are that far apart) is slower than back to back: the encoder "
+            f"takes {_f(enc['p50'])} ms at p50 (p90 {_f(enc['p90'])}) against "
+            f"{_f(idle['encoder_back_to_back_ms']['p50'])} ms, and an onnxruntime call of a "
+            f"one-node graph {_f(one['p50'])} ms against "
+            f"{_f(idle['one_node_back_to_back_ms']['p50'])} ms. What the caches held does not "
+            "survive the gap on this machine; one stream pays that on every step of its "
+            "window's path, decoding to scoring.")
     sen = e.get("sensor_latency")
     ahead = e.get("resampler_lookahead_s")
     if sen and ahead is not None:

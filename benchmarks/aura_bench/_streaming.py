@@ -40,8 +40,8 @@ from aura_sdk.preprocessing import KernelSpec, PreprocessConfig
 
 from ._stats import cdf_points, latency_summary
 
-__all__ = ["latency_rows", "quietest_cpu", "reference_row_id", "resampler_lookahead_s",
-           "run_streams"]
+__all__ = ["idle_calls", "latency_rows", "quietest_cpu", "reference_row_id",
+           "resampler_lookahead_s", "run_streams"]
 
 #: the virtual wrists' sample rate: a common wearable rate, resampled to the model's
 DEVICE_RATE_HZ = 100.0
@@ -136,6 +136,59 @@ def quietest_cpu(seconds: float = 3.0) -> dict[str, Any] | None:
     best = min(probe, key=lambda c: (probe[c]["lost_ms_per_s"], c))
     return {"cpu": best, "seconds": seconds,
             "probe": {str(c): v for c, v in sorted(probe.items())}}
+
+
+def _one_node_session(window: int) -> Any:
+    """An onnxruntime session of a one-node graph (``y = x + x`` on one window): the cost of
+    a call with next to no work in it."""
+    import onnx
+    import onnxruntime as ort
+    from onnx import TensorProto, helper
+
+    v = helper.make_tensor_value_info
+    graph = helper.make_graph([helper.make_node("Add", ["x", "x"], ["y"])], "add",
+                              [v("x", TensorProto.FLOAT, [1, window, 6])],
+                              [v("y", TensorProto.FLOAT, [1, window, 6])])
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    onnx.checker.check_model(model)
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = 1
+    return ort.InferenceSession(model.SerializeToString(), options,
+                                providers=["CPUExecutionProvider"])
+
+
+def idle_calls(model: AuraModel, *, gap_s: float = 0.05, runs: int = 40,
+               cpu: int | None = None) -> dict[str, Any]:
+    """How long a batch-1 encoder call takes after the thread idled ``gap_s`` (as a live
+    recogniser calls it: once per window, packets apart) and back to back, and the same for
+    a one-node onnxruntime graph; p50 / p90 in ms, on core ``cpu`` when given."""
+    x = np.zeros((1, model.input_spec.window_samples, 6), np.float32)
+    tiny = _one_node_session(x.shape[1])
+    feed = {"x": x}
+    calls = {"encoder": lambda: model.encode_windows(x, features=False),
+             "one_node": lambda: tiny.run(["y"], feed)}
+    before = set(usable_cpus()) if cpu is not None else set()
+    if cpu is not None:
+        os.sched_setaffinity(0, {cpu})
+    out: dict[str, Any] = {"gap_s": gap_s, "runs": runs}
+    try:
+        for name, call in calls.items():
+            for _ in range(5):
+                call()
+            for mode, gap in (("idle", gap_s), ("back_to_back", 0.0)):
+                ts = []
+                for _ in range(runs):
+                    if gap:
+                        time.sleep(gap)
+                    t0 = time.perf_counter()
+                    call()
+                    ts.append((time.perf_counter() - t0) * 1e3)
+                p50, p90 = np.percentile(ts, [50, 90])
+                out[f"{name}_{mode}_ms"] = {"p50": float(p50), "p90": float(p90)}
+    finally:
+        if before:
+            os.sched_setaffinity(0, before)
+    return out
 
 
 def _read_port(proc: subprocess.Popen[str], timeout_s: float) -> int:

@@ -67,6 +67,19 @@ def test_one_thread_pins_the_recogniser_to_the_quietest_core(run) -> None:
     assert usable_cpus() == cpus
 
 
+def test_idle_calls_are_timed_both_ways(run) -> None:
+    res, _, doc = run
+    idle = res["streaming"]["idle_calls"]
+    assert idle["gap_s"] == 0.05 and idle["runs"] == 40
+    for name in ("encoder", "one_node"):
+        for mode in ("idle", "back_to_back"):
+            got = idle[f"{name}_{mode}_ms"]
+            assert 0 < got["p50"] <= got["p90"], (name, mode)
+    # the finding quotes the run's own medians
+    text = doc.read_text()
+    assert f"takes {idle['encoder_idle_ms']['p50']:.3g} ms at p50" in text
+
+
 def test_percentiles_ordered_and_runs_counted(run) -> None:
     res, _, _ = run
     ok = [r for r in res["encoders"] if r["status"] == "ok"]
