@@ -208,12 +208,14 @@ def _pin_note(pin: dict[str, Any] | None) -> str:
     """Where the recogniser ran (``--threads 1`` pins it to the quietest core)."""
     if not pin:
         return " The recogniser ran wherever the OS put it."
-    probe = ", ".join(f"core {c} lost {_f(v['lost_ms_per_s'], '.2f')} ms/s "
+    probe = ", ".join(f"core {c}: {_f(v.get('device_interrupts'), '.0f')} device "
+                      f"interrupts since boot, lost {_f(v['lost_ms_per_s'], '.2f')} ms/s "
                       f"({_f(v['pauses_per_s'], '.1f')} pauses/s, worst "
                       f"{_f(v['worst_pause_ms'], '.1f')} ms)" for c, v in pin["probe"].items())
     return (f" The recogniser's thread ran pinned to core {pin['cpu']} in every streaming run "
-            f"and the virtual devices on the others: the quietest core of a "
-            f"{_f(pin['seconds'], 'g')}-s probe spinning on all of them at once ({probe}).")
+            f"and the virtual devices on the others: the core with the fewest device "
+            f"interrupts, then the least time lost by a {_f(pin['seconds'], 'g')}-s probe "
+            f"spinning on every core at once ({probe}).")
 
 
 def _stream_lines(res: dict[str, Any]) -> list[str]:

@@ -12,9 +12,10 @@ batches the windows that are ready together into one inference call; CPU time of
 costs, and how many fit on a core.
 
 With ``cpu=`` the recogniser's thread runs pinned to that core and the virtual devices on the
-others (Linux). :func:`quietest_cpu` picks the core: on a shared virtual machine the cores are
-not alike (one may lose the CPU to the host for milliseconds several times a second), so it
-spins a probe on every core at once and takes the one that lost the least time.
+others (Linux). :func:`quietest_cpu` picks the core: on a virtual machine the cores are not
+alike (one services the disk's and network's interrupts, and a thread there loses the CPU
+for milliseconds several times a second), so it takes the core with the fewest device
+interrupts, then the one a spinning probe saw lose the least time.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ import tempfile
 import time
 from collections import Counter
 from collections.abc import Sequence
+from pathlib import Path
 from typing import IO, Any
 
 import numpy as np
@@ -40,7 +42,7 @@ from aura_sdk.preprocessing import KernelSpec, PreprocessConfig
 
 from ._stats import cdf_points, latency_summary
 
-__all__ = ["idle_calls", "latency_rows", "quietest_cpu", "reference_row_id",
+__all__ = ["device_interrupts", "idle_calls", "latency_rows", "quietest_cpu", "reference_row_id",
            "resampler_lookahead_s", "run_streams"]
 
 #: the virtual wrists' sample rate: a common wearable rate, resampled to the model's
@@ -113,9 +115,39 @@ def usable_cpus() -> list[int]:
     return sorted(getter(0)) if getter is not None else []
 
 
+def device_interrupts(text: str | None = None) -> dict[int, int]:
+    """Device interrupts each core has serviced since boot (Linux ``/proc/interrupts``, or
+    ``text`` in its format: the numbered lines, i.e. disks, network and other devices, not
+    timers or IPIs); empty where the file cannot be read."""
+    if text is None:
+        try:
+            text = Path("/proc/interrupts").read_text()
+        except OSError:
+            return {}
+    lines = text.splitlines()
+    if not lines:
+        return {}
+    cpus = [int(c[3:]) for c in lines[0].split() if c.startswith("CPU") and c[3:].isdigit()]
+    out = dict.fromkeys(cpus, 0)
+    for line in lines[1:]:
+        parts = line.split()
+        if not parts or not parts[0].rstrip(":").isdigit():
+            continue
+        for c, v in zip(cpus, parts[1 : 1 + len(cpus)], strict=False):
+            if v.isdigit():
+                out[c] += int(v)
+    return out
+
+
 def quietest_cpu(seconds: float = 3.0) -> dict[str, Any] | None:
-    """Spin a probe on every usable core at once for ``seconds`` and return the core that
-    lost the least time, with every core's figures (``None``: one core, or no way to pin).
+    """The core to run a latency-bound thread on, with every core's figures (``None``: one
+    core, or no way to pin).
+
+    The core that has serviced the fewest device interrupts (a disk's or network card's
+    interrupts land on one core of a virtual machine, and a thread there is held up for
+    milliseconds at a time; the usual real-time advice keeps latency-bound threads off that
+    core), ties broken by a probe that spins on every usable core at once for ``seconds`` and
+    adds up the pauses longer than 0.3 ms each one saw.
 
     Raises:
         RuntimeError: a probe failed.
@@ -133,7 +165,11 @@ def quietest_cpu(seconds: float = 3.0) -> dict[str, Any] | None:
         lost, n, worst = (float(v) for v in out.split())
         probe[c] = {"lost_ms_per_s": lost * 1e3 / seconds, "pauses_per_s": n / seconds,
                     "worst_pause_ms": worst * 1e3}
-    best = min(probe, key=lambda c: (probe[c]["lost_ms_per_s"], c))
+    irqs = device_interrupts()
+    for c in probe:
+        probe[c]["device_interrupts"] = float(irqs.get(c, 0))
+    best = min(probe, key=lambda c: (probe[c]["device_interrupts"],
+                                     probe[c]["lost_ms_per_s"], c))
     return {"cpu": best, "seconds": seconds,
             "probe": {str(c): v for c, v in sorted(probe.items())}}
 

@@ -58,6 +58,7 @@ class EncoderRuntime:
         #: the features output this runtime runs (``None``: the bundle has none, or not asked)
         self.features_name = enc.features_name if features else None
         self._encoder = enc
+        self._placement_ids: dict[str | None, int] = {}
         self._trt: Any = None
         self._session: Any = None
         use_trt = backend == "tensorrt" or (
@@ -98,9 +99,10 @@ class EncoderRuntime:
         Raises:
             ConfigError: a name outside ``SensorSpec.PLACEMENTS``.
         """
-        ids = {p: self._encoder.placement_id(check_placement(p, upright_ok=True))
-               for p in set(names)}
-        return np.array([ids[p] for p in names], dtype=np.int64)
+        known = self._placement_ids  # names checked before (a live stream asks every window)
+        for p in set(names) - known.keys():
+            known[p] = self._encoder.placement_id(check_placement(p, upright_ok=True))
+        return np.array([known[p] for p in names], dtype=np.int64)
 
     def run(self, x: F32, ids: npt.NDArray[np.int64], features: bool = True
             ) -> tuple[F32, F32 | None]:

@@ -124,7 +124,7 @@ def cosine_similarities(emb: npt.ArrayLike, prototypes: npt.ArrayLike) -> F64:
     """
     e = np.atleast_2d(np.asarray(emb, dtype=np.float64))
     e = e / np.maximum(np.linalg.norm(e, axis=1, keepdims=True), 1e-12)
-    return e @ np.atleast_2d(np.asarray(prototypes)).astype(np.float64).T
+    return e @ np.atleast_2d(np.asarray(prototypes, dtype=np.float64)).T
 
 
 @dataclass(frozen=True, eq=False)
@@ -197,6 +197,8 @@ class Scorer:
         self.prototypes = np.asarray(prototypes, dtype=np.float32)
         if self.prototypes.shape[0] != len(self.labels):
             raise ConfigError("one prototype row per label")
+        # what cosine_similarities converts them to on every call, once
+        self._prototypes64 = self.prototypes.astype(np.float64)
         self.temperature = float(temperature)
         self.unknown_threshold = float(unknown_threshold)
         self.unknown_margin = float(unknown_margin)
@@ -214,8 +216,9 @@ class Scorer:
         return self.head is not None
 
     def similarities(self, emb: npt.ArrayLike) -> F64:
-        """``(N, K)`` cosine similarities (see :func:`cosine_similarities`)."""
-        return cosine_similarities(emb, self.prototypes)
+        """``(N, K)`` cosine similarities (see :func:`cosine_similarities`; the same
+        arithmetic, on prototypes converted once)."""
+        return cosine_similarities(emb, self._prototypes64)
 
     def probabilities(self, cos: F64, head_log_proba: F64 | None = None) -> F64:
         """Softmax of ``cos / temperature`` along the label axis, with the enrolled group's

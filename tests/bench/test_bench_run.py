@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from aura_bench._streaming import usable_cpus
+from aura_bench._streaming import device_interrupts, usable_cpus
 from aura_bench.cli import main
 from aura_export import write_example_bundle
 
@@ -60,7 +60,10 @@ def test_one_thread_pins_the_recogniser_to_the_quietest_core(run) -> None:
         return
     probe = {int(c): v for c, v in pin["probe"].items()}
     assert sorted(probe) == cpus
-    assert pin["cpu"] == min(probe, key=lambda c: (probe[c]["lost_ms_per_s"], c))
+    assert pin["cpu"] == min(probe, key=lambda c: (probe[c]["device_interrupts"],
+                                                    probe[c]["lost_ms_per_s"], c))
+    irqs = device_interrupts()  # counted since boot: they only grow
+    assert all(irqs[c] >= probe[c]["device_interrupts"] for c in cpus)
     for s in (res["streaming"]["e2e"], *res["streaming"]["scale"]):
         assert s["pinned_cpu"] == pin["cpu"]
     # the pinning ends with the run: this process may use every core again

@@ -220,3 +220,17 @@ def test_bundle_role_from_manifest_provenance() -> None:
     assert teacher[0] == "teacher" and "cpu-teacher" in teacher[1]
     assert role({"trained": False}, "toy")[0] == "untrained"
     assert role({}, "aura")[0] == "unknown"
+
+
+def test_device_interrupts_count_numbered_lines_per_core_only() -> None:
+    from aura_bench._streaming import device_interrupts
+
+    text = ("           CPU0       CPU1       \n"
+            " 24:          1          0  IO-APIC   5-edge      ACPI:Ged\n"
+            " 36:          0     120802  PCI-MSIX-0000:00:02.0   1-edge      virtio1-req.0\n"
+            " 39:       7792          3  PCI-MSIX-0000:00:03.0   2-edge      virtio2-output.0\n"
+            "LOC:     610880     678103   Local timer interrupts\n"
+            "TLB:      83185      26553   TLB shootdowns\n"
+            "ERR:          0\n")
+    assert device_interrupts(text) == {0: 7793, 1: 120805}
+    assert device_interrupts("") == {}
