@@ -99,9 +99,15 @@ def findings(res: dict[str, Any]) -> list[str]:
     if lat and raw is not None:
         out.append(
             f"End to end, processing (bytes -> LabelEvent) takes {_f(lat['p50_ms'])} ms at p50 "
-            f"against {_f(raw)} ms for the raw encoder; the encoder call alone, as the "
-            f"recogniser makes it (once per window), takes "
-            f"{_f(e.get('sdk_inference_ms_per_window'))} ms per window.")
+            f"against {_f(raw)} ms for the raw encoder; the encoder calls the recogniser "
+            f"waits for take {_f(e.get('sdk_inference_ms_per_window'))} ms per window. "
+            + (f"{e['windows_encoded_early']} of {e['events']} windows were encoded ahead "
+               f"({_f(e.get('early_inference_ms_per_window'))} ms each, before the bytes "
+               "that complete them came: a device at the model's rate whose samples sit on "
+               "its grid has its window settled before the resampler's look-ahead confirms "
+               "it), so their labels waited for no encoder call."
+               if e.get("windows_encoded_early") else
+               "No window was encoded ahead (that needs a device at the model's rate)."))
     idle = s.get("idle_calls")
     if idle:
         enc, one = idle["encoder_idle_ms"], idle["one_node_idle_ms"]

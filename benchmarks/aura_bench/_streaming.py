@@ -268,6 +268,8 @@ async def _consume(model: AuraModel, port: int, streams: int, hop_s: float | Non
     cpu, wall = time.process_time() - cpu0, time.perf_counter() - t0
     health = rec.health()
     infer_ms = sum(h.get("inference_ms_total", 0.0) for h in health.values())
+    early = sum(h.get("windows_encoded_early", 0.0) for h in health.values())
+    early_ms = sum(h.get("early_inference_ms_total", 0.0) for h in health.values())
     windows = sum(h.get("windows", 0.0) for h in health.values())
     return {
         "latencies_ms": latencies, "sensor_latencies_ms": sensor,
@@ -275,6 +277,8 @@ async def _consume(model: AuraModel, port: int, streams: int, hop_s: float | Non
         "errors": errors, "cpu_s": cpu, "wall_s": wall, "timed_out": timed_out,
         "inference_calls": rec.inference_calls, "inference_windows": rec.inference_windows,
         "sdk_inference_ms_per_window": infer_ms / windows if windows else None,
+        "windows_encoded_early": int(early),
+        "early_inference_ms_per_window": early_ms / early if early else None,
         "frames_lost": sum(h.get("decoder_frames_lost", 0.0) for h in health.values()),
         "frames_corrupt": sum(h.get("decoder_frames_corrupt", 0.0) for h in health.values()),
     }

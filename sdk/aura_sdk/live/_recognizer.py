@@ -15,6 +15,15 @@ per stream, at most 250 ms): one device gets its label within milliseconds of th
 complete its window, and a gateway with a thousand devices runs five ticks and five encoder
 calls a second, each over every stream, instead of one per packet and one per window (its
 labels then come up to a quarter second later: a small part of a 2.5-s hop).
+
+A recogniser of a few streams (fewer than 16) also encodes a stream's next window as soon as
+it is settled, after the tick's labels are out (``early=True``): a device at the model's rate
+whose samples sit on the model's grid has its window's numbers fixed before the resampler's
+look-ahead (0.2 s) confirms them, so when the bytes that complete it come, the window is
+compared with the one encoded and its label waits for no encoder call. The encoder runs once
+per window either way (twice for a window that changed in between: a late sample off the
+grid); the events are exactly those of encoding each window when it comes
+(``tests/sdk/test_live_early.py``).
 """
 
 from __future__ import annotations
@@ -107,6 +116,11 @@ class LiveRecognizer:
             unless ``max_batch`` of them are waiting); ``None`` (default): 0.2 ms per
             stream, at most 250 ms.
         max_batch: most windows per encoder call.
+        early: with fewer than 16 streams, encode a stream's next window as soon as it is
+            settled (a device at the model's rate whose samples sit on the model's grid: the
+            window is known before the look-ahead that confirms it arrives), so its label
+            waits only for the samples that complete it, not for the encoder; the window
+            that comes is compared with the one encoded and encoded again if they differ.
 
     Raises:
         ConfigError: unknown label set, labels without a prototype, or unknown smoothing.
@@ -120,12 +134,16 @@ class LiveRecognizer:
         stream_config: StreamConfig | None = None, unknown_threshold: float | None = None,
         unknown_margin: float | None = None, health_log_s: float | None = 60.0,
         tick_s: float | None = None, infer_s: float | None = None, max_batch: int = 256,
+        early: bool = True,
     ) -> None:
         if (tick_s or 0) < 0 or (infer_s or 0) < 0 or max_batch < 1:
             raise ConfigError(f"need tick_s >= 0, infer_s >= 0 and max_batch >= 1; got "
                               f"{tick_s}, {infer_s}, {max_batch}")
         self.tick_s = tick_s
         self.infer_s = infer_s
+        self.early = early
+        #: per stream, its next window encoded ahead: (window, embedding, feature row)
+        self._early: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray | None]] = {}
         self.max_batch = max_batch
         self.model = model if model is not None else load_bundle()
         # known labels, enrolled ones (with their few-shot head), or free text through the
@@ -348,7 +366,7 @@ class LiveRecognizer:
 
     _OWN = ("model", "labels", "smoothing", "smoothing_options", "hop_s", "top_k",
             "include_status", "stream_config", "unknown_threshold", "unknown_margin",
-            "health_log_s", "tick_s", "infer_s", "max_batch")
+            "health_log_s", "tick_s", "infer_s", "max_batch", "early")
 
     @classmethod
     def _split(cls, kw: dict[str, Any]) -> tuple[LiveRecognizer, dict[str, Any]]:
@@ -402,6 +420,7 @@ class LiveRecognizer:
             wake.set()
 
         n_streams = len(self._sources)
+        early = self.early and n_streams < LANES_FROM_STREAMS
         tick_gap = self.tick_s if self.tick_s is not None else min(0.25, 2e-4 * n_streams)
         infer_gap = self.infer_s if self.infer_s is not None else min(0.25, 2e-4 * n_streams)
         last_infer = [-math.inf]
@@ -409,6 +428,11 @@ class LiveRecognizer:
         def tick(force: bool = False) -> None:
             streams = dirty[:]
             dirty.clear()
+            process(streams, force)
+            if early and streams:  # after this tick's labels are out: off their path
+                self._encode_early(streams)
+
+        def process(streams: list[Stream], force: bool) -> None:
             if streams:
                 try:
                     process_streams(streams)
@@ -537,23 +561,38 @@ class LiveRecognizer:
         return len(items)
 
     def _infer(self, items: list[_Pending], out: asyncio.Queue[Any]) -> None:
-        """Encode, score and smooth the windows of ``items`` in one pass; emit their events."""
+        """Encode, score and smooth the windows of ``items`` in one pass; emit their events.
+        A window encoded ahead (:meth:`_encode_early`) that equals the one that came is not
+        encoded again."""
         try:
             if self._trackers:
                 self._track_upright(items)
-            parts = [self._turned(s, w) for s, w, _, _ in items]
-            x = parts[0] if len(parts) == 1 else np.concatenate(parts, axis=0)
-            places = {self._placements[s.name] for s, _, _, _ in items}
-            where: str | list[str | None] | None = (
-                next(iter(places)) if len(places) == 1 else
-                [self._placements[s.name] for s, w, _, _ in items for _ in range(len(w))])
+            done = [self._encoded_early(s, w) for s, w, _, _ in items]
+            todo = [it for it, d in zip(items, done, strict=True) if d is None]
             t0 = time.perf_counter()
-            emb, feats = self.model.encode_windows(x, features=self.scorer.needs_features,
-                                                   placement=where)
+            fresh: tuple[np.ndarray, np.ndarray | None] | None = None
+            if todo:
+                fresh = self._encode(todo)
+                self.inference_calls += 1
+                self.inference_windows += int(fresh[0].shape[0])
             infer_ms = (time.perf_counter() - t0) * 1000.0
-            self.inference_calls += 1
-            self.inference_windows += int(x.shape[0])
-            cos, probs = self.scorer.score(emb, feats)
+            embs: list[np.ndarray] = []
+            feats: list[np.ndarray | None] = []
+            j = 0
+            for (_, w, _, _), d in zip(items, done, strict=True):
+                if d is None:
+                    assert fresh is not None
+                    n = len(w)
+                    embs.append(fresh[0][j : j + n])
+                    feats.append(None if fresh[1] is None else fresh[1][j : j + n])
+                    j += n
+                else:
+                    embs.append(d[0])
+                    feats.append(d[1])
+            emb = embs[0] if len(embs) == 1 else np.concatenate(embs, axis=0)
+            feat = (None if any(f is None for f in feats) else
+                    feats[0] if len(feats) == 1 else np.concatenate(feats, axis=0))  # type: ignore[arg-type]
+            cos, probs = self.scorer.score(emb, feat)
         except Exception as exc:  # an inference failure must not hang the caller
             logger.exception("inference failed")
             for stream, _, _, _ in items:
@@ -562,11 +601,70 @@ class LiveRecognizer:
                                            detail=f"inference failed: {exc}"))
             return
         i = 0
-        for stream, w, arrival, host in items:
+        n_todo = sum(len(w) for _, w, _, _ in todo)
+        for (stream, w, arrival, host), d in zip(items, done, strict=True):
             n = len(w)
-            stream.health["inference_ms_total"] += infer_ms * n / x.shape[0]
+            if d is None:
+                stream.health["inference_ms_total"] += infer_ms * n / n_todo
             self._emit_labels(stream, w, cos[i : i + n], probs[i : i + n], arrival, host, out)
             i += n
+
+    def _encode(self, items: list[tuple[Stream, Any]] | list[_Pending]
+                ) -> tuple[np.ndarray, np.ndarray | None]:
+        """Embeddings (and feature rows, when the scorer needs them) of the items' windows,
+        each stream's turned to its wearer's upright and read at its placement."""
+        parts = [self._turned(it[0], it[1]) for it in items]
+        x = parts[0] if len(parts) == 1 else np.concatenate(parts, axis=0)
+        places = {self._placements[it[0].name] for it in items}
+        where: str | list[str | None] | None = (
+            next(iter(places)) if len(places) == 1 else
+            [self._placements[it[0].name] for it in items for _ in range(len(it[1]))])
+        return self.model.encode_windows(x, features=self.scorer.needs_features,
+                                         placement=where)
+
+    def _encoded_early(self, stream: Stream, w: Windows
+                       ) -> tuple[np.ndarray, np.ndarray | None] | None:
+        """The embedding (and feature row) of ``w`` when it is one window that was encoded
+        ahead exactly as it came."""
+        got = self._early.pop(stream.name, None)
+        if got is None:
+            return None
+        if len(w) != 1 or not np.array_equal(got[0], w.x[0]):
+            stream.health["windows_encoded_early_unused"] += 1
+            return None
+        stream.health["windows_encoded_early"] += 1
+        return got[1][None], None if got[2] is None else got[2][None]
+
+    def _encode_early(self, streams: list[Stream]) -> None:
+        """Encode the next window of every stream whose next window is settled (see
+        :meth:`Stream.next_window`), unless it was already; streams turned to an upright they
+        are still finding are left alone (their turn may change before the window comes)."""
+        todo: list[tuple[Stream, Windows]] = []
+        for stream in streams:
+            if stream.name in self._trackers:
+                continue
+            x = stream.next_window()
+            if x is None:
+                continue
+            had = self._early.get(stream.name)
+            if had is not None and np.array_equal(had[0], x):
+                continue
+            todo.append((stream, Windows(x=x[None], t_start=np.zeros(1), t_end=np.zeros(1),
+                                         padded=np.zeros(1, bool), gaps=())))
+        if not todo:
+            return
+        try:
+            t0 = time.perf_counter()
+            emb, feats = self._encode(todo)
+            ms = (time.perf_counter() - t0) * 1000.0 / len(todo)
+            self.inference_calls += 1
+            self.inference_windows += len(todo)
+        except Exception:  # the window is encoded when it comes instead
+            logger.exception("encoding a window ahead failed")
+            return
+        for i, (stream, w) in enumerate(todo):
+            self._early[stream.name] = (w.x[0], emb[i], None if feats is None else feats[i])
+            stream.health["early_inference_ms_total"] += ms
 
     def _track_upright(self, items: list[_Pending]) -> None:
         """Feed the windows of ``upright="auto"`` streams to their trackers; a stream whose

@@ -76,7 +76,11 @@ class ReplaySource(PlayedSource):
         self.realtime = realtime
         self.speed = speed
         self.loop = loop
-        self._rate = self.recording.nominal_rate_hz()
+        rate = self.recording.nominal_rate_hz()
+        # a median period of 0.019999999999999997 s is a 50 Hz device, as it would declare
+        # itself (and at the model's rate the resampler then passes the samples through)
+        whole = round(rate, 6)
+        self._rate = whole if abs(rate - whole) <= 1e-9 * rate else rate
         self._chunk = max(1, round(chunk_s * self._rate))
         self._pos = 0
         self._lap = 0

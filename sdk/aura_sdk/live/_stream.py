@@ -39,6 +39,8 @@ from ..preprocessing import (
     Windows,
     resolve_plans,
 )
+from ..preprocessing._resample import ON_GRID_S
+from ..preprocessing._window import normalize
 from ._clock import ClockMapper, CountingClock
 from ._events import StatusEvent, StatusKind
 from ._lanes import LaneGroup, LaneOutput, group_key
@@ -276,7 +278,9 @@ class Stream:
         self.health: dict[str, float] = {
             "batches": 0, "samples": 0, "windows": 0, "gaps": 0, "reconnects": 0,
             "disconnects": 0, "stalls": 0, "clock_resets": 0, "open_failures": 0,
-            "inference_ms_total": 0.0,
+            "inference_ms_total": 0.0, "windows_encoded_early": 0,
+            "windows_encoded_early_unused": 0,
+            "early_inference_ms_total": 0.0,
         }
 
     @property
@@ -768,6 +772,31 @@ class Stream:
             self.lane = None
         if cooldown:
             self._clean_ticks = -_LANE_COOLDOWN_TICKS
+
+    def next_window(self) -> npt.NDArray[np.float32] | None:
+        """The stream's next window as the encoder will read it, ahead of the samples that
+        complete it, where it is already settled up to that check: a device at the model's
+        rate whose pending samples sit on the model's grid, where the resampler's output
+        will be the samples themselves (``row_values``'s matched fast path) once the
+        look-ahead that confirms it arrives. ``None`` otherwise (another rate, gravity
+        tracking, a lane, too few samples yet). Whoever uses it compares it with the window
+        that comes: a settled window may still differ (a late jittered sample)."""
+        pre = self._pre
+        if pre is None or self.lane is not None or pre._gravity is not None:
+            return None
+        rs, wd = pre._resampler, pre._windower
+        if rs.matched is None or rs.origin is None:
+            return None
+        m = wd._buf.shape[0] if wd._buf.size else 0
+        need = wd.window - m
+        if need <= 0 or need > rs._t.size or (m and wd._k0 + m != rs._next_k):
+            return None
+        tau = rs.origin + (rs._next_k + np.arange(need)).astype(np.float64) * rs.period_s
+        idx = np.minimum(np.searchsorted(rs._t, tau - ON_GRID_S), rs._t.size - 1)
+        if not bool((np.abs(rs._t[idx] - tau) <= ON_GRID_S).all()):
+            return None
+        x = rs._x[idx] if not m else np.concatenate([wd._buf, rs._x[idx]], axis=0)
+        return normalize(x[None], pre._mean, pre._std)[0]
 
     def maybe_join_lane(self) -> None:
         """After a tick on the stream's own path: join a lane once it has been clean for a
