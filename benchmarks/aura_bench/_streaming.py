@@ -30,7 +30,7 @@ import sys
 import tempfile
 import time
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import IO, Any
 
@@ -193,6 +193,21 @@ def _one_node_session(window: int) -> Any:
                                 providers=["CPUExecutionProvider"])
 
 
+@contextlib.contextmanager
+def pinned_to(cpu: int | None) -> Iterator[None]:
+    """Run the calling thread on core ``cpu`` alone inside the block (``None``: as it is),
+    then on every core it had before."""
+    if cpu is None:
+        yield
+        return
+    before = set(usable_cpus())
+    os.sched_setaffinity(0, {cpu})
+    try:
+        yield
+    finally:
+        os.sched_setaffinity(0, before)
+
+
 def idle_calls(model: AuraModel, *, gap_s: float = 0.05, runs: int = 40,
                cpu: int | None = None) -> dict[str, Any]:
     """How long a batch-1 encoder call takes after the thread idled ``gap_s`` (as a live
@@ -203,11 +218,8 @@ def idle_calls(model: AuraModel, *, gap_s: float = 0.05, runs: int = 40,
     feed = {"x": x}
     calls = {"encoder": lambda: model.encode_windows(x, features=False),
              "one_node": lambda: tiny.run(["y"], feed)}
-    before = set(usable_cpus()) if cpu is not None else set()
-    if cpu is not None:
-        os.sched_setaffinity(0, {cpu})
     out: dict[str, Any] = {"gap_s": gap_s, "runs": runs}
-    try:
+    with pinned_to(cpu):
         for name, call in calls.items():
             for _ in range(5):
                 call()
@@ -221,9 +233,6 @@ def idle_calls(model: AuraModel, *, gap_s: float = 0.05, runs: int = 40,
                     ts.append((time.perf_counter() - t0) * 1e3)
                 p50, p90 = np.percentile(ts, [50, 90])
                 out[f"{name}_{mode}_ms"] = {"p50": float(p50), "p90": float(p90)}
-    finally:
-        if before:
-            os.sched_setaffinity(0, before)
     return out
 
 
@@ -322,27 +331,23 @@ def run_streams(model: AuraModel, streams: int, seconds: float, *, speed: float 
            "--stagger", repr(stagger), "--timeout", repr(timeout + 30.0)]
     err: IO[bytes]
     others = [c for c in usable_cpus() if c != cpu] if cpu is not None else []
-    before = set(usable_cpus()) if cpu is not None else set()
     with tempfile.TemporaryFile() as err, \
             subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=err, text=True) as proc:
         try:
-            if cpu is not None:
-                if others:  # (it is still starting: nothing timed has begun)
-                    os.sched_setaffinity(proc.pid, others)
-                os.sched_setaffinity(0, {cpu})
-            try:
-                port = _read_port(proc, 60.0)
-            except RuntimeError:
-                proc.kill()
-                proc.wait()
-                err.seek(0)
-                tail = err.read().decode(errors="replace").strip().splitlines()[-3:]
-                raise RuntimeError("the virtual devices did not start: "
-                                   + " | ".join(tail)) from None
-            raw = asyncio.run(_consume(model, port, streams, hop_s, timeout))
+            if others:  # (it is still starting: nothing timed has begun)
+                os.sched_setaffinity(proc.pid, others)
+            with pinned_to(cpu):
+                try:
+                    port = _read_port(proc, 60.0)
+                except RuntimeError:
+                    proc.kill()
+                    proc.wait()
+                    err.seek(0)
+                    tail = err.read().decode(errors="replace").strip().splitlines()[-3:]
+                    raise RuntimeError("the virtual devices did not start: "
+                                       + " | ".join(tail)) from None
+                raw = asyncio.run(_consume(model, port, streams, hop_s, timeout))
         finally:
-            if before:
-                os.sched_setaffinity(0, before)
             if proc.poll() is None:
                 try:
                     proc.wait(timeout=15)

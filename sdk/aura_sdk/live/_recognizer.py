@@ -572,7 +572,7 @@ class LiveRecognizer:
             t0 = time.perf_counter()
             fresh: tuple[np.ndarray, np.ndarray | None] | None = None
             if todo:
-                fresh = self._encode(todo)
+                fresh = self._encode([(s, w.x) for s, w, _, _ in todo])
                 self.inference_calls += 1
                 self.inference_windows += int(fresh[0].shape[0])
             infer_ms = (time.perf_counter() - t0) * 1000.0
@@ -609,16 +609,16 @@ class LiveRecognizer:
             self._emit_labels(stream, w, cos[i : i + n], probs[i : i + n], arrival, host, out)
             i += n
 
-    def _encode(self, items: list[tuple[Stream, Any]] | list[_Pending]
+    def _encode(self, items: list[tuple[Stream, np.ndarray]]
                 ) -> tuple[np.ndarray, np.ndarray | None]:
-        """Embeddings (and feature rows, when the scorer needs them) of the items' windows,
-        each stream's turned to its wearer's upright and read at its placement."""
-        parts = [self._turned(it[0], it[1]) for it in items]
+        """Embeddings (and feature rows, when the scorer needs them) of each stream's windows
+        ``(N, W, 6)``, turned to its wearer's upright and read at its placement."""
+        parts = [self._turned(s, x) for s, x in items]
         x = parts[0] if len(parts) == 1 else np.concatenate(parts, axis=0)
-        places = {self._placements[it[0].name] for it in items}
+        places = {self._placements[s.name] for s, _ in items}
         where: str | list[str | None] | None = (
             next(iter(places)) if len(places) == 1 else
-            [self._placements[it[0].name] for it in items for _ in range(len(it[1]))])
+            [self._placements[s.name] for s, xs in items for _ in range(len(xs))])
         return self.model.encode_windows(x, features=self.scorer.needs_features,
                                          placement=where)
 
@@ -639,7 +639,7 @@ class LiveRecognizer:
         """Encode the next window of every stream whose next window is settled (see
         :meth:`Stream.next_window`), unless it was already; streams turned to an upright they
         are still finding are left alone (their turn may change before the window comes)."""
-        todo: list[tuple[Stream, Windows]] = []
+        todo: list[tuple[Stream, np.ndarray]] = []
         for stream in streams:
             if stream.name in self._trackers:
                 continue
@@ -649,8 +649,7 @@ class LiveRecognizer:
             had = self._early.get(stream.name)
             if had is not None and np.array_equal(had[0], x):
                 continue
-            todo.append((stream, Windows(x=x[None], t_start=np.zeros(1), t_end=np.zeros(1),
-                                         padded=np.zeros(1, bool), gaps=())))
+            todo.append((stream, x[None]))
         if not todo:
             return
         try:
@@ -662,8 +661,8 @@ class LiveRecognizer:
         except Exception:  # the window is encoded when it comes instead
             logger.exception("encoding a window ahead failed")
             return
-        for i, (stream, w) in enumerate(todo):
-            self._early[stream.name] = (w.x[0], emb[i], None if feats is None else feats[i])
+        for i, (stream, x) in enumerate(todo):
+            self._early[stream.name] = (x[0], emb[i], None if feats is None else feats[i])
             stream.health["early_inference_ms_total"] += ms
 
     def _track_upright(self, items: list[_Pending]) -> None:
@@ -689,12 +688,13 @@ class LiveRecognizer:
                 logger.info("%s: the wearer's upright found from walking: %s", stream.name,
                             np.round(tracker.upright, 3).tolist())
 
-    def _turned(self, stream: Stream, w: Windows) -> np.ndarray:
-        """A stream's windows as its encoder reads them (turned to its wearer's upright)."""
+    def _turned(self, stream: Stream, x: np.ndarray) -> np.ndarray:
+        """A stream's windows ``x`` as its encoder reads them (turned to its wearer's
+        upright)."""
         turn = self._turns.get(stream.name)
         if turn is None:
-            return w.x
-        return (w.x @ turn[0].T + turn[1]).astype(np.float32)
+            return x
+        return (x @ turn[0].T + turn[1]).astype(np.float32)
 
     def _emit_labels(self, stream: Stream, w: Windows, cos: np.ndarray, probs: np.ndarray,
                      arrival: np.ndarray, host: HostTimes, out: asyncio.Queue[Any]) -> None:
