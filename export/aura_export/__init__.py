@@ -52,11 +52,13 @@ from ._quantize import (
     convert_fp16,
     quantize_int8,
 )
+from ._rescore import RescoreResult, rescore_bundle
 from ._scoring import (
     DEFAULT_TEMPERATURE,
     DEFAULT_UNKNOWN_MARGIN,
     DEFAULT_UNKNOWN_THRESHOLD,
     ScoringChoice,
+    SetChoice,
     choose_scoring,
     temperature_from,
 )
@@ -108,7 +110,9 @@ __all__ = [
     "ParityError",
     "ParityReport",
     "PrototypeAgreement",
+    "RescoreResult",
     "ScoringChoice",
+    "SetChoice",
     "SimplifyReport",
     "Tolerances",
     "TrtIssue",
@@ -136,6 +140,7 @@ __all__ = [
     "label_templates",
     "quantize_int8",
     "read_label_file",
+    "rescore_bundle",
     "run_encoder",
     "simplify_onnx",
     "synthetic_windows",

@@ -216,6 +216,7 @@ def export_bundle(
     precisions: Sequence[Precision] = ("fp32", "int8"),
     calibration: WindowSet | npt.ArrayLike | None = None,
     validation: WindowSet | None = None,
+    keep: float = 0.95,
     metrics: Mapping[str, float] | None = None,
     provenance: Mapping[str, JsonValue] | None = None,
     sign_key: str | os.PathLike[str] | None = None,
@@ -250,6 +251,8 @@ def export_bundle(
             said). A :class:`WindowSet`'s placements feed a placement input.
         validation: labelled windows to measure zero-shot scores and to fit unknown
             rejection (default: the calibration windows measure scores; no rejection).
+        keep: fraction of the correctly classified validation windows unknown rejection
+            keeps, for all labels and for each label set (:func:`choose_scoring`).
         metrics: training / evaluation metrics to record too.
         provenance: training provenance (config, data, commit, checkpoint) to record.
         sign_key: an Ed25519 PEM private key to sign the bundle with.
@@ -359,13 +362,14 @@ def export_bundle(
           if evaluation.labels is not None and any(x in prototypes.labels
                                                    for x in evaluation.labels) else None)
     temp = temperature_from(temperature, logit_scale)
+    sets = catalogue_label_sets(vocab.labels) if label_sets is None else label_sets
     if validation is not None and validation.labels is not None:
         # the encoder the SDK runs by default (load_bundle's "auto": fp32)
         device_precision: Precision = "fp32"
         scoring = choose_scoring(
             temp, run_encoder(encoders[device_precision], validation.x,
                               placement=validation.placement_ids(placements)),
-            validation.labels, prototypes)
+            validation.labels, prototypes, keep=keep, label_sets=sets)
     else:
         scoring = choose_scoring(temp)
 
@@ -432,7 +436,7 @@ def export_bundle(
         features=(FEATURES_NAME, features_dim(encoders["fp32"])) if has_features else None,
         placement_name=PLACEMENT_NAME if placements else None, placements=placements,
         files=files, producer=_producer(), training=training, metrics=all_metrics,
-        label_sets=(catalogue_label_sets(vocab.labels) if label_sets is None else label_sets),
+        label_sets=sets,
         signing_key=sign_key, overwrite=overwrite)
     logger.info("wrote %s: %s, %d labels", out, "/".join(encoders), len(prototypes.labels))
     return ExportResult(out, manifest, onnx_export, prototypes, int8, fp16, trt, agreement,

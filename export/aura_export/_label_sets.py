@@ -88,7 +88,8 @@ def with_label_sets(
     """Write a copy of a bundle whose manifest holds new label sets, everything else the same.
 
     The encoders (with their features output and placement input), prototypes, model card,
-    text files, scoring, provenance, metrics and creation time are carried over; the manifest
+    text files, scoring, provenance, metrics and creation time are carried over (a set's own
+    rejection bounds only while the set keeps exactly its labels); the manifest
     is written again by :func:`aura_sdk.bundle.write_bundle` (new file table, full read-back
     check). The source's signature covers its old manifest, so the copy is unsigned unless
     ``signing_key`` signs it.
@@ -122,13 +123,17 @@ def with_label_sets(
         if strangers:
             raise ConfigError(f"label set {name!r} names {strangers}, which {src.path} has no "
                               "prototype for; a label set may only name the bundle's labels")
+    # a set's fitted rejection holds for exactly the labels it was fitted among
+    kept = {k: r for k, r in m.scoring.label_sets.items()
+            if k in sets and sets[k] == m.label_sets.get(k)}
+    scoring = m.scoring.model_copy(update={"label_sets": kept})
     encoders = m.encoder.files.as_dict()
     own = {*encoders.values(), m.prototypes_file, m.model_card}
     extras = {name: data for name, data in src.files.items() if name not in own}
     return write_bundle(
         Path(out_path), name=m.name, version=m.version, input_spec=m.input,
         encoders={p: src.encoder_bytes(p) for p in encoders}, prototypes=src.prototypes,
-        scoring=m.scoring, model_card=src.model_card, input_name=m.encoder.input_name,
+        scoring=scoring, model_card=src.model_card, input_name=m.encoder.input_name,
         output_name=m.encoder.output_name, features=(
             None if m.encoder.features_name is None or m.encoder.features_dim is None
             else (m.encoder.features_name, m.encoder.features_dim)),

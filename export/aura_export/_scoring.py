@@ -9,19 +9,28 @@ scored and decided by the device's own :class:`~aura_sdk.live.Scorer`, so the ke
 fractions written into the manifest are what the device will do. Without validation windows
 nothing is rejected (threshold 0, margin 0): a threshold that was never measured would silently
 hide correct answers.
+
+The bounds above are fitted to decisions among every label. A device scoring a label set (the
+default ``everyday``, 14 labels) decides among fewer rivals: windows that lose to some
+far-away label among all 57 become correct ones with weaker similarities, so the all-label
+floor rejected 11 % of the correct ``everyday`` answers of a held-out split instead of 5 %.
+Each declared label set therefore gets its own bounds (:class:`~aura_sdk.bundle.SetRejection`),
+fitted the same way on the validation windows whose label is in the set, decided among the
+set's labels only; a set with fewer than ``_MIN_CORRECT`` correct windows keeps the all-label
+bounds.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 
 import numpy as np
 import numpy.typing as npt
 
 from aura_sdk import ConfigError
-from aura_sdk.bundle import Prototypes, ScoringSpec
+from aura_sdk.bundle import Prototypes, ScoringSpec, SetRejection
 from aura_sdk.live import Scorer
 
 __all__ = [
@@ -29,6 +38,7 @@ __all__ = [
     "DEFAULT_UNKNOWN_MARGIN",
     "DEFAULT_UNKNOWN_THRESHOLD",
     "ScoringChoice",
+    "SetChoice",
     "choose_scoring",
     "temperature_from",
 ]
@@ -57,6 +67,23 @@ def temperature_from(temperature: float | None = None, logit_scale: float | None
 
 
 @dataclass(frozen=True)
+class SetChoice:
+    """One label set's fitted rejection and what it does on the validation windows.
+
+    Attributes:
+        rejection: the bounds written into the manifest.
+        kept_correct: fraction of the set's correctly classified windows kept.
+        rejected_wrong: fraction of its misclassified windows rejected (``None``: none wrong).
+        n_windows: validation windows whose label is in the set.
+    """
+
+    rejection: SetRejection
+    kept_correct: float
+    rejected_wrong: float | None
+    n_windows: int
+
+
+@dataclass(frozen=True)
 class ScoringChoice:
     """The scoring parameters and how they were chosen.
 
@@ -67,6 +94,7 @@ class ScoringChoice:
         kept_correct: fraction of correctly classified validation windows kept.
         rejected_wrong: fraction of misclassified validation windows rejected.
         n_windows: validation windows used.
+        sets: the label sets given their own bounds, by name.
     """
 
     spec: ScoringSpec
@@ -75,6 +103,7 @@ class ScoringChoice:
     kept_correct: float | None = None
     rejected_wrong: float | None = None
     n_windows: int = 0
+    sets: Mapping[str, SetChoice] = field(default_factory=dict)
 
     def as_metrics(self, prefix: str = "scoring") -> dict[str, float]:
         """Flat metrics for a bundle manifest."""
@@ -85,6 +114,10 @@ class ScoringChoice:
             out[f"{prefix}.validation_kept_correct"] = self.kept_correct
         if self.rejected_wrong is not None:
             out[f"{prefix}.validation_rejected_wrong"] = self.rejected_wrong
+        for name, c in self.sets.items():
+            out[f"{prefix}.{name}.validation_kept_correct"] = c.kept_correct
+            if c.rejected_wrong is not None:
+                out[f"{prefix}.{name}.validation_rejected_wrong"] = c.rejected_wrong
         return out
 
 
@@ -94,6 +127,40 @@ def _lower_bound(values: npt.NDArray[np.float64], q: float) -> float:
     return float(ordered[int(np.floor(q * ordered.size))])
 
 
+@dataclass(frozen=True)
+class _Fit:
+    threshold: float
+    margin: float
+    kept_correct: float
+    rejected_wrong: float | None
+    n_correct: int
+
+
+def _fit(emb: npt.NDArray[np.float64], truth: npt.NDArray[np.int64], names: Sequence[str],
+         protos: npt.NDArray[np.float32], temperature: float, keep: float) -> _Fit | None:
+    """Bounds that keep ``keep`` of the correct decisions among ``names``; ``None`` when
+    fewer than ``_MIN_CORRECT`` windows are decided correctly."""
+
+    def scorer(threshold: float, margin: float) -> Scorer:
+        return Scorer(names, protos, temperature, threshold, margin)
+
+    # the device's ranking, similarity and margin per window, with nothing rejected yet
+    ranking = scorer(-1.0, 0.0)
+    cos, probs = ranking.score(emb)
+    ranked = ranking.decide_all(cos, probs)
+    correct = ranked.best == truth
+    if int(correct.sum()) < _MIN_CORRECT:
+        return None
+    # each rule leaves at most floor(q * n) correct windows strictly below its bound
+    q = (1.0 - keep) / 2.0
+    threshold = float(np.clip(_lower_bound(ranked.similarity[correct], q), -1.0, 1.0))
+    gap = float(np.clip(_lower_bound(ranked.margin[correct], q), 0.0, 2.0))
+    rejected = scorer(threshold, gap).decide_all(cos, probs).unknown
+    wrong = ~correct
+    return _Fit(threshold, gap, float(np.mean(~rejected[correct])),
+                float(np.mean(rejected[wrong])) if wrong.any() else None, int(correct.sum()))
+
+
 def choose_scoring(
     temperature: float,
     embeddings: npt.ArrayLike | None = None,
@@ -101,6 +168,7 @@ def choose_scoring(
     prototypes: Prototypes | None = None,
     *,
     keep: float = 0.95,
+    label_sets: Mapping[str, Sequence[str]] | None = None,
 ) -> ScoringChoice:
     """Scoring parameters, with unknown rejection fitted to validation similarities if given.
 
@@ -110,6 +178,8 @@ def choose_scoring(
         labels: their true labels (windows whose label has no prototype are ignored).
         prototypes: the bundle's prototypes.
         keep: fraction of correctly classified windows that must stay recognised.
+        label_sets: the bundle's declared label sets; each with enough correct validation
+            windows gets its own bounds, fitted among its labels.
 
     Raises:
         ConfigError: ``keep`` outside (0, 1], or embeddings without labels / prototypes.
@@ -129,27 +199,28 @@ def choose_scoring(
     if not rows or len(prototypes.labels) < 2:
         return defaults
     truth = np.array([index[labels[j]] for j in rows])
-
-    def scorer(threshold: float, margin: float) -> Scorer:
-        return Scorer(prototypes.labels, prototypes.embeddings, temperature, threshold, margin)
-
-    # the device's ranking, similarity and margin per window, with nothing rejected yet
-    ranking = scorer(-1.0, 0.0)
-    cos, probs = ranking.score(emb[rows])
-    ranked = ranking.decide_all(cos, probs)
-    correct = ranked.best == truth
-    if int(correct.sum()) < _MIN_CORRECT:
+    fit = _fit(emb[rows], truth, prototypes.labels, prototypes.embeddings, temperature, keep)
+    if fit is None:
         return ScoringChoice(defaults.spec, "defaults (fewer than "
                              f"{_MIN_CORRECT} correct validation windows)", keep,
                              n_windows=len(rows))
-    # each rule leaves at most floor(q * n) correct windows strictly below its bound
-    q = (1.0 - keep) / 2.0
-    threshold = float(np.clip(_lower_bound(ranked.similarity[correct], q), -1.0, 1.0))
-    gap = float(np.clip(_lower_bound(ranked.margin[correct], q), 0.0, 2.0))
-    rejected = scorer(threshold, gap).decide_all(cos, probs).unknown
-    wrong = ~correct
-    return ScoringChoice(
-        ScoringSpec(temperature=temperature, unknown_threshold=threshold, unknown_margin=gap),
-        "validation", keep, kept_correct=float(np.mean(~rejected[correct])),
-        rejected_wrong=float(np.mean(rejected[wrong])) if wrong.any() else None,
-        n_windows=len(rows))
+    sets: dict[str, SetChoice] = {}
+    for name, members in (label_sets or {}).items():
+        inside = [x for x in members if x in index]
+        if len(inside) < 2:
+            continue
+        local = {x: i for i, x in enumerate(inside)}
+        picked = [j for j in rows if labels[j] in local]
+        if not picked:
+            continue
+        sub = _fit(emb[picked], np.array([local[labels[j]] for j in picked]), inside,
+                   prototypes.embeddings[[index[x] for x in inside]], temperature, keep)
+        if sub is not None:
+            sets[name] = SetChoice(SetRejection(unknown_threshold=sub.threshold,
+                                                unknown_margin=sub.margin),
+                                   sub.kept_correct, sub.rejected_wrong, len(picked))
+    spec = ScoringSpec(temperature=temperature, unknown_threshold=fit.threshold,
+                       unknown_margin=fit.margin,
+                       label_sets={k: c.rejection for k, c in sets.items()})
+    return ScoringChoice(spec, "validation", keep, kept_correct=fit.kept_correct,
+                         rejected_wrong=fit.rejected_wrong, n_windows=len(rows), sets=sets)

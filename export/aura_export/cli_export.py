@@ -18,6 +18,8 @@ from typing import Any
 
 from aura_sdk import ConfigError, ModelInputSpec
 
+from ._scoring import ScoringChoice
+
 __all__ = ["EXPORT_COMMAND", "ExportCommand", "main"]
 
 _PRECISIONS = ("fp32", "int8", "fp16")
@@ -87,6 +89,10 @@ class ExportCommand:
         src.add_argument("--preset", metavar="NAME",
                          help="export a randomly initialised encoder preset (e.g. imu-student): "
                               "UNTRAINED, for testing the pipeline only")
+        src.add_argument("--rescore", type=Path, metavar="BUNDLE",
+                         help="copy a bundle with its unknown rejection fitted again on "
+                              "--validation (all labels and each label set); nothing else "
+                              "changes")
         parser.add_argument("--out", type=Path, required=True, metavar="MODEL.aura",
                             help="the bundle to write (.aura zip, or a directory)")
         parser.add_argument("--labels", type=Path, metavar="FILE",
@@ -105,9 +111,16 @@ class ExportCommand:
                             help="corpus whose val split fits unknown rejection and scores "
                                  "(default: no rejection)")
         parser.add_argument("--max-windows", type=int, default=512, metavar="N",
-                            help="corpus windows to use at most (default 512)")
+                            help="calibration windows to use at most (default 512)")
+        parser.add_argument("--validation-windows", type=int, default=4096, metavar="N",
+                            help="validation windows to use at most (default 4096: every "
+                                 "label set needs enough of its own)")
+        parser.add_argument("--keep", type=float, default=0.95, metavar="F",
+                            help="fraction of correct validation windows unknown rejection "
+                                 "must keep (default 0.95)")
         parser.add_argument("--name", default="aura", help="bundle name (default aura)")
-        parser.add_argument("--version", default="0.1.0", help="bundle version (default 0.1.0)")
+        parser.add_argument("--version", default=None,
+                            help="bundle version (default 0.1.0; with --rescore the source's)")
         parser.add_argument("--temperature", type=float, default=None,
                             help="softmax temperature (default: the checkpoint's, else 0.1)")
         parser.add_argument("--no-aliases", action="store_true",
@@ -120,6 +133,8 @@ class ExportCommand:
         from ._bundle import export_bundle
         from ._windows import corpus_windows
 
+        if args.rescore is not None:
+            return self._rescore(args)
         projection = None
         temperature = args.temperature
         if args.checkpoint is not None:
@@ -133,12 +148,14 @@ class ExportCommand:
             args.calibration, spec, split=args.calibration_split, max_windows=args.max_windows,
             seed=args.seed)
         validation = None if args.validation is None else corpus_windows(
-            args.validation, spec, split="val", max_windows=args.max_windows, seed=args.seed)
+            args.validation, spec, split="val", max_windows=args.validation_windows,
+            seed=args.seed)
         args.out.parent.mkdir(parents=True, exist_ok=True)
         result = export_bundle(
             model, spec, args.out, labels=args.labels, precisions=args.precision,
             calibration=calibration, validation=validation, provenance=provenance,
-            sign_key=args.sign, name=args.name, version=args.version, temperature=temperature,
+            sign_key=args.sign, name=args.name, version=args.version or "0.1.0",
+            temperature=temperature, keep=args.keep,
             text_projection=projection, trained=trained, aliases=not args.no_aliases,
             overwrite=args.overwrite, seed=args.seed)
         m = result.manifest
@@ -162,7 +179,53 @@ class ExportCommand:
         trt = ", ".join(f"{p} {'ok' if r.ok else 'unsupported ' + '/'.join(r.unsupported_ops)}"
                         for p, r in result.trt.items())
         print(f"  TensorRT ONNX parser check: {trt}")
+        _print_rejection(result.scoring)
         return 0
+
+    def _rescore(self, args: argparse.Namespace) -> int:
+        from aura_sdk.bundle import TrustPolicy, read_bundle
+
+        from ._rescore import rescore_bundle
+        from ._windows import corpus_windows
+
+        if args.validation is None:
+            raise ConfigError("--rescore needs --validation CORPUS: the labelled windows the "
+                              "rejection is fitted on")
+        ignored = [flag for flag, on in (("--labels", args.labels is not None),
+                                         ("--calibration", args.calibration is not None),
+                                         ("--temperature", args.temperature is not None))
+                   if on]
+        if ignored:
+            raise ConfigError(f"--rescore changes only unknown rejection; drop {ignored}")
+        spec = read_bundle(args.rescore, TrustPolicy(mode="off")).manifest.input
+        validation = corpus_windows(args.validation, spec, split="val",
+                                    max_windows=args.validation_windows, seed=args.seed)
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        result = rescore_bundle(args.rescore, args.out, validation, keep=args.keep,
+                                version=args.version, signing_key=args.sign,
+                                overwrite=args.overwrite)
+        m = result.manifest
+        print(f"wrote {args.out}: {m.name} v{m.version}, unknown rejection fitted on "
+              f"{result.scoring.n_windows} windows of {validation.source}")
+        before = result.previous
+        if "scoring.unknown_threshold" in before:
+            print(f"  before: threshold {before['scoring.unknown_threshold']:.4f}, margin "
+                  f"{before.get('scoring.unknown_margin', 0.0):.4f}")
+        _print_rejection(result.scoring)
+        return 0
+
+
+def _print_rejection(choice: ScoringChoice) -> None:
+    if choice.kept_correct is None:
+        print(f"  unknown rejection: none ({choice.source})")
+        return
+    print(f"  unknown rejection (all labels): threshold {choice.spec.unknown_threshold:.4f}, "
+          f"margin {choice.spec.unknown_margin:.4f}; keeps {choice.kept_correct:.3f} of the "
+          f"correct validation windows")
+    for name, c in choice.sets.items():
+        print(f"  {name}: threshold {c.rejection.unknown_threshold:.4f}, margin "
+              f"{c.rejection.unknown_margin:.4f}; keeps {c.kept_correct:.3f} of its "
+              f"{c.n_windows} windows' correct answers")
 
 
 EXPORT_COMMAND = ExportCommand()

@@ -474,8 +474,9 @@ class AuraModel:
     def scorer(self, labels: Labels = None, *, unknown_threshold: float | None = None,
                unknown_margin: float | None = None) -> Scorer:
         """The scorer of ``labels`` (see :meth:`resolve_labels`): cosine to prototypes with the
-        bundle's temperature and unknown rejection, and a few-shot head over the enrolled
-        labels among them when there are two or more. ``classify``, ``recognize`` and
+        bundle's temperature and unknown rejection (a label set's own bounds where the bundle
+        has them, :attr:`~aura_sdk.bundle.ScoringSpec.label_sets`), and a few-shot head over
+        the enrolled labels among them when there are two or more. ``classify``, ``recognize`` and
         ``LiveRecognizer`` all score through it.
 
         Raises:
@@ -483,10 +484,17 @@ class AuraModel:
         """
         names, protos = self._prototype_matrix(labels)
         sc = self.manifest.scoring
+        threshold, margin = sc.rejection(self._set_name(labels))
         return Scorer(names, protos, sc.temperature,
-                      sc.unknown_threshold if unknown_threshold is None else unknown_threshold,
-                      sc.unknown_margin if unknown_margin is None else unknown_margin,
+                      threshold if unknown_threshold is None else unknown_threshold,
+                      margin if unknown_margin is None else unknown_margin,
                       head=self._enrollments.head_for(names))
+
+    def _set_name(self, labels: Labels) -> str | None:
+        """The declared label set ``labels`` names (``None``: the default set), else ``None``."""
+        if labels is None:
+            return self.default_label_set
+        return labels if isinstance(labels, str) else None
 
     def _cache_dir(self) -> Path:
         """Where built accelerator engines are cached: ``$AURA_HOME/engines/<name>-<fp>``,

@@ -37,6 +37,7 @@ __all__ = [
     "Manifest",
     "Precision",
     "ScoringSpec",
+    "SetRejection",
     "TextEncoderRef",
     "check_member_name",
     "manifest_to_bytes",
@@ -190,6 +191,29 @@ class EncoderSpec(_Frozen):
         return 1 + list(placements).index(placement)
 
 
+class SetRejection(_Frozen):
+    """Unknown rejection for one label set, measured on that set's own decisions.
+
+    A window scored among a set's few labels wins more often with a weaker similarity and a
+    larger lead than among all of them, so bounds fitted to the whole label list reject too
+    many of a small set's correct answers; a set with its own bounds is decided by these.
+
+    Attributes:
+        unknown_threshold: a best cosine similarity below this is reported as "unknown".
+        unknown_margin: a best-minus-second-best similarity below this is "unknown" too.
+    """
+
+    unknown_threshold: float = Field(ge=-1, le=1)
+    unknown_margin: float = Field(ge=0, le=2)
+
+    @field_validator("unknown_threshold", "unknown_margin")
+    @classmethod
+    def _finite(cls, v: float) -> float:
+        if not math.isfinite(v):
+            raise ValueError("scoring parameters must be finite numbers")
+        return v
+
+
 class ScoringSpec(_Frozen):
     """How embeddings become labels.
 
@@ -197,11 +221,16 @@ class ScoringSpec(_Frozen):
         temperature: softmax temperature over cosine similarities (> 0).
         unknown_threshold: a best cosine similarity below this is reported as "unknown".
         unknown_margin: a best-minus-second-best similarity below this is "unknown" too.
+        label_sets: optional rejection bounds of declared label sets (:class:`SetRejection`),
+            used when a device scores exactly that set; a set without an entry, free text
+            and the implicit ``"all"`` use the bounds above. Omitted from ``manifest.json``
+            when empty.
     """
 
     temperature: float = Field(gt=0, le=100)
     unknown_threshold: float = Field(default=0.0, ge=-1, le=1)
     unknown_margin: float = Field(default=0.0, ge=0, le=2)
+    label_sets: dict[str, SetRejection] = Field(default_factory=dict)
 
     @field_validator("temperature", "unknown_threshold", "unknown_margin")
     @classmethod
@@ -209,6 +238,14 @@ class ScoringSpec(_Frozen):
         if not math.isfinite(v):
             raise ValueError("scoring parameters must be finite numbers")
         return v
+
+    def rejection(self, label_set: str | None) -> tuple[float, float]:
+        """``(unknown_threshold, unknown_margin)`` for scoring ``label_set`` (a declared
+        set's name, or ``None`` for any other list of labels)."""
+        own = self.label_sets.get(label_set) if label_set is not None else None
+        if own is None:
+            return self.unknown_threshold, self.unknown_margin
+        return own.unknown_threshold, own.unknown_margin
 
 
 class TextEncoderRef(_Frozen):
@@ -346,6 +383,10 @@ class Manifest(_Frozen):
                 f"encoder.window_shape {list(self.encoder.window_shape)} disagrees with "
                 f"input.window_samples: expected {list(expected)}"
             )
+        strangers = sorted(set(self.scoring.label_sets) - set(self.label_sets))
+        if strangers:
+            raise ValueError(f"scoring.label_sets names {strangers}, which are not declared "
+                             "label sets; rejection bounds may only be given for label_sets")
         for field, name in self.referenced_files().items():
             if name not in self.files:
                 raise ValueError(f"{field} names {name!r}, which is not in the files table")
@@ -366,13 +407,16 @@ class Manifest(_Frozen):
 def manifest_to_bytes(manifest: Manifest) -> bytes:
     """Serialise a manifest the way the writer stores it: sorted keys, 2-space indent, UTF-8.
 
-    An empty ``label_sets`` is left out, and so is an encoder without a placement input's
-    ``placement_name`` / ``placements``, so a bundle without them has the same bytes (and
-    fingerprint) as before the fields existed, and older readers still take it.
+    An empty ``label_sets`` (of the manifest or of its scoring) is left out, and so is an
+    encoder without a placement input's ``placement_name`` / ``placements``, so a bundle
+    without them has the same bytes (and fingerprint) as before the fields existed, and older
+    readers still take it.
     """
     data = manifest.model_dump(mode="json")
     if not data.get("label_sets"):
         data.pop("label_sets", None)
+    if not data["scoring"].get("label_sets"):
+        data["scoring"].pop("label_sets", None)
     if data["encoder"].get("placement_name") is None:
         data["encoder"].pop("placement_name", None)
         data["encoder"].pop("placements", None)

@@ -61,6 +61,8 @@ def _summary(bundle: Bundle) -> list[str]:
         *(f"    {k}: {', '.join(v)}" for k, v in m.label_sets.items()),
         f"  scoring: temperature {m.scoring.temperature:g}, unknown below "
         f"{m.scoring.unknown_threshold:g} or margin {m.scoring.unknown_margin:g}",
+        *(f"    {k}: unknown below {r.unknown_threshold:g} or margin {r.unknown_margin:g}"
+          for k, r in m.scoring.label_sets.items()),
     ]
     if m.text_encoder is not None:
         t = m.text_encoder
