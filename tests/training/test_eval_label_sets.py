@@ -164,17 +164,28 @@ def test_each_window_gets_the_label_classify_gives_it() -> None:
     for name in ("everyday", "all"):
         labels = model.resolve_labels(name)
         confusion = np.zeros((len(labels), len(labels)), dtype=np.int64)
-        unknown = []
+        unknown, right, outside = [], [], []
         for activity, x in raw:
+            decision = model.recognize(x, spec, labels=name)
             if activity not in labels:
+                outside.append(decision.unknown)
                 continue
             first = next(iter(model.classify(x, spec, labels=name)))
             confusion[labels.index(activity), labels.index(first)] += 1
-            unknown.append(model.recognize(x, spec, labels=name).unknown)
+            unknown.append(decision.unknown)
+            right.append(first == activity)
         r = result["label_sets"][name]
         assert r["n"] == len(unknown) == (8 if name == "everyday" else 12)
         np.testing.assert_array_equal(r["confusion"], confusion)
         assert r["unknown_rate"] == pytest.approx(float(np.mean(unknown)), abs=1e-12)
+        lost, hit = np.array(unknown), np.array(right)
+        assert r["correct_rejected"] == (pytest.approx(float(lost[hit].mean()), abs=1e-12)
+                                         if hit.any() else None)
+        assert r["accuracy_decided"] == pytest.approx(float(np.mean(hit & ~lost)), abs=1e-12)
+        # the enrolled two are outside "everyday"; "all" has no outside windows
+        assert r["outside_windows"] == len(outside) == (4 if name == "everyday" else 0)
+        assert r["outside_rejected"] == (pytest.approx(float(np.mean(outside)), abs=1e-12)
+                                         if outside else None)
     # both outcomes of the rejection occur, and the head's labels win windows of "all"
     rates = [r["unknown_rate"] for r in result["label_sets"].values()]
     assert min(rates) < 1.0 and max(rates) > 0.0, rates

@@ -153,6 +153,18 @@ def evaluate_label_sets(
         m = classification_metrics(y, pred, labels)
         res: dict[str, Any] = m.as_dict()
         res["unknown_rate"] = float(decided.unknown.mean())
+        right = pred == y
+        # both sides of unknown rejection: correct answers lost, other activities caught
+        res["correct_rejected"] = (float(decided.unknown[right].mean()) if right.any()
+                                   else None)
+        res["accuracy_decided"] = float(np.mean(right & ~decided.unknown))
+        outside = np.flatnonzero(~np.isin(truth, labels))
+        res["outside_windows"] = int(outside.size)
+        if outside.size:
+            oc, op = scorer.score(emb[outside], None if feat is None else feat[outside])
+            res["outside_rejected"] = float(scorer.decide_all(oc, op).unknown.mean())
+        else:
+            res["outside_rejected"] = None
         present = sorted({str(a) for a in truth[rows]}, key=labels.index)
         ho = [a for a in present if a in held_out]
         ho_rows = np.isin(truth[rows], ho)
@@ -218,22 +230,29 @@ def render_label_set_report(result: Mapping[str, Any]) -> str:
         "the windows whose true activity is in the set count, and each is classified among the "
         "set's labels only. Held-out activities were left out of the model's training. "
         "Unknown: the share of those windows a device would report as \"unknown\" under the "
-        "bundle's rejection (accuracy ranks every label and rejects none)."
+        "bundle's rejection (accuracy ranks every label and rejects none); correct rejected: "
+        "the share of the correctly ranked ones it would report as unknown; decided: accuracy "
+        "with unknown counted as a miss (what a live device shows); outside rejected: the "
+        "share of the windows of activities outside the set, scored among the set's labels, "
+        "reported as unknown (what rejection is for)."
         + _upright_note(result["settings"], d["windows"]), "",
         "| label set | labels | windows | accuracy | macro-F1 | chance | held-out activities "
-        "(windows) | held-out accuracy | seen accuracy | unknown |",
-        "|---|---|---|---|---|---|---|---|---|---|",
+        "(windows) | held-out accuracy | seen accuracy | unknown | correct rejected | decided "
+        "| outside rejected (windows) |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for name, r in result["label_sets"].items():
         if "skipped" in r:
-            lines.append(f"| `{name}` | {len(r['labels'])} | 0 | - | - | - | - | - | - | - |")
+            lines.append(f"| `{name}` | {len(r['labels'])} | 0 |" + " - |" * 10)
             continue
         ho = ", ".join(r["held_out_activities"]) or "none"
         lines.append(
             f"| `{name}` | {len(r['labels'])} | {r['n']} | {fmt(r['accuracy'])} | "
             f"{fmt(r['macro_f1'])} | {fmt(r['chance'])} | {ho} ({r['held_out_windows']}) | "
             f"{fmt(r['held_out_accuracy'])} | {fmt(r['seen_accuracy'])} | "
-            f"{fmt(r.get('unknown_rate'))} |")
+            f"{fmt(r.get('unknown_rate'))} | {fmt(r.get('correct_rejected'))} | "
+            f"{fmt(r.get('accuracy_decided'))} | {fmt(r.get('outside_rejected'))}"
+            + (f" ({r['outside_windows']})" if r.get("outside_windows") else "") + " |")
     lines.append("")
     for name, r in result["label_sets"].items():
         if "skipped" in r:
