@@ -17,6 +17,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+from pydantic import JsonValue
+
 from aura_sdk import ConfigError
 from aura_sdk.bundle import Manifest, TrustPolicy, read_bundle, write_bundle
 
@@ -116,9 +118,10 @@ def rescore_bundle(
     metrics = {**{k: v for k, v in m.metrics.items() if not k.startswith("scoring.")},
                **choice.as_metrics()}
     when = datetime.now(UTC).strftime("%Y-%m-%d")
-    training = {**m.training, "rescore": {"validation": validation.source,
-                                          "windows": choice.n_windows, "keep": keep,
-                                          "date": when, "from_version": m.version}}
+    rescore: dict[str, JsonValue] = {"validation": validation.source,
+                                     "windows": choice.n_windows, "keep": keep, "date": when,
+                                     "from_version": m.version}
+    training: dict[str, JsonValue] = {**m.training, "rescore": rescore}
     card = src.model_card
     section = _card_section(choice, validation.source, when)
     card = (_SCORING_SECTION.sub(lambda _: section, card, count=1)
