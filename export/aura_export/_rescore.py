@@ -51,7 +51,7 @@ def _card_section(choice: ScoringChoice, source: str, when: str) -> str:
              f"- Unknown rejection fitted again on {when} (`aura export --rescore`) from "
              f"{choice.n_windows} validation windows of {source}: threshold "
              f"{choice.spec.unknown_threshold:.4f} and margin {choice.spec.unknown_margin:.4f}, "
-             f"keeping {choice.kept_correct:.3f} of the correct ones"
+             f"keeping {choice.kept_correct:.3f} of the correct ones."
              if choice.kept_correct is not None else
              f"- Unknown rejection: none ({choice.source})."]
     for name, c in choice.sets.items():
