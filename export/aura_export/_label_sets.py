@@ -11,11 +11,12 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Mapping, Sequence
-from pathlib import Path
 from types import MappingProxyType
 
 from aura_sdk import ConfigError
-from aura_sdk.bundle import Manifest, TrustPolicy, read_bundle, write_bundle
+from aura_sdk.bundle import Manifest, TrustPolicy, read_bundle
+
+from ._rewrite import rewrite_bundle
 
 __all__ = ["LABEL_SETS", "catalogue_label_sets", "with_label_sets"]
 
@@ -127,17 +128,5 @@ def with_label_sets(
     kept = {k: r for k, r in m.scoring.label_sets.items()
             if k in sets and sets[k] == m.label_sets.get(k)}
     scoring = m.scoring.model_copy(update={"label_sets": kept})
-    encoders = m.encoder.files.as_dict()
-    own = {*encoders.values(), m.prototypes_file, m.model_card}
-    extras = {name: data for name, data in src.files.items() if name not in own}
-    return write_bundle(
-        Path(out_path), name=m.name, version=m.version, input_spec=m.input,
-        encoders={p: src.encoder_bytes(p) for p in encoders}, prototypes=src.prototypes,
-        scoring=scoring, model_card=src.model_card, input_name=m.encoder.input_name,
-        output_name=m.encoder.output_name, features=(
-            None if m.encoder.features_name is None or m.encoder.features_dim is None
-            else (m.encoder.features_name, m.encoder.features_dim)),
-        placement_name=m.encoder.placement_name, placements=m.encoder.placements,
-        text_encoder=m.text_encoder, files=extras,
-        producer=m.producer, training=m.training, metrics=m.metrics, label_sets=sets,
-        created=m.created, signing_key=signing_key, overwrite=overwrite)
+    return rewrite_bundle(src, out_path, scoring=scoring, label_sets=sets,
+                          signing_key=signing_key, overwrite=overwrite)

@@ -15,14 +15,14 @@ import os
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from pathlib import Path
 
 from pydantic import JsonValue
 
 from aura_sdk import ConfigError
-from aura_sdk.bundle import Manifest, TrustPolicy, read_bundle, write_bundle
+from aura_sdk.bundle import Manifest, TrustPolicy, read_bundle
 
 from ._onnx_export import run_encoder
+from ._rewrite import rewrite_bundle
 from ._scoring import ScoringChoice, choose_scoring
 from ._windows import WindowSet
 
@@ -126,18 +126,7 @@ def rescore_bundle(
     section = _card_section(choice, validation.source, when)
     card = (_SCORING_SECTION.sub(lambda _: section, card, count=1)
             if _SCORING_SECTION.search(card) else card.rstrip("\n") + "\n\n" + section)
-    encoders = m.encoder.files.as_dict()
-    own = {*encoders.values(), m.prototypes_file, m.model_card}
-    extras = {name: data for name, data in src.files.items() if name not in own}
-    manifest = write_bundle(
-        Path(out_path), name=m.name, version=version or m.version, input_spec=m.input,
-        encoders={p: src.encoder_bytes(p) for p in encoders}, prototypes=src.prototypes,
-        scoring=choice.spec, model_card=card, input_name=m.encoder.input_name,
-        output_name=m.encoder.output_name, features=(
-            None if m.encoder.features_name is None or m.encoder.features_dim is None
-            else (m.encoder.features_name, m.encoder.features_dim)),
-        placement_name=m.encoder.placement_name, placements=m.encoder.placements,
-        text_encoder=m.text_encoder, files=extras, producer=m.producer, training=training,
-        metrics=metrics, label_sets=m.label_sets, created=m.created, signing_key=signing_key,
-        overwrite=overwrite)
+    manifest = rewrite_bundle(src, out_path, version=version or m.version,
+                              scoring=choice.spec, model_card=card, training=training,
+                              metrics=metrics, signing_key=signing_key, overwrite=overwrite)
     return RescoreResult(manifest, choice, previous)
