@@ -365,9 +365,8 @@ def export_bundle(
     sets = catalogue_label_sets(vocab.labels) if label_sets is None else label_sets
     if validation is not None and validation.labels is not None:
         # the encoder the SDK runs by default (load_bundle's "auto": fp32)
-        device_precision: Precision = "fp32"
         scoring = choose_scoring(
-            temp, run_encoder(encoders[device_precision], validation.x,
+            temp, run_encoder(encoders["fp32"], validation.x,
                               placement=validation.placement_ids(placements)),
             validation.labels, prototypes, keep=keep, label_sets=sets)
     else:

@@ -47,6 +47,14 @@ def _f(x: float | None, spec: str = ".4f") -> str:
     return "n/a" if x is None else format(x, spec)
 
 
+def set_rejection_lines(choice: ScoringChoice) -> list[str]:
+    """The model card's line for each label set given its own unknown rejection."""
+    return [f"- Label set `{k}`: threshold {c.rejection.unknown_threshold:.4f} and margin "
+            f"{c.rejection.unknown_margin:.4f}, fitted among its own labels on {c.n_windows} "
+            f"validation windows: keeps {c.kept_correct:.3f} of the correct ones, rejects "
+            f"{_f(c.rejected_wrong, '.3f')} of the wrong ones." for k, c in choice.sets.items()]
+
+
 def _precision_rows(f: CardFacts) -> list[str]:
     rows = ["| precision | file size | vs fp32 (mean / min cosine) | accuracy Δ | macro-F1 Δ "
             "| TensorRT parser |", "|---|---|---|---|---|---|"]
@@ -134,10 +142,7 @@ def model_card(f: CardFacts) -> str:
         f"- Labels: {', '.join(f.labels)}.",
         f"- On-device text encoder vs the fp32 training tower, prototype cosine: {text}.",
         "", "## Scoring", f"- Unknown rejection: {rejection}.",
-        *(f"- Label set `{k}`: threshold {c.rejection.unknown_threshold:.4f} and margin "
-          f"{c.rejection.unknown_margin:.4f}, fitted among its own labels on {c.n_windows} "
-          f"validation windows: keeps {c.kept_correct:.3f} of the correct ones, rejects "
-          f"{_f(c.rejected_wrong, '.3f')} of the wrong ones." for k, c in sc.sets.items()),
+        *set_rejection_lines(sc),
         "", "## Limits",
         "- Trained on procedurally generated motion recorded by virtual watches; real "
         "devices differ (mounting, rate, firmware filtering). Measure on your own data before "

@@ -21,6 +21,7 @@ from pydantic import JsonValue
 from aura_sdk import ConfigError
 from aura_sdk.bundle import Manifest, TrustPolicy, read_bundle
 
+from ._model_card import set_rejection_lines
 from ._onnx_export import run_encoder
 from ._rewrite import rewrite_bundle
 from ._scoring import ScoringChoice, choose_scoring
@@ -54,12 +55,7 @@ def _card_section(choice: ScoringChoice, source: str, when: str) -> str:
              f"keeping {choice.kept_correct:.3f} of the correct ones."
              if choice.kept_correct is not None else
              f"- Unknown rejection: none ({choice.source})."]
-    for name, c in choice.sets.items():
-        lines.append(f"- Label set `{name}`: threshold {c.rejection.unknown_threshold:.4f} and "
-                     f"margin {c.rejection.unknown_margin:.4f}, fitted among its own labels on "
-                     f"{c.n_windows} validation windows: keeps {c.kept_correct:.3f} of the "
-                     "correct ones.")
-    return "\n".join(lines) + "\n"
+    return "\n".join([*lines, *set_rejection_lines(choice)]) + "\n"
 
 
 def rescore_bundle(

@@ -203,15 +203,9 @@ class SetRejection(_Frozen):
         unknown_margin: a best-minus-second-best similarity below this is "unknown" too.
     """
 
+    # the bounds refuse NaN and infinities too (every comparison with NaN is false)
     unknown_threshold: float = Field(ge=-1, le=1)
     unknown_margin: float = Field(ge=0, le=2)
-
-    @field_validator("unknown_threshold", "unknown_margin")
-    @classmethod
-    def _finite(cls, v: float) -> float:
-        if not math.isfinite(v):
-            raise ValueError("scoring parameters must be finite numbers")
-        return v
 
 
 class ScoringSpec(_Frozen):

@@ -140,31 +140,28 @@ def evaluate_label_sets(
     results: dict[str, Any] = {}
     for name, scorer in scorers.items():
         labels = list(scorer.labels)
-        rows = np.flatnonzero(np.isin(truth, labels))
+        inside = np.isin(truth, labels)
+        rows = np.flatnonzero(inside)
         if rows.size == 0:
             results[name] = {"skipped": f"no window of split {split!r} shows an activity of "
                              "the set", "labels": labels}
             continue
         index = {lab: i for i, lab in enumerate(labels)}
         y = np.array([index[a] for a in truth[rows]], dtype=np.int64)
-        cos, probs = scorer.score(emb[rows], None if feat is None else feat[rows])
-        decided = scorer.decide_all(cos, probs)
-        pred = decided.best
+        # every window scored among the set: its own to rank, the others to be rejected
+        decided = scorer.decide_all(*scorer.score(emb, feat))
+        pred = decided.best[rows]
+        unknown = decided.unknown[rows]
         m = classification_metrics(y, pred, labels)
         res: dict[str, Any] = m.as_dict()
-        res["unknown_rate"] = float(decided.unknown.mean())
+        res["unknown_rate"] = float(unknown.mean())
         right = pred == y
         # both sides of unknown rejection: correct answers lost, other activities caught
-        res["correct_rejected"] = (float(decided.unknown[right].mean()) if right.any()
+        res["correct_rejected"] = float(unknown[right].mean()) if right.any() else None
+        res["accuracy_decided"] = float(np.mean(right & ~unknown))
+        res["outside_windows"] = int((~inside).sum())
+        res["outside_rejected"] = (float(decided.unknown[~inside].mean()) if (~inside).any()
                                    else None)
-        res["accuracy_decided"] = float(np.mean(right & ~decided.unknown))
-        outside = np.flatnonzero(~np.isin(truth, labels))
-        res["outside_windows"] = int(outside.size)
-        if outside.size:
-            oc, op = scorer.score(emb[outside], None if feat is None else feat[outside])
-            res["outside_rejected"] = float(scorer.decide_all(oc, op).unknown.mean())
-        else:
-            res["outside_rejected"] = None
         present = sorted({str(a) for a in truth[rows]}, key=labels.index)
         ho = [a for a in present if a in held_out]
         ho_rows = np.isin(truth[rows], ho)
