@@ -315,3 +315,78 @@ def test_seeded_models_and_losses_are_deterministic() -> None:
     other = _tiny_model().eval()
     with torch.no_grad():
         assert not torch.equal(ContrastiveLoss()(other(_tiny_batch(other, 4))), outs[0])
+
+
+def _label_loss(weight: float = 0.5) -> tuple[ContrastiveLoss, torch.Tensor, torch.Tensor]:
+    loss = ContrastiveLoss(ContrastiveLossConfig(pairs={"text": 1.0}, label_weight=weight))
+    protos = _unit(4, 8, seed=11) * 3.0  # not unit: the loss normalises them
+    ids = torch.tensor([101, 202, 303, 404])
+    loss.set_label_prototypes(protos, ids)
+    return loss, protos, ids
+
+
+def test_label_term_matches_a_hand_computed_cross_entropy() -> None:
+    loss, protos, _ = _label_loss()
+    imu = _unit(5, 8, seed=12) * 2.0
+    # window 3's activity has no prototype (e.g. unlabelled): it is left out
+    acts = torch.tensor([303, 101, 404, 999, 303])
+    got = float(loss.label_loss(imu, acts).detach())
+    a = F.normalize(imu, dim=-1).numpy()
+    p = F.normalize(protos, dim=-1).numpy()
+    z = 10.0 * a @ p.T  # T = 0.1
+    z = z - z.max(axis=1, keepdims=True)
+    logp = z - np.log(np.exp(z).sum(axis=1, keepdims=True))
+    want = -np.mean([logp[0, 2], logp[1, 0], logp[2, 3], logp[4, 2]])
+    assert got == pytest.approx(want, rel=1e-5)
+    # a window pulled onto its own prototype scores lower than one on a rival's
+    with torch.no_grad():
+        near = float(loss.label_loss(F.normalize(protos[[2]], dim=-1), torch.tensor([303])))
+        far = float(loss.label_loss(F.normalize(protos[[1]], dim=-1), torch.tensor([303])))
+    assert near < math.log(4) < far
+
+
+def test_label_term_is_weighted_into_the_total_only_when_enabled() -> None:
+    loss, _, _ = _label_loss(weight=0.25)
+    imu, text = _unit(6, 8, seed=13), _unit(6, 8, seed=14)
+    acts = torch.tensor([101, 202, 303, 404, 101, 202])
+    feats = {"imu": imu, "text": text}
+    with torch.no_grad():
+        parts = loss.pair_losses(feats, {"label": acts})
+        total = float(loss(feats, {"label": acts}))
+    assert set(parts) == {"text", "label"} and loss.weights() == {"text": 1.0, "label": 0.25}
+    assert total == pytest.approx(float(parts["text"]) + 0.25 * float(parts["label"]))
+    # without the windows' activities (e.g. the trainer's quick evaluation of old runs) the
+    # term is simply absent; with weight 0 it is never computed
+    assert set(loss.pair_losses(feats)) == {"text"}
+    off = ContrastiveLoss(ContrastiveLossConfig(pairs={"text": 1.0}))
+    assert set(off.pair_losses(feats, {"label": acts})) == {"text"}
+    assert "label" not in off.weights()
+
+
+def test_label_term_without_a_known_activity_is_zero_and_keeps_the_graph() -> None:
+    loss, _, _ = _label_loss()
+    imu = _unit(3, 8, seed=15).requires_grad_(True)
+    out = loss.label_loss(imu, torch.tensor([-1, -1, 7]))
+    assert float(out.detach()) == 0.0
+    out.backward()
+    assert imu.grad is not None and float(imu.grad.abs().sum()) == 0.0
+
+
+def test_label_term_refuses_missing_or_malformed_prototypes() -> None:
+    loss = ContrastiveLoss(ContrastiveLossConfig(pairs={"text": 1.0}, label_weight=1.0))
+    with pytest.raises(ConfigError, match="needs label prototypes"):
+        loss.pair_losses({"imu": _unit(2, 8, seed=1), "text": _unit(2, 8, seed=2)},
+                         {"label": torch.tensor([1, 2])})
+    with pytest.raises(ConfigError, match="at least 2"):
+        loss.set_label_prototypes(_unit(1, 8, seed=3), torch.tensor([1]))
+    with pytest.raises(ConfigError, match="distinct"):
+        loss.set_label_prototypes(_unit(2, 8, seed=3), torch.tensor([5, 5]))
+    with pytest.raises(ConfigError, match="one id each"):
+        loss.set_label_prototypes(_unit(3, 8, seed=3), torch.tensor([1, 2]))
+    loss.set_label_prototypes(_unit(3, 8, seed=3), torch.tensor([1, 2, 3]))
+    with pytest.raises(ConfigError, match="do not match"):
+        loss.label_loss(_unit(2, 16, seed=4), torch.tensor([1, 2]))
+    with pytest.raises(ValidationError):
+        ContrastiveLossConfig(label_weight=-1.0)
+    with pytest.raises(ValidationError):
+        ContrastiveLossConfig(label_weight=float("inf"))

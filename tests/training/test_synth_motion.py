@@ -212,3 +212,62 @@ def test_subjects_vary_in_size_tempo_and_handedness() -> None:
     ratios = [s.forearm_m / s.height_m for s in subjects]
     assert np.std(ratios) > 0.002
     assert COCO_KEYPOINTS[9] == "left_wrist"
+
+
+def _nondominant_wrist(name: str, seeds: range) -> dict[str, list[tuple[float, float]]]:
+    """Per variant: the non-dominant wrist's 90th-percentile angular speed (rad/s) and the
+    mean angle (degrees) between its forearm and straight down, over 30-s clips."""
+    from aura_training.synth import ideal_imu
+
+    out: dict[str, list[tuple[float, float]]] = {}
+    for seed in seeds:
+        c = clip(name, seed, 30.0)
+        seg = c.timeline[0]
+        # the generator gives a dominant-hand task to the other hand 10 % of the time: read
+        # the wrist without the utensil from the clip's parameters, not the subject's
+        free = "left" if seg.params.hand == "right" else "right"
+        _, gyro = ideal_imu(c, np.arange(0.0, 30.0, 0.02), f"{free}_wrist")
+        fore = c.joints[:, K[f"{free}_wrist"]] - c.joints[:, K[f"{free}_elbow"]]
+        down = _angle_deg(fore, np.array([0.0, 0.0, -1.0])).mean()
+        out.setdefault(seg.params.variant, []).append(
+            (float(np.percentile(np.linalg.norm(gyro, axis=1), 90)), float(down)))
+    return out
+
+
+def test_the_hand_without_the_utensil_does_what_each_way_of_eating_asks() -> None:
+    by = _nondominant_wrist("eating", range(40))
+    assert set(by) == {"fork and knife", "fork", "chopsticks", "hands"}
+    speed = {v: np.mean([s for s, _ in rows]) for v, rows in by.items()}
+    # the continental fork hand and finger food bring food up; cut-and-switch rests it
+    assert speed["fork and knife"] > 1.5 * speed["fork"]
+    assert speed["hands"] > 1.5 * speed["fork"]
+    sitting = np.mean([s for rows in _nondominant_wrist("sitting", range(12)).values()
+                       for s, _ in rows])
+    assert speed["fork and knife"] > 3 * sitting
+
+
+def test_drinking_uses_either_hand_and_brushing_braces_the_free_one() -> None:
+    drink = _nondominant_wrist("drinking", range(30))
+    assert set(drink) == {"glass", "cup", "mug in both hands"}
+    sitting = np.mean([s for rows in _nondominant_wrist("sitting", range(12)).values()
+                       for s, _ in rows])
+    one_hand = [s for v in ("glass", "cup") for s, _ in drink[v]]
+    # a third of sips (and every mug sip) lift the other hand's cup
+    assert np.mean(one_hand) > 2 * sitting
+    assert np.mean([s for s, _ in drink["mug in both hands"]]) > np.mean(one_hand)
+    brush = _nondominant_wrist("brushing teeth", range(30))
+    assert set(brush) == {"free hand at the side", "hand on the basin", "holding a cup"}
+    hang = np.mean([d for _, d in brush["free hand at the side"]])
+    basin = np.mean([d for _, d in brush["hand on the basin"]])
+    assert hang < 20 and basin > hang + 15  # the braced forearm reaches forward to the edge
+
+
+def test_variant_events_must_name_declared_variants() -> None:
+    from aura_training.synth._catalog_daily import DAILY
+    from aura_training.synth._spec import Activity
+
+    eating = next(a for a in DAILY if a.info.name == "eating")
+    assert eating.events_of("fork and knife") != eating.events_of("fork")
+    assert eating.events_of("") == eating.events
+    with pytest.raises(ValueError, match="does not declare"):
+        Activity(eating.info, variants={"fork": {}}, variant_events={"spoon": eating.events})

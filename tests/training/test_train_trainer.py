@@ -136,3 +136,43 @@ def test_resuming_with_another_config_is_refused(trained: dict[str, Any]) -> Non
                       optim={"lr": 1e-4})
     with pytest.raises(ConfigError, match="different config"):
         Trainer(cfg)
+
+
+def test_the_label_term_classifies_among_every_training_activity(tmp_path: Path) -> None:
+    from aura_training.corpus import load_manifest
+    from aura_training.text import label_prompts
+
+    cfg = tiny_config(tmp_path / "run", steps=4, checkpoint_every=4, loss={"label_weight": 0.5},
+                      data={"val_split": "val"})
+    manifest = load_manifest(cfg.data.dir)
+    train_acts = sorted(a for a, s in manifest.splits["train"].activities.items() if a and s > 0)
+    with Trainer(cfg, resume=False) as tr:
+        protos, ids = tr.loss_fn.label_prototypes, tr.loss_fn.label_ids
+        assert protos.shape == (len(train_acts), 384)
+        # held-out activities (test split only) get no prototype: zero-shot stays zero-shot
+        for a in manifest.held_out_activities:
+            assert a not in train_acts
+        # each prototype is the normalised mean of its activity's train prompts
+        index, emb = tr.text.index(), tr.text.embeddings
+        k = len(train_acts) // 2
+        want = emb[[index[p] for p in label_prompts(train_acts[k], "train")]].mean(axis=0)
+        assert np.allclose(protos[k].numpy(), want / np.linalg.norm(want), atol=1e-6)
+        batch = next(tr._train_batches())
+        _, batch_ids = tr._inputs(batch)
+        # every training window is one of the classes
+        assert bool(torch.isin(batch_ids["label"], ids).all())
+        result = tr.fit()
+    rows = [r for r in read_metrics(tmp_path / "run" / "metrics.csv") if r["loss"]]
+    label = [float(r["loss_label"]) for r in rows]
+    text = [float(r["loss_text"]) for r in rows]
+    assert len(label) == 4 and all(np.isfinite(label))
+    # the total is the pairs plus half the label term
+    total = [float(r["loss"]) for r in rows]
+    pairs = [sum(float(r[f"loss_{m}"]) for m in ("text", "video", "mocap")) for r in rows]
+    assert np.allclose(total, np.array(pairs) + 0.5 * np.array(label), rtol=1e-4)
+    assert text and result.step == 4
+
+
+def test_the_label_term_needs_the_text_pair(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="enable the text pair"):
+        tiny_config(tmp_path, loss={"label_weight": 0.5, "pairs": {"video": 1.0}})

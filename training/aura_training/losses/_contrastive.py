@@ -16,6 +16,15 @@ its id (a multi-positive InfoNCE), in both directions. The soft loss is reported
 divergence from the target (cross-entropy minus the target's entropy; same gradients), so it
 is 0 at a perfect fit, and with all-distinct ids it equals the one-hot loss exactly.
 
+**Labels.** In-batch InfoNCE only contrasts a window with the texts that happen to share its
+batch: with some 50 activities and 64 windows, two close rivals ("typing", "using a
+smartphone") meet in few batches, yet zero-shot scoring ranks every label of a set at once.
+With ``label_weight > 0`` each IMU window is also classified among every training
+activity's label prototype (:meth:`ContrastiveLoss.set_label_prototypes`), a cross-entropy
+at the pair's temperature reported as the term ``"label"``. The prototypes come from the
+frozen text tower, so the term stays a text-alignment loss: no classifier weights are
+learned, and activities outside the prototypes (held out for zero-shot) are never seen.
+
 **Distributed.** With ``world_size > 1`` the features of all ranks are gathered
 (:func:`~aura_training.losses.gather_features`) so every rank contrasts against the global
 batch. ``local_loss=False``: each rank computes the full ``N x N`` loss (the same value on
@@ -61,6 +70,8 @@ class ContrastiveLossConfig(BaseModel):
         min_temperature, max_temperature: the clamp on the temperature (CLIP: 0.01 .. 1).
         local_loss: compute only this rank's rows (see the module docstring).
         gather_with_grad: gather through autograd (exact gradients across ranks).
+        label_weight: weight of the closed-set term over all training activities' label
+            prototypes (see "Labels" in the module docstring); 0 switches it off.
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -73,6 +84,7 @@ class ContrastiveLossConfig(BaseModel):
     max_temperature: float = Field(default=1.0, gt=0)
     local_loss: bool = False
     gather_with_grad: bool = True
+    label_weight: float = Field(default=0.0, ge=0.0, allow_inf_nan=False)
 
     @model_validator(mode="after")
     def _check(self) -> ContrastiveLossConfig:
@@ -126,6 +138,66 @@ class ContrastiveLoss(nn.Module):
         self.world_size = world_size
         self.logit_scale = nn.Parameter(torch.tensor(math.log(1.0 / self.config.temperature)),
                                         requires_grad=self.config.learn_temperature)
+        # not persistent: the prototypes are a pure function of the corpus and the text tower
+        self.register_buffer("label_prototypes", torch.zeros(0, 0), persistent=False)
+        self.register_buffer("label_ids", torch.zeros(0, dtype=torch.long), persistent=False)
+
+    def set_label_prototypes(self, prototypes: Tensor, ids: Tensor) -> None:
+        """The classes of the label term: one text embedding per training activity.
+
+        Args:
+            prototypes: ``(K, D)`` embeddings (normalised here), e.g. the mean of an
+                activity's label-prompt embeddings.
+            ids: ``(K,)`` int64 content ids, the ids a batch's ``ids["label"]`` holds for
+                windows of that activity.
+
+        Raises:
+            ConfigError: shapes disagree, fewer than 2 classes, or repeated ids.
+        """
+        ids = ids.reshape(-1).to(torch.long)
+        if prototypes.ndim != 2 or prototypes.shape[0] != ids.shape[0]:
+            raise ConfigError(f"label prototypes must be (K, D) with one id each, got "
+                              f"{tuple(prototypes.shape)} and {ids.shape[0]} ids")
+        if ids.shape[0] < 2:
+            raise ConfigError("the label term needs at least 2 activities to tell apart; "
+                              "set loss.label_weight=0 for a corpus of one activity")
+        if torch.unique(ids).shape[0] != ids.shape[0]:
+            raise ConfigError("label prototype ids must be distinct (one per activity)")
+        dev = self.logit_scale.device
+        self.label_prototypes = F.normalize(prototypes.detach().float(), dim=-1).to(dev)
+        self.label_ids = ids.to(dev)
+
+    def label_loss(self, anchor: Tensor, ids: Tensor) -> Tensor:
+        """Cross-entropy of each window among all label prototypes (the term ``"label"``).
+
+        Args:
+            anchor: ``(B, D)`` IMU embeddings.
+            ids: ``(B,)`` the activity id of each window; a window whose id is no
+                prototype's (unlabelled, or an activity without a prototype) is left out.
+
+        Returns:
+            The mean over the windows that count; 0 (still attached to ``anchor``) when
+            none does.
+
+        Raises:
+            ConfigError: :meth:`set_label_prototypes` was not called, or shapes disagree.
+        """
+        protos = self.label_prototypes
+        if protos.shape[0] == 0:
+            raise ConfigError("loss.label_weight > 0 needs label prototypes; the trainer sets "
+                              "them from the corpus (set_label_prototypes)")
+        if anchor.ndim != 2 or anchor.shape[1] != protos.shape[1]:
+            raise ConfigError(f"IMU embeddings {tuple(anchor.shape)} do not match label "
+                              f"prototypes {tuple(protos.shape)}")
+        ids = ids.to(device=anchor.device, dtype=torch.long).reshape(-1)
+        if ids.shape[0] != anchor.shape[0]:
+            raise ConfigError(f"{ids.shape[0]} label ids for a batch of {anchor.shape[0]}")
+        match = ids[:, None] == self.label_ids[None, :]
+        keep = match.any(dim=1)
+        logits = self.scale() * F.normalize(anchor.float(), dim=-1) @ protos.T
+        if not bool(keep.any()):
+            return logits.sum() * 0.0
+        return F.cross_entropy(logits[keep], match[keep].float().argmax(dim=1))
 
     @property
     def _scale_bounds(self) -> tuple[float, float]:
@@ -225,10 +297,11 @@ class ContrastiveLoss(nn.Module):
             features: modality -> ``(B, D)`` embeddings; must hold the anchor and every
                 enabled pair (other modalities are ignored).
             ids: optional modality -> ``(B,)`` content ids of that pair's partner
-                (duplicates get soft targets; see the module docstring).
+                (duplicates get soft targets; see the module docstring); ``"label"``: the
+                windows' activity ids for the label term (left out: no label term).
 
         Returns:
-            pair modality -> scalar loss.
+            pair modality (and ``"label"``) -> scalar loss.
 
         Raises:
             ConfigError: the anchor or an enabled pair is missing, or shapes disagree.
@@ -239,12 +312,18 @@ class ContrastiveLoss(nn.Module):
             raise ConfigError(f"the loss needs embeddings for {missing} (enabled pairs "
                               f"{sorted(c.pairs)}); give them or switch those pairs off")
         ids = ids or {}
-        return {m: self.pair_loss(features[c.anchor], features[m], ids.get(m))
-                for m in c.pairs}
+        out = {str(m): self.pair_loss(features[c.anchor], features[m], ids.get(m))
+               for m in c.pairs}
+        if c.label_weight > 0 and "label" in ids:
+            out["label"] = self.label_loss(features[c.anchor], ids["label"])
+        return out
 
     def weights(self) -> dict[str, float]:
-        """The weight of each term :meth:`pair_losses` returns."""
-        return {str(k): w for k, w in self.config.pairs.items()}
+        """The weight of each term :meth:`pair_losses` returns (``"label"`` when enabled)."""
+        out = {str(k): w for k, w in self.config.pairs.items()}
+        if self.config.label_weight > 0:
+            out["label"] = self.config.label_weight
+        return out
 
     def forward(self, features: Mapping[str, Tensor],
                 ids: Mapping[str, Tensor] | None = None) -> Tensor:

@@ -29,6 +29,30 @@ _SEATED = {"b_hip_flex": (82, 98), "b_knee": (75, 105), "pelvis_pitch": (-26, -1
            "spine_flex": (0, 18), "b_sh_flex": (10, 30), "b_elbow": (50, 80),
            "b_pron": (50, 85), "b_sh_abd": (8, 18)}
 
+
+
+def _bite(side: str) -> Event:
+    """Food to the mouth by the hand ``side`` (``"d"`` / ``"n"``) and back, every 3-15 s."""
+    return Event((Key((0.6, 1.1), {f"{side}_sh_flex": 40, f"{side}_sh_abd": 25,
+                                   f"{side}_elbow": 135, f"{side}_pron": 20, "neck_flex": 10}),
+                  Key((0.2, 0.8), {f"{side}_elbow": 138}), Key((0.6, 1.0))), gap=(3, 15))
+
+
+def _sip(side: str, weight: float) -> Event:
+    """Reach for a cup, lift it to the lips, tilt the head back, put it down (``side``:
+    ``"d"``, ``"n"`` or ``"b"`` for both hands)."""
+    return Event((Key((0.7, 1.2), {f"{side}_sh_flex": 35, f"{side}_elbow": 50,
+                                   f"{side}_pron": 0}),
+                  Key((0.3, 0.6), {f"{side}_elbow": 55}),
+                  Key((0.7, 1.1), {f"{side}_sh_flex": 40, f"{side}_sh_abd": 20,
+                                   f"{side}_elbow": 130, f"{side}_pron": -10}),
+                  Key((1.5, 4.0), {f"{side}_sh_flex": 55, f"{side}_sh_abd": 30,
+                                   "neck_flex": -15}),
+                  Key((0.8, 1.2), {f"{side}_sh_flex": 35, f"{side}_elbow": 50,
+                                   "neck_flex": 0}),
+                  Key((0.6, 1.0))), gap=(3, 12), weight=weight)
+
+
 DAILY: tuple[Activity, ...] = (
     # -- postures -----------------------------------------------------------------------------
     Activity(I("standing", "posture", "static", "sedentary", 1.3, "standing", "none",
@@ -153,7 +177,14 @@ DAILY: tuple[Activity, ...] = (
              events=(Event((Key((0.4, 0.8), {"d_pron": -30, "d_sh_abd": 15}), Key((3, 10),
                      {"d_pron": -25}), Key((0.4, 0.8))), gap=(8, 20)),
                      Event((Key((0.8, 1.2), {"spine_flex": 45}), Key((1, 3)),), gap=(20, 45),
-                           weight=0.4)), fidget=1.5),
+                           weight=0.4)), fidget=1.5,
+             # The free hand: hanging, braced on the basin's edge, or holding the rinsing cup.
+             variants={"free hand at the side": {},
+                       "hand on the basin": {"n_sh_flex": (20, 45), "n_sh_abd": (5, 15),
+                                             "n_elbow": (5, 30), "n_pron": (70, 95),
+                                             "spine_flex": (12, 25)},
+                       "holding a cup": {"n_sh_flex": (10, 25), "n_elbow": (75, 100),
+                                         "n_pron": (-10, 20)}}),
     Activity(I("combing hair", "self-care", "periodic", "light", 2.0, "standing", "dominant",
                ("bathroom", "bedroom"), ("brushing hair",)),
              base={"d_sh_flex": (75, 110), "d_sh_abd": (40, 70), "d_elbow": (100, 130),
@@ -184,20 +215,38 @@ DAILY: tuple[Activity, ...] = (
                    "spine_flex": (10, 22)}, support="seat", tremor=0.8,
              freq=(1.5, 3.0), osc_bouts=((1.5, 5), (5, 20)),
              osc=(Osc("d_elbow", 4), Osc("d_sh_flex", 3), Osc("n_elbow", 3, phase=0.5)),
-             events=(Event((Key((0.6, 1.1), {"d_sh_flex": 40, "d_sh_abd": 25, "d_elbow": 135,
-                                             "d_pron": 20, "neck_flex": 10}),
-                            Key((0.2, 0.8), {"d_elbow": 138}), Key((0.6, 1.0))), gap=(3, 15)),)),
+             events=(_bite("d"),),
+             # How a meal reaches the mouth differs by custom, and with it what the hand
+             # without the main utensil does: the continental style keeps the fork in the
+             # non-dominant hand and eats from it; the cut-and-switch style eats with the
+             # dominant hand only; a bowl and chopsticks or a spoon has the other hand hold
+             # (and now and then lift) the bowl; finger food is brought up with both hands.
+             variants={"fork and knife": {}, "fork": {},
+                       "chopsticks": {"n_sh_flex": (15, 35), "n_elbow": (95, 125),
+                                      "n_pron": (-40, 0)},
+                       "hands": {"b_elbow": (85, 110), "b_pron": (10, 45)}},
+             variant_events={
+                 "fork and knife": (_bite("n"),),
+                 "chopsticks": (_bite("d"), Event((
+                     Key((0.6, 1.0), {"n_sh_flex": 30, "n_elbow": 130, "neck_flex": 15}),
+                     Key((1.0, 2.5), {"n_elbow": 128}), Key((0.6, 1.0))), gap=(8, 25),
+                     weight=0.3)),
+                 "hands": (Event((Key((0.6, 1.1), {"b_sh_flex": 35, "b_sh_abd": 12,
+                                                    "b_elbow": 130, "b_pron": 10,
+                                                    "neck_flex": 10}),
+                                  Key((0.3, 1.0), {"b_elbow": 132}), Key((0.6, 1.0))),
+                                 gap=(4, 15)),)}),
     Activity(I("drinking", "eating", "sporadic", "sedentary", 1.3, "sitting", "dominant",
                ("cafe", "home", "office", "bar"), ("having a drink", "sipping coffee",
                                                    "drinking water")),
              base=_SEATED, support="seat", tremor=0.8,
-             events=(Event((Key((0.7, 1.2), {"d_sh_flex": 35, "d_elbow": 50, "d_pron": 0}),
-                            Key((0.3, 0.6), {"d_elbow": 55}),
-                            Key((0.7, 1.1), {"d_sh_flex": 40, "d_sh_abd": 20, "d_elbow": 130,
-                                             "d_pron": -10}),
-                            Key((1.5, 4.0), {"d_sh_flex": 55, "d_sh_abd": 30, "neck_flex": -15}),
-                            Key((0.8, 1.2), {"d_sh_flex": 35, "d_elbow": 50, "neck_flex": 0}),
-                            Key((0.6, 1.0))), gap=(3, 12)),)),
+             # A cup is picked up by whichever hand is free, not always the dominant one.
+             events=(_sip("d", 0.65), _sip("n", 0.35)),
+             variants={"glass": {}, "cup": {},
+                       # a mug held in both hands in front of the chest between sips
+                       "mug in both hands": {"b_sh_flex": (15, 30), "b_sh_abd": (5, 15),
+                                             "b_elbow": (95, 120), "b_pron": (-10, 30)}},
+             variant_events={"mug in both hands": (_sip("b", 1.0),)}),
     Activity(I("typing", "office", "static", "sedentary", 1.3, "sitting", "both",
                ("office", "home", "library"), ("typing on a keyboard", "working at a computer")),
              base={**_SEATED, "b_sh_flex": (10, 30), "b_elbow": (80, 105), "b_pron": (75, 95),

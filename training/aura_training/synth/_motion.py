@@ -259,8 +259,9 @@ def synthesize(
         cadence = f_step
 
     n_events = 0
-    if act.events:
-        offs, n_events = _events(rng, act.events, base, hand, n, fs, tempo)
+    events = act.events_of(variant)
+    if events:
+        offs, n_events = _events(rng, events, base, hand, n, fs, tempo)
         pose += offs
         if info.pattern == "sporadic":
             cadence = n_events / (n / fs)

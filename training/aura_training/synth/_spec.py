@@ -99,7 +99,10 @@ class Activity:
         style: log-normal spread of each periodic amplitude between performances.
         seat: seat height in knee heights (support ``"seat"``): 1 a chair, 2 a saddle.
         special: ``"pushup"`` or ``"climb"`` for the two closed-chain motions.
-        variants: named alternative postures (``GenParams.variant``).
+        variants: named alternative postures (``GenParams.variant``), drawn with equal odds.
+        variant_events: the sporadic movements of a variant that does the task another way
+            (eating with a fork in the other hand, drinking from a mug held in both hands),
+            in place of ``events``; a variant not named here uses ``events``.
     """
 
     info: ActivityInfo
@@ -122,3 +125,14 @@ class Activity:
     seat: float = 1.0
     special: str = ""
     variants: Mapping[str, Mapping[str, Num]] = field(default_factory=dict)
+    variant_events: Mapping[str, tuple[Event, ...]] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        stray = sorted(set(self.variant_events) - set(self.variants))
+        if stray:
+            raise ValueError(f"{self.info.name}: variant_events names variants it does not "
+                             f"declare: {stray}")
+
+    def events_of(self, variant: str) -> tuple[Event, ...]:
+        """The sporadic movements of ``variant`` (``""``: the recipe's own)."""
+        return self.variant_events.get(variant, self.events)

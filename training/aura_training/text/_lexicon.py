@@ -282,6 +282,14 @@ VARIANT_PHRASES: dict[str, tuple[str, ...]] = {
     "sofa": ("on a sofa", "on the couch"),
     "floor": ("on the floor",),
     "cross-legged": ("cross-legged",),
+    "fork and knife": ("with a knife and fork", "with fork and knife"),
+    "fork": ("with a fork",),
+    "chopsticks": ("with chopsticks", "from a bowl with chopsticks"),
+    "hands": ("with their hands", "with their fingers"),
+    "glass": ("from a glass",),
+    "cup": ("from a cup",),
+    "mug in both hands": ("from a mug held in both hands",),
+    "hand on the basin": ("leaning on the basin", "bent over the sink"),
 }
 
 

@@ -277,6 +277,9 @@ class TrainConfig(_Frozen):
             raise ValueError(f"loss pairs {missing} have no encoder in model")
         if self.loss.anchor != "imu":
             raise ValueError("the trainer anchors on the IMU (loss.anchor must be 'imu')")
+        if self.loss.label_weight > 0 and "text" not in self.loss.pairs:
+            raise ValueError("loss.label_weight > 0 scores windows against text prototypes: "
+                             "enable the text pair (loss.pairs.text) or set it to 0")
         dims = {}
         for name in self.modalities:
             try:

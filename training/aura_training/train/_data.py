@@ -61,6 +61,7 @@ __all__ = [
     "ClipWindower",
     "WindowItem",
     "WindowStream",
+    "activity_id",
     "collate",
     "stream_windows",
 ]
@@ -341,7 +342,7 @@ class ClipWindower:
         if row < 0:
             return row, 0
         if self.positives == "activity" and activity:
-            return row, _activity_id(activity)
+            return row, activity_id(activity)
         return row, int(self.text_ids[row])
 
     def _video(self, sample: Sample, t0: float,
@@ -362,7 +363,7 @@ class ClipWindower:
         return np.ascontiguousarray(frames)
 
 
-def _activity_id(activity: str) -> int:
+def activity_id(activity: str) -> int:
     """A content id for "any text of this activity", hashed like a text's id from a key no
     text has (it starts with "activity" and a NUL)."""
     return int(text_ids([f"activity\x00{activity}"])[0])
@@ -382,7 +383,7 @@ def collate(items: Sequence[WindowItem], meta: Sequence[int] = (0, 0, 0)) -> dic
 
     Returns:
         ``imu`` ``(B, window, 6)`` float32, ``text`` / ``text_id`` / ``placement`` ``(B,)``
-        int64,
+        int64, ``activity_id`` ``(B,)`` int64 (:func:`activity_id` of the label, -1 for none),
         ``mocap`` ``(B, frames, 17, 3)`` and ``video`` ``(B, n, H, W)`` when present, and
         ``meta`` ``(3,)`` int64: reader, epoch and batch index within that reader's epoch.
     """
@@ -391,6 +392,8 @@ def collate(items: Sequence[WindowItem], meta: Sequence[int] = (0, 0, 0)) -> dic
         "text": torch.tensor([it.text for it in items], dtype=torch.long),
         "text_id": torch.tensor([it.text_id for it in items], dtype=torch.long),
         "placement": torch.tensor([it.placement for it in items], dtype=torch.long),
+        "activity_id": torch.tensor([activity_id(it.activity) if it.activity else -1
+                                     for it in items], dtype=torch.long),
         "meta": torch.tensor(list(meta), dtype=torch.long),
     }
     if items and items[0].mocap is not None:

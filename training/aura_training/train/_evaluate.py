@@ -28,7 +28,8 @@ def evaluate_batches(trainer: Trainer, batches: Sequence[dict[str, Any]]) -> dic
     totals.
 
     Returns:
-        ``val_loss``, ``val_loss_<pair>`` (means over batches) and ``val_top1_<pair>``:
+        ``val_loss`` (with the label term when the run has one), ``val_loss_<pair>``
+        (means over batches) and ``val_top1_<pair>``:
         the fraction of IMU windows whose most similar partner in the batch is their own
         (for text, any equal text counts); when distilling, ``val_teacher_cos``: the mean
         cosine between the student's and the teacher's embeddings.
@@ -38,6 +39,8 @@ def evaluate_batches(trainer: Trainer, batches: Sequence[dict[str, Any]]) -> dic
     local = ContrastiveLoss(c.loss).to(d.device)
     with torch.no_grad():
         local.logit_scale.copy_(trainer.loss_fn.logit_scale.detach())
+    if trainer.loss_fn.label_prototypes.shape[0]:
+        local.set_label_prototypes(trainer.loss_fn.label_prototypes, trainer.loss_fn.label_ids)
     weights = local.weights()
     # [batches, windows, total loss, loss per pair..., correct per pair...]
     sums = torch.zeros(4 + 2 * len(pairs), dtype=torch.float64, device=d.device)

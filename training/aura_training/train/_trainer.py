@@ -32,11 +32,11 @@ from aura_sdk import ConfigError, ModelInputSpec
 from ..corpus import MANIFEST_NAME, CorpusReader, load_manifest
 from ..losses import ContrastiveLoss, DistillationLoss, DistillationLossConfig
 from ..models import MultiModalEncoder, encoder_config
-from ..text import Split
+from ..text import Split, label_prompts
 from ._checkpoint import Checkpoint, build_model, find_checkpoint, read_checkpoint
 from ._checkpoint import save_checkpoint as _save
 from ._config import AugmentConfig, TrainConfig
-from ._data import ClipWindower, WindowStream
+from ._data import ClipWindower, WindowStream, activity_id
 from ._dist import DistInfo, init_distributed
 from ._evaluate import evaluate_batches
 from ._metrics import MetricsLogger
@@ -133,6 +133,8 @@ class Trainer:
                 rank=d.rank, world_size=d.world_size)
         else:
             self.loss_fn = ContrastiveLoss(c.loss, rank=d.rank, world_size=d.world_size)
+        if c.loss.label_weight > 0:
+            self._set_label_prototypes()
         if init_ckpt is not None and ckpt is None:
             self._init_weights(init_ckpt)
         self.module = _TrainModule(self.model, self.loss_fn).to(d.device)
@@ -191,6 +193,8 @@ class Trainer:
         texts: set[str] = set()
         for s in CorpusReader(c.data.dir, self._splits(), modalities=("text",)):
             texts.update(sample_texts(s, prompts))
+        for act in self._label_activities():
+            texts.update(label_prompts(act, "train"))
         max_length = int(getattr(encoder_config(c.model["text"]), "max_length", 256))
         cache = c.text_cache_path
         if d.is_main:
@@ -200,6 +204,36 @@ class Trainer:
             table = TextTable.from_cache(sorted(texts), cache, max_length=max_length)
         logger.info("%d distinct texts embedded (cache %s)", len(table.texts), cache)
         return table
+
+    def _label_activities(self) -> list[str]:
+        """The classes of the label term: every activity of the train split (none when off).
+
+        Held-out activities are only in the test split, so they never get a prototype.
+        """
+        c = self.config
+        if c.loss.label_weight <= 0:
+            return []
+        split = load_manifest(c.data.dir).splits[c.data.train_split]
+        return sorted(a for a, sec in split.activities.items() if a and sec > 0)
+
+    def _set_label_prototypes(self) -> None:
+        """Give the loss one prototype per training activity: the normalised mean of its
+        train-template label prompts' embeddings (constant: the text tower is frozen)."""
+        acts = self._label_activities()
+        if len(acts) < 2:
+            raise ConfigError(f"loss.label_weight > 0 needs at least 2 labelled activities in "
+                              f"the train split of {self.config.data.dir}, found {acts}; set "
+                              "loss.label_weight=0")
+        index = self.text.index()
+        emb = torch.from_numpy(self.text.embeddings)
+        protos = torch.stack([
+            torch.nn.functional.normalize(
+                emb[[index[p] for p in label_prompts(a, "train")]].mean(dim=0), dim=0)
+            for a in acts])
+        ids = torch.tensor([activity_id(a) for a in acts], dtype=torch.long)
+        self.loss_fn.set_label_prototypes(protos, ids)
+        logger.info("label term over %d training activities (weight %g)", len(acts),
+                    self.config.loss.label_weight)
 
     def _windower(self, spec: ModelInputSpec, train: bool) -> ClipWindower:
         c = self.config
@@ -418,6 +452,8 @@ class Trainer:
         if "text" in self.config.modalities:
             inputs["text"] = self.text_emb[batch["text"].to(dev)]
             ids["text"] = batch["text_id"].to(dev)
+        if self.config.loss.label_weight > 0:
+            ids["label"] = batch["activity_id"].to(dev)
         for m in ("video", "mocap"):
             if m in self.config.modalities:
                 inputs[m] = batch[m].to(dev, non_blocking=True)
