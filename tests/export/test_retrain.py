@@ -149,6 +149,7 @@ def test_the_default_recipe_gives_both_encoders_a_placement_input_and_small_rota
         assert cfg.data.upright_prob == 0.7  # and read turned to the wearer's upright
         assert cfg.augment.rotate_max_deg == 10.0
         assert cfg.data.positives == "activity" and cfg.data.label_prompt_prob == 0.2
+        assert cfg.loss.label_weight == 0.5  # the closed-set term over all training labels
     # the teacher synthesises the corpus both train on: 30 hours
     teacher = preset_config(p.teacher, parse_overrides(list(p.teacher_overrides)))
     assert teacher.data.synth is not None and teacher.data.synth.minutes == 1800.0
