@@ -226,7 +226,7 @@ def export_bundle(
     logit_scale: float | None = None,
     text_projection: npt.ArrayLike | None = None,
     trained: bool = True,
-    aliases: bool = True,
+    aliases: bool = False,
     tolerances: Tolerances | None = None,
     tower: Any = None,
     overwrite: bool = False,
@@ -262,7 +262,8 @@ def export_bundle(
             temperature = exp(-logit_scale)); default 0.1.
         text_projection: ``(384, D)`` matrix from text to IMU space, when ``D != 384``.
         trained: ``False`` marks the model card UNTRAINED.
-        aliases: add lexicon aliases to label prompt ensembles.
+        aliases: add lexicon aliases to label prompt ensembles (off by default: the label
+            term trains against the phrase-only prototypes; see :mod:`._prototypes`).
         tolerances: the bounds each check must meet.
         tower: the fp32 text tower (default: the packaged MiniLM).
         overwrite: replace an existing bundle.

@@ -3,8 +3,14 @@
 A label's prototype is the mean of the L2-normalised embeddings of its prompts, normalised
 again (STYLE.md rule 8). Its prompts are the label-prompt templates the trainer evaluates with
 (:data:`aura_training.text.PROMPT_TEMPLATES` ``["train"]``) filled with the label's phrase and,
-optionally, with each of its aliases (the lexicon's synonyms, e.g. "walking upstairs" also as
-"climbing stairs"), so a label is recognised by more than one wording.
+only when asked for, with each of its aliases (the lexicon's synonyms, e.g. "walking upstairs"
+also as "climbing stairs").
+
+Aliases are off by default. The trainer's label term (``loss.label_weight``) aligns windows to
+exactly the phrase-only prototypes, and an alias can pull a label toward a rival ("texting", an
+alias of "using a smartphone", sits next to "typing"): on the held-out split, prototypes with
+aliases put 13 of 17 smartphone windows under typing, the phrase-only ones none, and the
+`everyday` closed set went from 0.591 to 0.680 for the same encoder (docs/results.md row L9).
 
 The device computes prototypes for free-text labels with a different network (int8 MiniLM in
 onnxruntime, :class:`aura_sdk.text.TextEncoder`); :func:`device_agreement` measures how close
@@ -126,13 +132,14 @@ def _phrases(labels: Sequence[str], aliases: bool) -> list[list[str]]:
 
 
 def vocabulary_prompts(labels: Sequence[str], *, templates: Sequence[str] | None = None,
-                       aliases: bool = True) -> LabelPrompts:
+                       aliases: bool = False) -> LabelPrompts:
     """Prompt ensembles for labels: every template with the label's phrase (and aliases).
 
     Args:
         labels: label names (free text is fine: an unknown activity is said as written).
         templates: prompt templates with ``{label}`` (default: :func:`label_templates`).
-        aliases: also fill the templates with the lexicon's synonyms of each label.
+        aliases: also fill the templates with the lexicon's synonyms of each label (off by
+            default: see the module docstring).
 
     Raises:
         ConfigError: a template without ``{label}``, or bad labels.
@@ -148,7 +155,7 @@ def vocabulary_prompts(labels: Sequence[str], *, templates: Sequence[str] | None
     return LabelPrompts(tuple(names), tuple(prompts), temps)
 
 
-def default_vocabulary(*, aliases: bool = True, templates: Sequence[str] | None = None
+def default_vocabulary(*, aliases: bool = False, templates: Sequence[str] | None = None
                        ) -> LabelPrompts:
     """:data:`DEFAULT_LABELS` with their prompt ensembles."""
     return vocabulary_prompts(DEFAULT_LABELS, templates=templates, aliases=aliases)
@@ -174,7 +181,7 @@ def _rows(text: str, is_csv: bool, where: str) -> Iterable[tuple[int, str, str]]
 
 
 def read_label_file(path: str | os.PathLike[str], *, templates: Sequence[str] | None = None,
-                    aliases: bool = True) -> LabelPrompts:
+                    aliases: bool = False) -> LabelPrompts:
     """Read a label file: one label per line, or CSV rows ``label,prompt``.
 
     Blank lines and lines starting with ``#`` are skipped. In a CSV (``.csv`` suffix, or any

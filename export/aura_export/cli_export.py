@@ -123,8 +123,10 @@ class ExportCommand:
                             help="bundle version (default 0.1.0; with --rescore the source's)")
         parser.add_argument("--temperature", type=float, default=None,
                             help="softmax temperature (default: the checkpoint's, else 0.1)")
-        parser.add_argument("--no-aliases", action="store_true",
-                            help="prompt ensembles without lexicon aliases")
+        parser.add_argument("--aliases", action=argparse.BooleanOptionalAction, default=False,
+                            help="also fill the prompt templates with each label's lexicon "
+                                 "aliases (default: the label's phrase only, the prototypes "
+                                 "training aligns windows to)")
         parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
         parser.add_argument("--overwrite", action="store_true", help="replace --out")
 
@@ -156,7 +158,7 @@ class ExportCommand:
             calibration=calibration, validation=validation, provenance=provenance,
             sign_key=args.sign, name=args.name, version=args.version or "0.1.0",
             temperature=temperature, keep=args.keep,
-            text_projection=projection, trained=trained, aliases=not args.no_aliases,
+            text_projection=projection, trained=trained, aliases=args.aliases,
             overwrite=args.overwrite, seed=args.seed)
         m = result.manifest
         print(f"wrote {result.path}: {m.name} v{m.version}, {', '.join(m.encoder.files.as_dict())}"

@@ -109,6 +109,26 @@ def test_checkpoint_export_carries_spec_temperature_projection_and_provenance(
     assert float(np.abs(want - text.embeddings).max()) > 1e-2  # really projected
 
 
+def test_aliases_are_opt_in(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    run = _checkpoint(tmp_path / "run", bias=0.0)
+    labels = tmp_path / "labels.txt"
+    labels.write_text("walking upstairs\nrunning\n", encoding="utf-8")
+    made = {}
+    for name, flag in (("plain", []), ("aliases", ["--aliases"])):
+        out = tmp_path / f"{name}.aura"
+        assert main(["--checkpoint", str(run), "--out", str(out), "--labels", str(labels),
+                     "--precision", "fp32", *flag]) == 0
+        made[name] = read_bundle(out, TrustPolicy(mode="off"))
+    capsys.readouterr()
+    plain, alias = made["plain"], made["aliases"]
+    # by default a label's prompts are the templates with its phrase: 8 each
+    assert plain.manifest.training["export"]["prompt_aliases"] is False  # type: ignore[index]
+    assert len(plain.prototypes.prompts) == 16
+    assert alias.manifest.training["export"]["prompt_aliases"] is True  # type: ignore[index]
+    assert any("climbing stairs" in p for p in alias.prototypes.prompts)
+    assert not any("climbing stairs" in p for p in plain.prototypes.prompts)
+
+
 def test_checkpoint_with_a_projection_bias_is_refused(tmp_path: Path,
                                                        capsys: pytest.CaptureFixture[str]) -> None:
     run = _checkpoint(tmp_path / "run", bias=0.1)

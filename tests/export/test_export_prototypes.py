@@ -20,6 +20,7 @@ from aura_export import (
 )
 from aura_sdk import ConfigError
 from aura_training.synth import activity_names
+from aura_training.text import label_prompts
 
 
 class _FakeTower:
@@ -36,7 +37,7 @@ class _FakeTower:
 def test_default_vocabulary_covers_the_generator_with_aliases() -> None:
     assert len(DEFAULT_LABELS) >= 40
     assert activity_names() == DEFAULT_LABELS
-    v = default_vocabulary()
+    v = default_vocabulary(aliases=True)
     templates = label_templates()
     assert v.templates == templates and len(templates) == 8
     assert all("{label}" in t for t in templates)
@@ -52,8 +53,11 @@ def test_default_vocabulary_covers_the_generator_with_aliases() -> None:
     flat, index = v.flat()
     assert len(flat) == len(index) == sum(len(p) for p in v.prompts)
     assert index.max() == len(v) - 1
-    plain = default_vocabulary(aliases=False)
+    # the default: the label's phrase only, exactly the prompts the trainer's label term
+    # averages into its prototypes (label_prompts(label, "train"))
+    plain = default_vocabulary()
     assert all(len(p) == 8 for p in plain.prompts)
+    assert [list(p) for p in plain.prompts] == [label_prompts(x, "train") for x in plain.labels]
 
 
 def test_label_files_plain_and_csv(tmp_path: Path) -> None:
