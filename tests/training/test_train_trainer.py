@@ -25,6 +25,11 @@ from aura_training.train import (  # noqa: E402
 )
 from aura_training.train import _checkpoint as ckpt_mod  # noqa: E402
 
+TINY_TEXT_PROJECTED: dict[str, Any] = {
+    "imu": {"preset": "imu-xs", "dim": 32, "depth": 1, "heads": 2, "mlp_dim": 64},
+    "text": {"preset": "text-minilm", "projection": True},
+}
+
 
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
@@ -161,6 +166,11 @@ def test_the_label_term_classifies_among_every_training_activity(tmp_path: Path)
         _, batch_ids = tr._inputs(batch)
         # every training window is one of the classes
         assert bool(torch.isin(batch_ids["label"], ids).all())
+        # MiniLM without a projection: the prototypes are used as set (unit vectors already)
+        from aura_training.losses import LABEL_PROTOTYPES
+        from aura_training.train._trainer import label_features
+
+        assert LABEL_PROTOTYPES not in label_features(tr.model, tr.loss_fn, {})
         result = tr.fit()
     rows = [r for r in read_metrics(tmp_path / "run" / "metrics.csv") if r["loss"]]
     label = [float(r["loss_label"]) for r in rows]
@@ -176,3 +186,26 @@ def test_the_label_term_classifies_among_every_training_activity(tmp_path: Path)
 def test_the_label_term_needs_the_text_pair(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="enable the text pair"):
         tiny_config(tmp_path, loss={"label_weight": 0.5, "pairs": {"video": 1.0}})
+
+
+def test_the_label_term_trains_a_text_projection_as_the_export_applies_it(
+        tmp_path: Path) -> None:
+    from aura_training.losses import LABEL_PROTOTYPES
+    from aura_training.train._trainer import label_features
+
+    model = {**TINY_TEXT_PROJECTED}
+    cfg = tiny_config(tmp_path / "run", steps=2, loss={"label_weight": 1.0,
+                                                        "pairs": {"text": 1.0}}, model=model)
+    with Trainer(cfg, resume=False) as tr:
+        proj = tr.model.encoders["text"].proj
+        with torch.no_grad():  # a projection that is not the identity
+            proj.weight.mul_(0.5).add_(0.1 * torch.randn_like(proj.weight))
+        batch = next(tr._train_batches())
+        inputs, ids = tr._inputs(batch)
+        feats = label_features(tr.model, tr.loss_fn, tr.model(inputs))
+        raw = tr.loss_fn.label_prototypes
+        want = torch.nn.functional.normalize(raw @ proj.weight.T + proj.bias, dim=-1)
+        assert torch.allclose(feats[LABEL_PROTOTYPES], want, atol=1e-5)
+        # the term reaches the projection (the export projects the raw prototypes with it)
+        tr.loss_fn.label_loss(feats["imu"], ids["label"], feats[LABEL_PROTOTYPES]).backward()
+        assert proj.weight.grad is not None and float(proj.weight.grad.abs().sum()) > 0

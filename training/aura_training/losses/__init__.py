@@ -5,11 +5,18 @@ distributed feature gather is its own function (usable without a process group w
 ``world_size == 1``), and the distillation loss subclasses the contrastive one.
 """
 
-from ._contrastive import ContrastiveLoss, ContrastiveLossConfig, Modality, text_ids
+from ._contrastive import (
+    LABEL_PROTOTYPES,
+    ContrastiveLoss,
+    ContrastiveLossConfig,
+    Modality,
+    text_ids,
+)
 from ._distill import DistillationLoss, DistillationLossConfig
 from ._gather import gather_features
 
 __all__ = [
+    "LABEL_PROTOTYPES",
     "ContrastiveLoss",
     "ContrastiveLossConfig",
     "DistillationLoss",

@@ -49,9 +49,13 @@ from aura_sdk import ConfigError
 
 from ._gather import gather_features
 
-__all__ = ["ContrastiveLoss", "ContrastiveLossConfig", "Modality", "text_ids"]
+__all__ = ["LABEL_PROTOTYPES", "ContrastiveLoss", "ContrastiveLossConfig", "Modality",
+           "text_ids"]
 
 Modality = Literal["imu", "text", "video", "mocap"]
+#: The ``features`` key of this step's label prototypes (the raw ones passed through the text
+#: encoder, so a learned text projection is trained by the label term as by the text pair).
+LABEL_PROTOTYPES = "label_prototypes"
 
 
 def _default_pairs() -> dict[Modality, float]:
@@ -167,13 +171,17 @@ class ContrastiveLoss(nn.Module):
         self.label_prototypes = F.normalize(prototypes.detach().float(), dim=-1).to(dev)
         self.label_ids = ids.to(dev)
 
-    def label_loss(self, anchor: Tensor, ids: Tensor) -> Tensor:
+    def label_loss(self, anchor: Tensor, ids: Tensor, prototypes: Tensor | None = None
+                   ) -> Tensor:
         """Cross-entropy of each window among all label prototypes (the term ``"label"``).
 
         Args:
             anchor: ``(B, D)`` IMU embeddings.
             ids: ``(B,)`` the activity id of each window; a window whose id is no
                 prototype's (unlabelled, or an activity without a prototype) is left out.
+            prototypes: ``(K, D)`` the prototypes as the text encoder outputs them this step
+                (through a learned projection, if it has one), rows in the order of
+                :meth:`set_label_prototypes`; default: the ones set there.
 
         Returns:
             The mean over the windows that count; 0 (still attached to ``anchor``) when
@@ -182,10 +190,14 @@ class ContrastiveLoss(nn.Module):
         Raises:
             ConfigError: :meth:`set_label_prototypes` was not called, or shapes disagree.
         """
-        protos = self.label_prototypes
-        if protos.shape[0] == 0:
+        if self.label_prototypes.shape[0] == 0:
             raise ConfigError("loss.label_weight > 0 needs label prototypes; the trainer sets "
                               "them from the corpus (set_label_prototypes)")
+        protos = self.label_prototypes if prototypes is None else F.normalize(
+            prototypes.float(), dim=-1)
+        if protos.shape[0] != self.label_ids.shape[0]:
+            raise ConfigError(f"{protos.shape[0]} label prototypes for {self.label_ids.shape[0]} "
+                              "label ids")
         if anchor.ndim != 2 or anchor.shape[1] != protos.shape[1]:
             raise ConfigError(f"IMU embeddings {tuple(anchor.shape)} do not match label "
                               f"prototypes {tuple(protos.shape)}")
@@ -295,7 +307,8 @@ class ContrastiveLoss(nn.Module):
 
         Args:
             features: modality -> ``(B, D)`` embeddings; must hold the anchor and every
-                enabled pair (other modalities are ignored).
+                enabled pair (other modalities are ignored); optionally
+                :data:`LABEL_PROTOTYPES` -> ``(K, D)`` this step's label prototypes.
             ids: optional modality -> ``(B,)`` content ids of that pair's partner
                 (duplicates get soft targets; see the module docstring); ``"label"``: the
                 windows' activity ids for the label term (left out: no label term).
@@ -315,7 +328,8 @@ class ContrastiveLoss(nn.Module):
         out = {str(m): self.pair_loss(features[c.anchor], features[m], ids.get(m))
                for m in c.pairs}
         if c.label_weight > 0 and "label" in ids:
-            out["label"] = self.label_loss(features[c.anchor], ids["label"])
+            out["label"] = self.label_loss(features[c.anchor], ids["label"],
+                                           features.get(LABEL_PROTOTYPES))
         return out
 
     def weights(self) -> dict[str, float]:

@@ -34,6 +34,8 @@ def evaluate_batches(trainer: Trainer, batches: Sequence[dict[str, Any]]) -> dic
         (for text, any equal text counts); when distilling, ``val_teacher_cos``: the mean
         cosine between the student's and the teacher's embeddings.
     """
+    from ._trainer import label_features  # the trainer imports this module
+
     c, d = trainer.config, trainer.dist
     pairs = list(c.loss.pairs)
     local = ContrastiveLoss(c.loss).to(d.device)
@@ -50,7 +52,7 @@ def evaluate_batches(trainer: Trainer, batches: Sequence[dict[str, Any]]) -> dic
         with torch.no_grad(), trainer._autocast():
             for batch in batches:
                 inputs, ids = trainer._inputs(batch)
-                feats = trainer.model(inputs)
+                feats = label_features(trainer.model, local, trainer.model(inputs))
                 parts = local.pair_losses(feats, ids)
                 imu = feats["imu"].float()
                 teacher = trainer.teacher_embeddings(inputs["imu"], inputs.get("imu_placement"))

@@ -30,7 +30,7 @@ from torch.utils.data import DataLoader
 from aura_sdk import ConfigError, ModelInputSpec
 
 from ..corpus import MANIFEST_NAME, CorpusReader, load_manifest
-from ..losses import ContrastiveLoss, DistillationLoss, DistillationLossConfig
+from ..losses import LABEL_PROTOTYPES, ContrastiveLoss, DistillationLoss, DistillationLossConfig
 from ..models import MultiModalEncoder, encoder_config
 from ..text import Split, label_prompts
 from ._checkpoint import Checkpoint, build_model, find_checkpoint, read_checkpoint
@@ -50,6 +50,19 @@ __all__ = ["TrainResult", "Trainer"]
 logger = logging.getLogger(__name__)
 
 
+def label_features(model: MultiModalEncoder, loss: ContrastiveLoss,
+                   features: dict[str, Tensor]) -> dict[str, Tensor]:
+    """``features`` plus this step's label prototypes, the loss's raw ones passed through the
+    text encoder (its learned projection, if any, as the export applies it), when the loss
+    has a label term. A text encoder without a projection only normalises, and the loss's
+    prototypes are unit vectors already: then ``features`` is returned as it is."""
+    text = model.encoders["text"]
+    if loss.label_prototypes.shape[0] == 0 or isinstance(getattr(text, "proj", None),
+                                                         nn.Identity):
+        return features
+    return {**features, LABEL_PROTOTYPES: text(loss.label_prototypes)}
+
+
 class _TrainModule(nn.Module):
     """Encoders plus the loss's temperature: what DDP wraps and the optimiser updates."""
 
@@ -60,7 +73,7 @@ class _TrainModule(nn.Module):
 
     def forward(self, inputs: dict[str, Any], ids: dict[str, Tensor],
                 teacher: Tensor | None = None) -> tuple[Tensor, dict[str, Tensor]]:
-        features = self.model(inputs)
+        features = label_features(self.model, self.loss, self.model(inputs))
         if isinstance(self.loss, DistillationLoss):
             parts = self.loss.pair_losses(features, ids, teacher)
         else:
