@@ -18,7 +18,7 @@ EXPECTED = {
         "minilm_model_dir", "text_key",
     },
     "aura_training.losses": {
-        "ContrastiveLoss", "ContrastiveLossConfig", "DistillationLoss",
+        "LABEL_PROTOTYPES", "ContrastiveLoss", "ContrastiveLossConfig", "DistillationLoss",
         "DistillationLossConfig", "Modality", "gather_features", "text_ids",
     },
 }  # fmt: skip
