@@ -25,8 +25,10 @@ from aura_training.train import (  # noqa: E402
 )
 from aura_training.train import _checkpoint as ckpt_mod  # noqa: E402
 
+TINY_MODEL_IMU: dict[str, Any] = {"preset": "imu-xs", "dim": 32, "depth": 1, "heads": 2,
+                                   "mlp_dim": 64}
 TINY_TEXT_PROJECTED: dict[str, Any] = {
-    "imu": {"preset": "imu-xs", "dim": 32, "depth": 1, "heads": 2, "mlp_dim": 64},
+    "imu": TINY_MODEL_IMU,
     "text": {"preset": "text-minilm", "projection": True},
 }
 
@@ -209,3 +211,23 @@ def test_the_label_term_trains_a_text_projection_as_the_export_applies_it(
         # the term reaches the projection (the export projects the raw prototypes with it)
         tr.loss_fn.label_loss(feats["imu"], ids["label"], feats[LABEL_PROTOTYPES]).backward()
         assert proj.weight.grad is not None and float(proj.weight.grad.abs().sum()) > 0
+
+
+def test_a_run_without_a_text_encoder_trains(tmp_path: Path) -> None:
+    """IMU-video alone (no text tower, so no label term): the step must not look for a text
+    encoder; here with the motion video encoder, whose training jitter runs in the step."""
+    from aura_training.train import load_config
+
+    cfg = tiny_config(tmp_path / "run", steps=3, loss={"pairs": {"video": 1.0}})
+    opts = cfg.model_dump(mode="json")
+    opts["model"] = {"imu": TINY_MODEL_IMU,
+                     "video": {"preset": "video-motion", "n_frames": 4, "widths": [8, 16]}}
+    cfg = load_config(opts)
+    with Trainer(cfg, resume=False) as tr:
+        assert set(tr.model.encoders) == {"imu", "video"}
+        result = tr.fit()
+    rows = [r for r in read_metrics(tmp_path / "run" / "metrics.csv") if r["loss"]]
+    assert result.step == 3 and len(rows) == 3
+    assert all(np.isfinite(float(r["loss_video"])) and float(r["loss_video"]) > 0
+               for r in rows)
+    assert np.allclose([float(r["loss"]) for r in rows], [float(r["loss_video"]) for r in rows])

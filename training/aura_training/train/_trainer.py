@@ -56,9 +56,10 @@ def label_features(model: MultiModalEncoder, loss: ContrastiveLoss,
     text encoder (its learned projection, if any, as the export applies it), when the loss
     has a label term. A text encoder without a projection only normalises, and the loss's
     prototypes are unit vectors already: then ``features`` is returned as it is."""
+    if loss.label_prototypes.shape[0] == 0:  # no label term (and maybe no text encoder)
+        return features
     text = model.encoders["text"]
-    if loss.label_prototypes.shape[0] == 0 or isinstance(getattr(text, "proj", None),
-                                                         nn.Identity):
+    if isinstance(getattr(text, "proj", None), nn.Identity):
         return features
     return {**features, LABEL_PROTOTYPES: text(loss.label_prototypes)}
 
