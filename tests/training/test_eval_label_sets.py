@@ -87,6 +87,40 @@ def test_each_set_scores_only_its_windows_among_its_labels(corpus: Path, bundle)
         evaluate_label_sets(model, corpus, label_sets=["gym"])
 
 
+def test_bouts_pool_each_activity_stretch_of_a_clip_into_one_decision(
+        corpus: Path, bundle, tmp_path: Path) -> None:
+    path, ref = bundle
+    model = load_bundle(path)
+    ws = list(eval_windows(CorpusReader(corpus, "test", modalities=("imu",)), SPEC,
+                           modalities=("imu",)))
+    # the bouts by hand: successive windows of one clip and one activity
+    bouts: list[list[int]] = []
+    for i, w in enumerate(ws):
+        if i and (w.clip_id, w.activity) == (ws[i - 1].clip_id, ws[i - 1].activity):
+            bouts[-1].append(i)
+        else:
+            bouts.append([i])
+    assert len(bouts) < len(ws)  # some bouts hold several windows
+    result = evaluate_label_sets(model, corpus, split="test", bouts=True,
+                                 label_sets=["all"], out_dir=tmp_path / "bouts")
+    r = result["label_sets"]["all"]
+    assert result["data"]["bouts"] == r["n"] == len(bouts)
+    assert result["data"]["windows"] == len(ws) and result["settings"]["per"] == "bout"
+    # each bout is decided from the renormalised mean of its windows' embeddings
+    emb, protos = ref["emb"], ref["protos"]
+    mean = np.stack([emb[b].mean(axis=0) for b in bouts])
+    pred = np.argmax(mean @ protos.T, axis=1)
+    truth = np.array([ref["labels"].index(ws[b[0]].activity) for b in bouts])
+    assert r["accuracy"] == pytest.approx(float(np.mean(pred == truth)))
+    # without bouts, the windows are scored one by one as before
+    per_window = evaluate_label_sets(model, corpus, split="test", label_sets=["all"])
+    assert per_window["label_sets"]["all"]["n"] == len(ws)
+    assert per_window["settings"]["per"] == "window" and per_window["data"]["bouts"] is None
+    report = (tmp_path / "bouts" / "report.md").read_text()
+    assert f"each of the {len(bouts)} bouts" in report
+    assert "| label set | labels | bouts |" in report
+
+
 def test_aura_eval_bundle_label_sets(corpus: Path, bundle, tmp_path: Path,
                                      capsys: pytest.CaptureFixture[str]) -> None:
     path, _ = bundle
@@ -110,6 +144,15 @@ def test_aura_eval_bundle_label_sets(corpus: Path, bundle, tmp_path: Path,
     assert main(["--bundle", str(path), "--data", str(corpus), "--out", str(out),
                  "--label-sets", "gym"]) == 1
     assert "not a label set" in capsys.readouterr().err
+    # --bouts: recorded in the command; refused where there is no bundle to score
+    assert main(["--bundle", str(path), "--data", str(corpus), "--out", str(tmp_path / "b"),
+                 "--label-sets", "everyday", "--bouts"]) == 0
+    assert "bouts" in capsys.readouterr().out
+    assert json.loads((tmp_path / "b" / "eval.json").read_text())["command"].endswith(
+        "--label-sets everyday --bouts")
+    assert main(["--checkpoint", str(tmp_path), "--data", str(corpus), "--out", str(out),
+                 "--bouts"]) == 1
+    assert "--bouts scores a bundle's label sets" in capsys.readouterr().err
 
 
 def test_the_bundle_evaluation_needs_no_torch(corpus: Path, bundle) -> None:

@@ -93,6 +93,10 @@ class EvalCommand:
         parser.add_argument("--label-sets", nargs="?", const="*", default=None,
                             metavar="NAMES", help="with --bundle: score each label set of the "
                             "bundle (or the comma-separated NAMES) on its own; default: 'all'")
+        parser.add_argument("--bouts", action="store_true",
+                            help="with --label-sets: one decision per bout (a clip's "
+                                 "successive windows of one activity, their embeddings "
+                                 "averaged) instead of per window")
         parser.add_argument("--precision", default="auto",
                             choices=["auto", "fp32", "fp16", "int8"],
                             help="with --bundle or --real: encoder precision (default: "
@@ -173,6 +177,10 @@ class EvalCommand:
         if args.verbose:  # under `aura`, the root logger is already configured: raise its level
             logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
             logging.getLogger().setLevel(logging.INFO)
+        if args.bouts and (args.bundle is None or args.real is not None
+                           or args.compare is not None or args.runs):
+            raise ConfigError("--bouts scores a bundle's label sets on a corpus: use it with "
+                              "--bundle MODEL.aura --data CORPUS --label-sets")
         if args.real is not None:
             return _evaluate_real(args)
         if args.out is None:
@@ -225,6 +233,8 @@ def eval_command_line(args: argparse.Namespace) -> str:
         parts += ["--bundle", str(args.bundle), "--data", str(args.data), "--out", str(args.out)]
         if args.label_sets is not None:
             parts += ["--label-sets"] + ([] if args.label_sets == "*" else [args.label_sets])
+        if args.bouts:
+            parts.append("--bouts")
         for flag, value, default in (("--precision", args.precision, "auto"),
                                      ("--split", args.split, _DEFAULTS["split"]),
                                      ("--hop", args.hop, None),
@@ -287,12 +297,14 @@ def _evaluate_bundle(args: argparse.Namespace) -> int:
             else [x.strip() for x in args.label_sets.split(",") if x.strip()])
     result = evaluate_label_sets(model, args.data, label_sets=sets, split=args.split,
                                  hop_s=args.hop, location=args.location, out_dir=args.out,
-                                 command=eval_command_line(args), upright=args.upright)
+                                 command=eval_command_line(args), upright=args.upright,
+                                 bouts=args.bouts)
+    unit = "bouts" if args.bouts else "windows"
     for name, r in result["label_sets"].items():
         if "skipped" in r:
             print(f"{name:<12} skipped: {r['skipped']}")
         else:
-            print(f"{name:<12} {len(r['labels']):>3} labels  {r['n']:>5} windows  accuracy "
+            print(f"{name:<12} {len(r['labels']):>3} labels  {r['n']:>5} {unit}  accuracy "
                   f"{r['accuracy']:.4f}  macro-F1 {r['macro_f1']:.4f}  unknown "
                   f"{r['unknown_rate']:.4f}")
     print(f"wrote {args.out / 'report.md'} and {args.out / 'eval.json'}")

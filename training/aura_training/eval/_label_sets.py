@@ -9,6 +9,11 @@ few-shot head over enrolled labels, unknown rejection), so each window gets the 
 ``AuraModel.classify`` ranks first for it. Accuracy is closed-set (the most probable label,
 never "unknown"); ``unknown_rate`` is the share of those windows the device would report as
 "unknown" under the bundle's rejection. numpy only: no torch.
+
+``bouts=True`` scores longer context instead: each bout (the successive windows of one
+activity in one clip) is one decision, by :meth:`aura_sdk.Scorer.score_recording` (the
+renormalised mean of its windows' embeddings; the few-shot head multiplies their
+probabilities), as a device that waits for an activity to end, or smooths over it, decides.
 """
 
 from __future__ import annotations
@@ -72,6 +77,7 @@ def evaluate_label_sets(
     out_dir: str | os.PathLike[str] | None = None,
     command: str | None = None,
     upright: UprightMode = "none",
+    bouts: bool = False,
 ) -> dict[str, Any]:
     """Closed-set accuracy and macro-F1 of a bundle per label set on one corpus split.
 
@@ -86,6 +92,8 @@ def evaluate_label_sets(
         command: the command line, for the report.
         upright: whether the model is told each clip's upright (see
             :data:`~aura_training.eval.UprightMode`; only models trained for it read it).
+        bouts: one decision per bout (a clip's successive windows of one activity, pooled)
+            instead of per window; the counts are then bouts.
 
     Returns:
         The JSON-able result (``eval.json``): per set, accuracy, macro-F1, windows, the
@@ -107,6 +115,7 @@ def evaluate_label_sets(
     feats: list[np.ndarray] = []
     batch: list[np.ndarray] = []
     where: list[str | None] = []
+    clips: list[str] = []
 
     def flush() -> None:
         if batch:
@@ -121,6 +130,7 @@ def evaluate_label_sets(
                           location=location, modalities=("imu",), stats=stats,
                           upright=upright, upright_placements=model.placements):
         acts.append(w.activity)
+        clips.append(w.clip_id)
         batch.append(w.imu)
         where.append(w.placement)
         if len(batch) >= _BATCH:
@@ -132,6 +142,9 @@ def evaluate_label_sets(
     emb = np.concatenate(embs)
     feat = np.concatenate(feats) if feats else None
     truth = np.array(acts)
+    groups = _bouts(clips, acts) if bouts else None
+    if groups is not None:
+        truth = truth[[g[0] for g in groups]]
     provenance = _provenance(data)
     held_out = set(provenance.get("held_out_activities", ()))
     out = None if out_dir is None else Path(out_dir)
@@ -148,8 +161,14 @@ def evaluate_label_sets(
             continue
         index = {lab: i for i, lab in enumerate(labels)}
         y = np.array([index[a] for a in truth[rows]], dtype=np.int64)
-        # every window scored among the set: its own to rank, the others to be rejected
-        decided = scorer.decide_all(*scorer.score(emb, feat))
+        # every window (bout) scored among the set: its own to rank, the others to be rejected
+        if groups is None:
+            decided = scorer.decide_all(*scorer.score(emb, feat))
+        else:
+            pooled = [scorer.score_recording(emb[g], None if feat is None else feat[g])
+                      for g in groups]
+            decided = scorer.decide_all(np.stack([c for c, _ in pooled]),
+                                        np.stack([p for _, p in pooled]))
         pred = decided.best[rows]
         unknown = decided.unknown[rows]
         m = classification_metrics(y, pred, labels)
@@ -188,11 +207,12 @@ def evaluate_label_sets(
                    "precision": model.precision, "backend": model.backend,
                    "default_label_set": model.default_label_set},
         "data": {**provenance, "split": split, "clips": stats.clips, "windows": len(acts),
+                 "bouts": None if groups is None else len(groups),
                  "dropped": stats.dropped,
                  "activities": {a: int(n) for a, n in zip(*np.unique(truth, return_counts=True),
                                                           strict=True)}},
         "settings": {"hop_s": hop_s, "location": location, "window_s": model.input_spec.window_s,
-                     "upright": upright,
+                     "upright": upright, "per": "window" if groups is None else "bout",
                      "windows_told_upright": (
                          0 if upright == "none" or not any(
                              p.endswith(UPRIGHT_SUFFIX) for p in model.placements)
@@ -203,6 +223,18 @@ def evaluate_label_sets(
         (out / "eval.json").write_text(json.dumps(result, indent=2, sort_keys=True) + "\n")
         (out / "report.md").write_text(render_label_set_report(result))
     return result
+
+
+def _bouts(clips: Sequence[str], acts: Sequence[str]) -> list[np.ndarray]:
+    """Row indices of each bout: a run of successive windows of one clip and one activity
+    (:func:`eval_windows` yields a clip's windows in time order)."""
+    out: list[list[int]] = []
+    for i, key in enumerate(zip(clips, acts, strict=True)):
+        if i and key == (clips[i - 1], acts[i - 1]):
+            out[-1].append(i)
+        else:
+            out.append([i])
+    return [np.array(g, dtype=np.int64) for g in out]
 
 
 def _upright_note(settings: Mapping[str, Any], windows: int) -> str:
@@ -218,24 +250,31 @@ def _upright_note(settings: Mapping[str, Any], windows: int) -> str:
 def render_label_set_report(result: Mapping[str, Any]) -> str:
     """``report.md`` of :func:`evaluate_label_sets`: one row per label set."""
     b, d = result["bundle"], result["data"]
+    per_bout = result["settings"].get("per") == "bout"
+    unit = "bouts" if per_bout else "windows"
+    how = (f"{d['windows']} windows of {result['settings']['window_s']:g} s from {d['clips']} "
+           "clips, through the SDK's preprocessing and the bundle's encoder.")
+    if per_bout:
+        how += (f" Scored per bout: each of the {d['bouts']} bouts (a clip's successive "
+                "windows of one activity) is one decision, from the renormalised mean of its "
+                "windows' embeddings (`Scorer.score_recording`), as a device that decides over "
+                "a whole bout does; every count below is of bouts.")
     lines = [
         f"# Closed-set accuracy per label set: `{b['name']}` {b['version']}", "",
         f"Bundle `{b['path']}` ({b['precision']}, {b['backend']}; default label set "
         f"`{b['default_label_set']}`), split `{d['split']}` of `{d.get('path', d['source'])}`: "
-        f"{d['windows']} windows of {result['settings']['window_s']:g} s from {d['clips']} "
-        "clips, through the SDK's preprocessing and the bundle's encoder. For each set, only "
-        "the windows whose true activity is in the set count, and each is classified among the "
-        "set's labels only. Held-out activities were left out of the model's training. "
-        "Unknown: the share of those windows a device would report as \"unknown\" under the "
-        "bundle's rejection (accuracy ranks every label and rejects none); correct rejected: "
-        "the share of the correctly ranked ones it would report as unknown; decided: accuracy "
-        "with unknown counted as a miss (what a live device shows); outside rejected: the "
-        "share of the windows of activities outside the set, scored among the set's labels, "
-        "reported as unknown (what rejection is for)."
+        + how + f" For each set, only the {unit} whose true activity is in the set count, and "
+        "each is classified among the set's labels only. Held-out activities were left out of "
+        f"the model's training. Unknown: the share of those {unit} a device would report as "
+        "\"unknown\" under the bundle's rejection (accuracy ranks every label and rejects "
+        "none); correct rejected: the share of the correctly ranked ones it would report as "
+        "unknown; decided: accuracy with unknown counted as a miss (what a live device shows); "
+        f"outside rejected: the share of the {unit} of activities outside the set, scored among "
+        "the set's labels, reported as unknown (what rejection is for)."
         + _upright_note(result["settings"], d["windows"]), "",
-        "| label set | labels | windows | accuracy | macro-F1 | chance | held-out activities "
-        "(windows) | held-out accuracy | seen accuracy | unknown | correct rejected | decided "
-        "| outside rejected (windows) |",
+        f"| label set | labels | {unit} | accuracy | macro-F1 | chance | held-out activities "
+        f"({unit}) | held-out accuracy | seen accuracy | unknown | correct rejected | decided "
+        f"| outside rejected ({unit}) |",
         "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for name, r in result["label_sets"].items():
@@ -258,7 +297,7 @@ def render_label_set_report(result: Mapping[str, Any]) -> str:
         worst = sorted(scored, key=lambda kv: kv[1]["f1"])[:3]
         lines.append(f"- `{name}`: weakest F1 " + ", ".join(
             f"{k} {v['f1']:.2f}" for k, v in worst)
-            + (f"; labels without windows: {', '.join(r['labels_without_windows'])}"
+            + (f"; labels without {unit}: {', '.join(r['labels_without_windows'])}"
                if r["labels_without_windows"] else "")
             + (f" ([confusion]({r['confusion_png']}))" if "confusion_png" in r else ""))
     if result.get("command"):
