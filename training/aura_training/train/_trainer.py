@@ -28,6 +28,7 @@ from torch.nn.parallel import DistributedDataParallel
 from torch.utils.data import DataLoader
 
 from aura_sdk import ConfigError, ModelInputSpec
+from aura_sdk.bundle import Prototypes
 
 from ..corpus import MANIFEST_NAME, CorpusReader, load_manifest
 from ..losses import LABEL_PROTOTYPES, ContrastiveLoss, DistillationLoss, DistillationLossConfig
@@ -239,11 +240,12 @@ class Trainer:
                               f"the train split of {self.config.data.dir}, found {acts}; set "
                               "loss.label_weight=0")
         index = self.text.index()
-        emb = torch.from_numpy(self.text.embeddings)
-        protos = torch.stack([
-            torch.nn.functional.normalize(
-                emb[[index[p] for p in label_prompts(a, "train")]].mean(dim=0), dim=0)
-            for a in acts])
+        prompts = [(i, p) for i, a in enumerate(acts) for p in label_prompts(a, "train")]
+        # built as the export builds a bundle's prototypes, so the term trains against the
+        # vectors the bundle ships (for a tower without a projection)
+        protos = torch.tensor(Prototypes.from_prompt_embeddings(
+            acts, [p for _, p in prompts], [i for i, _ in prompts],
+            self.text.embeddings[[index[p] for _, p in prompts]]).embeddings)
         ids = torch.tensor([activity_id(a) for a in acts], dtype=torch.long)
         self.loss_fn.set_label_prototypes(protos, ids)
         logger.info("label term over %d training activities (weight %g)", len(acts),
