@@ -26,7 +26,7 @@ from aura_training.models import (
 torch.set_num_threads(1)
 
 
-@pytest.mark.parametrize("name", ["video-cnn", "video-cnn-4f", "mocap-cnn"])
+@pytest.mark.parametrize("name", ["video-cnn", "video-cnn-4f", "video-motion", "mocap-cnn"])
 def test_presets_give_unit_embeddings(name: str) -> None:
     torch.manual_seed(0)
     model = build_encoder(name).eval()
@@ -71,6 +71,68 @@ def _rotate_z(x: torch.Tensor, angle: float) -> torch.Tensor:
     c, s = math.cos(angle), math.sin(angle)
     rot = torch.tensor([[c, -s, 0.0], [s, c, 0.0], [0.0, 0.0, 1.0]])
     return x @ rot.T
+
+
+def test_motion_encoder_reads_only_what_changes_between_its_frames() -> None:
+    torch.manual_seed(0)
+    model = VideoCnn(VideoCnnConfig(frame_size=32, widths=(8, 16), n_frames=4,
+                                    motion=True)).eval()
+    assert model.config.in_channels == 3
+    gen = torch.Generator().manual_seed(3)
+    clip = torch.randint(0, 120, (2, 50, 32, 32), dtype=torch.uint8, generator=gen)
+    with torch.no_grad():
+        base = model(clip)
+        # the same motion over another room: a constant image added to every frame cancels
+        room = torch.randint(0, 100, (1, 1, 32, 32), dtype=torch.uint8, generator=gen)
+        torch.testing.assert_close(model(clip + room), base, rtol=0, atol=1e-6)
+        # a still clip is one point whatever it shows; a moving one is elsewhere
+        still = clip[:, :1].expand(-1, 50, -1, -1).contiguous()
+        other_still = clip[:, 1:2].expand(-1, 50, -1, -1).contiguous()
+        torch.testing.assert_close(model(still), model(other_still), rtol=0, atol=1e-6)
+        assert (model(still) - base).norm(dim=-1).min() > 1e-3
+        # frames between the chosen ones are not read
+        idx = frame_indices(50, 4)
+        edited = clip.clone()
+        keep = torch.zeros(50, dtype=torch.bool)
+        keep[idx] = True
+        edited[:, ~keep] = 255
+        torch.testing.assert_close(model(edited), base, rtol=0, atol=0)
+
+
+def test_video_jitter_moves_training_clips_only_and_keeps_their_shape() -> None:
+    torch.manual_seed(0)
+    config = VideoCnnConfig(frame_size=32, widths=(8, 16), n_frames=2, jitter_px=3)
+    model = VideoCnn(config)
+    clip = torch.zeros(4, 2, 32, 32)
+    clip[:, :, 14:18, 14:18] = 1.0  # a bright square in the middle of a dark frame
+    shifted = model._jitter(clip)
+    assert shifted.shape == clip.shape
+    assert float(shifted.min()) >= 0.0 and float(shifted.max()) <= 1.0
+    # each clip is moved as one (its frames alike), by at most 3 pixels
+    torch.testing.assert_close(shifted[:, 0], shifted[:, 1])
+    for k in range(4):
+        ys, xs = torch.nonzero(shifted[k, 0] > shifted[k, 0].mean(), as_tuple=True)
+        assert 11 <= int(ys.min()) <= 17 and 11 <= int(xs.min()) <= 17
+        assert int(ys.max()) - int(ys.min()) == 3 and int(xs.max()) - int(xs.min()) == 3
+    # four clips draw four shifts or gains, not one
+    draws = {(*torch.nonzero(s[0] > s[0].mean())[0].tolist(), round(float(s.max()), 3))
+             for s in shifted}
+    assert len(draws) > 1
+    u8 = (torch.rand(2, 50, 32, 32, generator=torch.Generator().manual_seed(4)) * 255).to(
+        torch.uint8)
+    model.eval()
+    with torch.no_grad():
+        torch.testing.assert_close(model(u8), model(u8), rtol=0, atol=0)
+    model.train()
+    with torch.no_grad():
+        assert not torch.equal(model(u8), model(u8))
+
+
+def test_video_config_refuses_motion_without_two_frames_and_oversized_jitter() -> None:
+    with pytest.raises(ValueError, match="n_frames >= 2"):
+        VideoCnnConfig(motion=True)
+    with pytest.raises(ValueError, match="half the frame size"):
+        VideoCnnConfig(frame_size=16, jitter_px=8)
 
 
 def test_body_frame_features_put_the_left_hip_on_plus_y() -> None:

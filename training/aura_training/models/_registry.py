@@ -48,7 +48,8 @@ _BUILDERS: Mapping[str, Any] = MappingProxyType({
 #: ``imu-xs`` a smaller teacher for CPU; ``imu-student`` the distillation student that ships
 #: (under a fifth of ``imu-xs``'s FLOPs per window);
 #: ``imu2clip`` / ``imu2clip-50hz`` the baseline at both rates. Other modalities: ``video-cnn``
-#: (middle frame, as the paper), ``video-cnn-4f`` (4 frames), ``mocap-cnn``, ``text-minilm``
+#: (middle frame, as the paper), ``video-cnn-4f`` (4 frames), ``video-motion`` (the differences
+#: of 16 frames, with training jitter: see :mod:`._video`), ``mocap-cnn``, ``text-minilm``
 #: (frozen, no projection), ``text-minilm-proj`` (frozen + learned Linear).
 ENCODER_PRESETS: Mapping[str, EncoderConfig] = MappingProxyType({
     "imu-ss": ImuTransformerConfig(),
@@ -61,6 +62,7 @@ ENCODER_PRESETS: Mapping[str, EncoderConfig] = MappingProxyType({
     "imu2clip-50hz": Imu2ClipConfig(sample_rate_hz=50.0),
     "video-cnn": VideoCnnConfig(),
     "video-cnn-4f": VideoCnnConfig(n_frames=4),
+    "video-motion": VideoCnnConfig(n_frames=16, motion=True, jitter_px=4),
     "mocap-cnn": MocapCnnConfig(),
     "text-minilm": TextTowerConfig(),
     "text-minilm-proj": TextTowerConfig(projection=True),
