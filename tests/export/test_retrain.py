@@ -153,5 +153,3 @@ def test_the_default_recipe_gives_both_encoders_a_placement_input_and_small_rota
     # the teacher synthesises the corpus both train on: 30 hours
     teacher = preset_config(p.teacher, parse_overrides(list(p.teacher_overrides)))
     assert teacher.data.synth is not None and teacher.data.synth.minutes == 1800.0
-    # the teacher's video pair reads motion (frame differences), not the rendered scene
-    assert teacher.model["video"] == "video-motion" and teacher.loss.pairs["video"] == 1.0
