@@ -161,6 +161,7 @@ def retrain_from_scratch(
     *,
     data: str | os.PathLike[str] | None = None,
     version: str = "0.1.0",
+    seed: int | None = None,
     quiet: bool = True,
     print_fn: Callable[[str], None] = print,
 ) -> dict[str, Any]:
@@ -173,6 +174,9 @@ def retrain_from_scratch(
         out: the bundle to write.
         data: an existing corpus to use instead of ``<work>/corpus``.
         version: the bundle version.
+        seed: the training seed of the teacher and the student (their init, data order,
+            augmentation); ``None`` keeps the presets' (0). A corpus synthesised on the way
+            keeps its own seed, so two seeds train on the same data.
         quiet: no training progress bars (stage lines are printed either way).
         print_fn: where progress lines go.
 
@@ -197,12 +201,13 @@ def retrain_from_scratch(
     teacher, student, bundle = root / "teacher", root / "student", Path(out)
     q = ["--quiet"] if quiet else []
     log = StageLog(total=4, print_fn=print_fn)
-    sets = [x for item in p.teacher_overrides for x in ("--set", item)]
+    seeded = () if seed is None else (f"seed={int(seed)}",)
+    sets = [x for item in (*p.teacher_overrides, *seeded) for x in ("--set", item)]
     log.run("pretrain", f"teacher `aura train --preset {p.teacher}` on {corpus} (synthesised "
             "first if absent)", lambda: _check(cli_train.main(
                 ["--preset", p.teacher, "--data", str(corpus), "--out", str(teacher), *q,
                  *sets]), "aura train"))
-    sets = [x for item in p.student_overrides for x in ("--set", item)]
+    sets = [x for item in (*p.student_overrides, *seeded) for x in ("--set", item)]
     sets += ["--set", f"data.text_cache={teacher / 'text_embeddings.npz'}"]
     log.run("distil", f"student `aura distill --preset {p.student}` from {teacher}, then "
             "teacher and student evaluated on the test split", lambda: _check(cli_distill.main(
@@ -218,7 +223,7 @@ def retrain_from_scratch(
             f"{root / 'teacher-slim'}, the base for fine-tuning",
             lambda: slim_checkpoint(teacher, root / "teacher-slim"))
     distill = json.loads((student / "distill.json").read_text(encoding="utf-8"))
-    record = {"mode": "preset", "preset": preset, "corpus": str(corpus),
+    record = {"mode": "preset", "preset": preset, "corpus": str(corpus), "seed": seed,
               "stages": log.stages, "seconds": round(log.seconds, 2),
               "distill": distill, "bundle": _bundle_summary(bundle)}
     (root / "retrain.json").write_text(json.dumps(record, indent=1) + "\n", encoding="utf-8")

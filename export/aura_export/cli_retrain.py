@@ -52,6 +52,10 @@ class RetrainCommand:
         parser.add_argument("--data", type=Path, metavar="CORPUS",
                             help="--preset: an existing corpus instead of synthesising one")
         parser.add_argument("--version", default="0.1.0", help="bundle version (default 0.1.0)")
+        parser.add_argument("--seed", type=int, metavar="N",
+                            help="--preset: training seed of the teacher and the student "
+                                 "(default: the preset's, 0; the corpus keeps its own), to "
+                                 "see how far another seed moves the figures")
         ft = parser.add_argument_group("fine-tuning on recordings")
         ft.add_argument("--base", type=Path, metavar="RUN",
                         help="checkpoint to start from (default: the shipped teacher)")
@@ -82,8 +86,12 @@ class RetrainCommand:
             if args.labels:
                 raise ConfigError("--labels goes with --recording, not --preset")
             retrain_from_scratch(args.preset, args.work, args.out, data=args.data,
-                                 version=args.version, quiet=not args.progress)
+                                 version=args.version, seed=args.seed,
+                                 quiet=not args.progress)
             return 0
+        if args.seed is not None:
+            raise ConfigError("--seed goes with --preset (a rebuild from scratch); fine-tuning "
+                              "on recordings starts from --base's weights")
         labels: list[Path | None] = list(args.labels)
         if len(labels) > len(args.recordings):
             raise ConfigError(f"{len(labels)} --labels for {len(args.recordings)} --recording; "

@@ -80,6 +80,9 @@ def test_cli_pairs_recordings_with_labels(tmp_path: Path,
     assert main(["--recording", str(csv), "--labels", str(labels), "--labels", str(labels),
                  "--out", str(tmp_path / "x.aura")]) == 1
     assert "one labels file per recording" in capsys.readouterr().err
+    assert main(["--recording", str(csv), "--labels", str(labels), "--seed", "2",
+                 "--out", str(tmp_path / "x.aura")]) == 1
+    assert "--seed goes with --preset" in capsys.readouterr().err
 
 
 def test_finetuning_writes_a_bundle_with_the_users_labels(finetuned: dict[str, Any]) -> None:
@@ -119,7 +122,15 @@ def test_retrain_smoke_runs_every_stage(tmp_path: Path) -> None:
 
     lines: list[str] = []
     record = retrain_from_scratch("smoke", tmp_path / "work", tmp_path / "smoke.aura",
-                                  print_fn=lines.append)
+                                  seed=3, print_fn=lines.append)
+    # --seed reaches both trainings, not the corpus
+    from aura_training.corpus import load_manifest
+    from aura_training.train import read_checkpoint
+
+    assert record["seed"] == 3
+    for stage in ("teacher", "student"):
+        assert read_checkpoint(tmp_path / "work" / stage).config.seed == 3
+    assert load_manifest(tmp_path / "work" / "corpus").generator["config"]["seed"] == 0
     assert [s["stage"] for s in record["stages"]] == ["pretrain", "distil", "export",
                                                       "teacher checkpoint"]
     assert any(line.startswith("[2/4] distil") for line in lines)
